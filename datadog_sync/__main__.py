@@ -1,0 +1,3 @@
+from datadog_sync.cli import cli
+
+cli()
