@@ -1,0 +1,407 @@
+"""The ``datadog-sync`` command line: the same commands, flags and environment variables as datadog-sync-cli."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from datadog_sync import __version__
+from datadog_sync.config import SITES, Configuration, OrgConfig, normalize_api_url
+from datadog_sync.configfile import ConfigFileError, load_config_file, to_default_map
+from datadog_sync.filters import FilterError, Filters
+from datadog_sync.resources import registry
+
+SITE_HELP = ", ".join(f"{name} {url}" for name, url in SITES.items())
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--config FILE``: its values become defaults, below command-line flags and environment variables."""
+    if not value:
+        return value
+    try:
+        values = load_config_file(value)
+        known = {p.name for p in ctx.command.params if p.name}
+        ctx.default_map = {**(ctx.default_map or {}), **to_default_map(values, known)}
+    except ConfigFileError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=_param) from exc
+    return value
+
+
+def _org_options(org: str) -> list[Callable]:
+    upper = org.upper()
+    return [
+        click.option(
+            f"--{org}-api-key", envvar=f"DD_{upper}_API_KEY", help=f"API key of the {org} org (env DD_{upper}_API_KEY)."
+        ),
+        click.option(
+            f"--{org}-app-key",
+            envvar=f"DD_{upper}_APP_KEY",
+            help=f"Application key of the {org} org (env DD_{upper}_APP_KEY).",
+        ),
+        click.option(
+            f"--{org}-api-url",
+            envvar=f"DD_{upper}_API_URL",
+            default="https://api.datadoghq.com",
+            show_default=True,
+            help=f"API URL of the {org} org's Datadog site (env DD_{upper}_API_URL); a site name works too: "
+            f"{SITE_HELP}.",
+        ),
+    ]
+
+
+COMMON_OPTIONS: list[Callable] = [
+    click.option(
+        "--config",
+        type=click.Path(dir_okay=False),
+        is_eager=True,
+        expose_value=False,
+        callback=_load_config,
+        help='Read option values from FILE (lines of key="value", keys are option names with underscores). '
+        "Command-line flags and environment variables win over it.",
+    ),
+    click.option(
+        "--resources",
+        envvar="DD_RESOURCES",
+        help="Comma-separated resource types to work on (env DD_RESOURCES). Default: every type.",
+    ),
+    click.option(
+        "--filter",
+        "filters",
+        multiple=True,
+        envvar="DD_FILTER",
+        help="Filter resources: 'Type=<type>;Name=<dot.path>;Value=<regex>[;Operator=ExactMatch|SubString|Not]'. "
+        "Repeatable (env DD_FILTER, whitespace-separated).",
+    ),
+    click.option(
+        "--filter-operator",
+        envvar="DD_FILTER_OPERATOR",
+        default="OR",
+        show_default=True,
+        type=click.Choice(["AND", "OR"], case_sensitive=False),
+        help="How several filters of one type combine (env DD_FILTER_OPERATOR).",
+    ),
+    click.option(
+        "--validate",
+        envvar="DD_VALIDATE",
+        type=bool,
+        default=True,
+        show_default=True,
+        help="Check the API keys with GET /api/v1/validate before running (env DD_VALIDATE).",
+    ),
+    click.option(
+        "--verify-ddr-status",
+        envvar="DD_VERIFY_DDR_STATUS",
+        type=bool,
+        default=True,
+        show_default=True,
+        help="Refuse to run unless the orgs' disaster-recovery status is ONBOARDING, PASSIVE or RECOVERY "
+        "(env DD_VERIFY_DDR_STATUS). Orgs without DDR need --verify-ddr-status=false.",
+    ),
+    click.option(
+        "--max-workers",
+        envvar="MAX_WORKERS",
+        type=click.IntRange(min=1),
+        default=100,
+        show_default=True,
+        help="Concurrent requests at most (env MAX_WORKERS).",
+    ),
+    click.option(
+        "--max-workers-per-type",
+        envvar="MAX_WORKERS_PER_TYPE",
+        help="Per-type caps below --max-workers, e.g. 'integrations=4,monitors=8' (env MAX_WORKERS_PER_TYPE).",
+    ),
+    click.option(
+        "--resource-per-file", is_flag=True, default=False, help="One state file per resource instead of one per type."
+    ),
+    click.option(
+        "--source-resources-path",
+        envvar="DD_SOURCE_RESOURCES_PATH",
+        default="resources/source",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="Directory of the source state files (env DD_SOURCE_RESOURCES_PATH).",
+    ),
+    click.option(
+        "--destination-resources-path",
+        envvar="DD_DESTINATION_RESOURCES_PATH",
+        default="resources/destination",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="Directory of the destination state files (env DD_DESTINATION_RESOURCES_PATH).",
+    ),
+    click.option(
+        "--http-client-timeout",
+        envvar="DD_HTTP_CLIENT_TIMEOUT",
+        type=click.FloatRange(min=0, min_open=True),
+        default=30,
+        show_default=True,
+        help="Seconds to wait for data on a connection before a request times out (env DD_HTTP_CLIENT_TIMEOUT).",
+    ),
+    click.option(
+        "--http-client-retry-timeout",
+        envvar="DD_HTTP_CLIENT_RETRY_TIMEOUT",
+        type=click.FloatRange(min=0),
+        default=60,
+        show_default=True,
+        help="Total seconds one request may spend retrying 429s, 5xx and connection errors "
+        "(env DD_HTTP_CLIENT_RETRY_TIMEOUT).",
+    ),
+    click.option(
+        "--show-progress-bar",
+        envvar="DD_SHOW_PROGRESS_BAR",
+        type=bool,
+        default=True,
+        show_default=True,
+        help="Show a progress bar on a terminal (env DD_SHOW_PROGRESS_BAR). Off with --json.",
+    ),
+    click.option(
+        "--json",
+        "emit_json",
+        envvar="DD_SYNC_JSON",
+        is_flag=True,
+        default=False,
+        help="Write NDJSON events (outcomes, logs, plan, summary) on stdout instead of text (env DD_SYNC_JSON).",
+    ),
+    click.option("-v", "--verbose", is_flag=True, default=False, help="Debug logging (secrets stay redacted)."),
+    click.option(
+        "--integrations-secrets-file",
+        envvar="DD_INTEGRATIONS_SECRETS_FILE",
+        type=click.Path(dir_okay=False),
+        help='JSON file with secrets the API never returns, e.g. {"aws": {"<access_key_id>": "<secret_access_key>"}} '
+        "for GovCloud/China AWS accounts (env DD_INTEGRATIONS_SECRETS_FILE).",
+    ),
+]
+
+CLEANUP_OPTION = click.option(
+    "--cleanup",
+    envvar="DD_CLEANUP",
+    type=click.Choice(["True", "False", "Force"], case_sensitive=False),
+    default="False",
+    show_default=True,
+    help="Delete destination resources whose source is gone: True asks first, Force does not (env DD_CLEANUP).",
+)
+
+
+def _apply(options: list[Callable]) -> Callable:
+    def decorate(func: Callable) -> Callable:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def source_options(func: Callable) -> Callable:
+    return _apply(_org_options("source"))(func)
+
+
+def destination_options(func: Callable) -> Callable:
+    return _apply(_org_options("destination"))(func)
+
+
+def common_options(func: Callable) -> Callable:
+    return _apply(COMMON_OPTIONS)(func)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="datadog-sync")
+def cli() -> None:
+    """Copy Datadog configuration, including AWS integrations, from a source org to a destination org.
+
+    \b
+    Typical use:
+      datadog-sync import   # read the source org into resources/source
+      datadog-sync diffs    # show what sync would do (Plan: N to create, M to update, K to delete)
+      datadog-sync sync     # apply it to the destination org
+      datadog-sync migrate  # import + sync in one go
+
+    Keys come from flags or DD_SOURCE_* / DD_DESTINATION_* environment variables. Exit codes: 0 success,
+    1 a failure, 2 a usage error (and `diffs --exit-code` when there are differences).
+    """
+
+
+def _command(name: str, help_text: str, extra: list[Callable]) -> Callable:
+    def make(func: Callable) -> click.Command:
+        for decorator in reversed([*extra, common_options]):
+            func = decorator(func)
+        return cli.command(name, help=help_text)(func)
+
+    return make
+
+
+@_command(
+    "import",
+    "Read the requested resources from the source org into source state (resources/source). A type whose "
+    "listing fails keeps its previous state.",
+    [source_options, destination_options],
+)
+def import_cmd(**kwargs: Any) -> None:
+    _run("import", kwargs)
+
+
+@_command(
+    "sync",
+    "Create, update (and with --cleanup delete) destination resources to match source state. Before changing "
+    "or deleting an existing destination resource it is backed up under <destination path>/.backup/.",
+    [source_options, destination_options, CLEANUP_OPTION],
+)
+def sync_cmd(**kwargs: Any) -> None:
+    _run("sync", kwargs)
+
+
+@_command(
+    "migrate",
+    "import followed by sync, in one run.",
+    [source_options, destination_options, CLEANUP_OPTION],
+)
+def migrate_cmd(**kwargs: Any) -> None:
+    _run("migrate", kwargs)
+
+
+@_command(
+    "diffs",
+    "Show what sync would do, resource by resource, ending with 'Plan: N to create, M to update, K to delete, "
+    "U unchanged'. Changes nothing.",
+    [
+        source_options,
+        destination_options,
+        CLEANUP_OPTION,
+        click.option(
+            "--exit-code",
+            "diff_exit_code",
+            is_flag=True,
+            default=False,
+            help="Exit with status 2 when there are differences (like git diff --exit-code), for drift checks in CI.",
+        ),
+    ],
+)
+def diffs_cmd(**kwargs: Any) -> None:
+    _run("diffs", kwargs)
+
+
+@_command(
+    "reset",
+    "Delete the requested resources from the destination org, after backing them up to "
+    "<destination path>/.backup/<timestamp>/ and asking per type.",
+    [
+        source_options,
+        destination_options,
+        click.option(
+            "--do-not-backup", is_flag=True, default=False, help="Skip the backup (dangerous; waits 5 s first)."
+        ),
+        click.option(
+            "--yes",
+            "-y",
+            "assume_yes",
+            is_flag=True,
+            default=False,
+            help="Do not ask for confirmation (required with --json, where nobody can answer).",
+        ),
+    ],
+)
+def reset_cmd(**kwargs: Any) -> None:
+    _run("reset", kwargs)
+
+
+def _run(command: str, kwargs: dict[str, Any]) -> None:
+    from datadog_sync.runner import run_command
+
+    config = build_configuration(command, kwargs)
+    if command == "reset" and config.do_not_backup:
+        import time
+
+        time.sleep(5)  # a last chance to Ctrl-C, as upstream
+    sys.exit(run_command(config))
+
+
+def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
+    """Validate option values together and build the run's configuration; usage errors exit 2."""
+    known = registry()
+    resources = _parse_resources(kw.get("resources"), known)
+    expressions = list(kw.get("filters") or ())
+    try:
+        filters = Filters.parse(expressions, kw.get("filter_operator") or "OR")
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from exc
+    unknown_filter_types = sorted(set(filters.resource_types) - set(known))
+    if unknown_filter_types:
+        raise click.UsageError(
+            f"--filter names unknown resource type(s) {', '.join(unknown_filter_types)}; known: {', '.join(known)}"
+        )
+    cleanup = (kw.get("cleanup") or "False").lower()
+    emit_json = bool(kw.get("emit_json"))
+    if command == "reset":
+        cleanup = "true"
+    if emit_json and cleanup == "true" and not (command == "reset" and kw.get("assume_yes")):
+        hint = "pass --yes" if command == "reset" else "use --cleanup=Force"
+        raise click.UsageError(f"--json cannot ask for confirmation: {hint}")
+    secrets_file = kw.get("integrations_secrets_file")
+    return Configuration(
+        command=command,
+        source=OrgConfig(
+            "source", normalize_api_url(kw.get("source_api_url")), kw.get("source_api_key"), kw.get("source_app_key")
+        ),
+        destination=OrgConfig(
+            "destination",
+            normalize_api_url(kw.get("destination_api_url")),
+            kw.get("destination_api_key"),
+            kw.get("destination_app_key"),
+        ),
+        resources=resources,
+        filters=filters,
+        cleanup=cleanup,
+        validate=kw.get("validate", True),
+        verify_ddr_status=kw.get("verify_ddr_status", True),
+        max_workers=kw.get("max_workers") or 100,
+        max_workers_per_type=_parse_workers_per_type(kw.get("max_workers_per_type"), known),
+        resource_per_file=bool(kw.get("resource_per_file")),
+        source_resources_path=Path(kw.get("source_resources_path") or "resources/source").absolute(),
+        destination_resources_path=Path(kw.get("destination_resources_path") or "resources/destination").absolute(),
+        http_client_timeout=float(kw.get("http_client_timeout") or 30),
+        http_client_retry_timeout=float(kw.get("http_client_retry_timeout") if kw.get("http_client_retry_timeout") is not None else 60),
+        show_progress_bar=bool(kw.get("show_progress_bar", True)) and not emit_json,
+        emit_json=emit_json,
+        verbose=bool(kw.get("verbose")),
+        do_not_backup=bool(kw.get("do_not_backup")),
+        assume_yes=bool(kw.get("assume_yes")),
+        diff_exit_code=bool(kw.get("diff_exit_code")),
+        integrations_secrets_file=Path(secrets_file) if secrets_file else None,
+    )
+
+
+def _parse_resources(value: str | None, known: dict) -> tuple[str, ...]:
+    if not value:
+        return tuple(known)
+    names = list(dict.fromkeys(n.strip().lower() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise click.UsageError(f"unknown resource type(s) in --resources: {', '.join(unknown)}; known: {', '.join(known)}")
+    if not names:
+        raise click.UsageError("--resources is empty; known: " + ", ".join(known))
+    return tuple(names)
+
+
+def _parse_workers_per_type(value: str | None, known: dict) -> dict[str, int]:
+    caps: dict[str, int] = {}
+    if not value:
+        return caps
+    for part in value.split(","):
+        name, sep, number = part.strip().partition("=")
+        name = name.strip().lower()
+        if not sep or not name:
+            raise click.UsageError(f"--max-workers-per-type: expected 'type=N', got {part.strip()!r}")
+        if name not in known:
+            raise click.UsageError(f"--max-workers-per-type: unknown resource type {name!r}; known: {', '.join(known)}")
+        if name in caps:
+            raise click.UsageError(f"--max-workers-per-type: {name} given twice")
+        try:
+            caps[name] = int(number)
+        except ValueError:
+            raise click.UsageError(f"--max-workers-per-type: {number.strip()!r} for {name} is not a whole number") from None
+        if caps[name] <= 0:
+            raise click.UsageError(f"--max-workers-per-type: the cap for {name} must be at least 1")
+    return caps

@@ -1,0 +1,75 @@
+"""Options -> one immutable :class:`Configuration` for a command run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datadog_sync.filters import Filters
+
+DEFAULT_API_URL = "https://api.datadoghq.com"
+
+#: Datadog sites and their API base URLs (https://docs.datadoghq.com/getting_started/site/).
+SITES: dict[str, str] = {
+    "US1": "https://api.datadoghq.com",
+    "US3": "https://api.us3.datadoghq.com",
+    "US5": "https://api.us5.datadoghq.com",
+    "EU1": "https://api.datadoghq.eu",
+    "AP1": "https://api.ap1.datadoghq.com",
+    "AP2": "https://api.ap2.datadoghq.com",
+    "US1-FED": "https://api.ddog-gov.com",
+}
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    """Where and how to reach one org. ``name`` is ``source`` or ``destination``."""
+
+    name: str
+    api_url: str = DEFAULT_API_URL
+    api_key: str | None = field(default=None, repr=False)
+    app_key: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    command: str
+    source: OrgConfig
+    destination: OrgConfig
+    resources: tuple[str, ...]
+    filters: Filters
+    cleanup: str = "false"  # "false", "true" (asks) or "force"
+    validate: bool = True
+    verify_ddr_status: bool = True
+    max_workers: int = 100
+    max_workers_per_type: dict[str, int] = field(default_factory=dict)
+    resource_per_file: bool = False
+    source_resources_path: Path = Path("resources/source")
+    destination_resources_path: Path = Path("resources/destination")
+    http_client_timeout: float = 30.0
+    http_client_retry_timeout: float = 60.0
+    show_progress_bar: bool = True
+    emit_json: bool = False
+    verbose: bool = False
+    do_not_backup: bool = False
+    assume_yes: bool = False
+    diff_exit_code: bool = False
+    integrations_secrets_file: Path | None = None
+    send_metrics: bool = False
+
+
+def normalize_api_url(value: str | None) -> str:
+    """Accept a full URL, a site name (``EU1``) or a site domain (``datadoghq.eu``, ``app.datadoghq.eu``)."""
+    if not value:
+        return DEFAULT_API_URL
+    value = value.strip()
+    if value.upper() in SITES:
+        return SITES[value.upper()]
+    if "://" not in value:
+        host = value.strip("/")
+        if host.startswith("app."):
+            host = host[len("app.") :]
+        if not host.startswith("api.") and (host.endswith("datadoghq.com") or host.endswith("datadoghq.eu") or host.endswith("ddog-gov.com")):
+            host = "api." + host
+        value = "https://" + host
+    return value.rstrip("/")

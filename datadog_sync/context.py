@@ -1,0 +1,48 @@
+"""What a command run hands to every resource: configuration, state, clients and logging."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datadog_sync.config import Configuration
+    from datadog_sync.http.client import Client
+    from datadog_sync.report import Reporter
+    from datadog_sync.state import StateStore
+
+LOGGER_NAME = "datadog_sync"
+
+
+class ResourceLogger(logging.LoggerAdapter):
+    """Prefixes messages upstream-style: ``[<type> - <id>] - message``."""
+
+    def __init__(self, logger: logging.Logger, resource_type: str):
+        super().__init__(logger, {})
+        self.resource_type = resource_type
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        _id = kwargs.pop("id", "")
+        extra = kwargs.setdefault("extra", {})
+        extra.update({"resource_type": self.resource_type, "resource_id": _id})
+        return f"[{self.resource_type} - {_id}] - {msg}", kwargs
+
+
+@dataclass
+class RunContext:
+    config: Configuration
+    state: StateStore
+    source: Client | None = None
+    destination: Client | None = None
+    reporter: Reporter | None = None
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger(LOGGER_NAME))
+
+    def resource_logger(self, resource_type: str) -> ResourceLogger:
+        return ResourceLogger(self.logger, resource_type)
+
+    def id_key_of(self, resource_type: str) -> str:
+        from datadog_sync.resources import registry
+
+        cls = registry().get(resource_type)
+        return cls.config.id_key if cls else "id"

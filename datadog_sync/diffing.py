@@ -1,0 +1,81 @@
+"""Differences between a destination object and the source object that would replace it.
+
+deepdiff does the comparing (lists as multisets where order has no meaning); this module turns its
+result into a flat list of :class:`Difference` that reads like a Terraform plan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_PATH_PART = re.compile(r"\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+)\]")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One change at a dot path: ``kind`` is ``changed``, ``added`` or ``removed``."""
+
+    path: str
+    kind: str
+    old: Any = None
+    new: Any = None
+
+    def render(self) -> str:
+        if self.kind == "added":
+            return f"+ {self.path}: {_show(self.new)}"
+        if self.kind == "removed":
+            return f"- {self.path}: {_show(self.old)}"
+        return f"~ {self.path}: {_show(self.old)} -> {_show(self.new)}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "old": self.old, "new": self.new}
+
+
+def compute_diff(current: Any, desired: Any, *, ignore_order: bool = True) -> list[Difference]:
+    """What changes when ``desired`` replaces ``current``; ``[]`` when they are equal."""
+    if current == desired:  # the common case on re-runs, and far cheaper than deepdiff
+        return []
+    from deepdiff import DeepDiff  # imported lazily: it costs ~0.3 s at start-up
+
+    result = DeepDiff(current, desired, ignore_order=ignore_order, verbose_level=2)
+    out: list[Difference] = []
+    for section in ("values_changed", "type_changes"):
+        for path, change in result.get(section, {}).items():
+            out.append(Difference(_dot(path), "changed", change.get("old_value"), change.get("new_value")))
+    for section, kind in (
+        ("dictionary_item_added", "added"),
+        ("iterable_item_added", "added"),
+        ("set_item_added", "added"),
+        ("dictionary_item_removed", "removed"),
+        ("iterable_item_removed", "removed"),
+        ("set_item_removed", "removed"),
+    ):
+        items = result.get(section, {})
+        for path, value in items.items() if isinstance(items, dict) else ((p, None) for p in items):
+            if kind == "added":
+                out.append(Difference(_dot(path, drop_index=True), kind, None, value))
+            else:
+                out.append(Difference(_dot(path, drop_index=True), kind, value, None))
+    out.sort(key=lambda d: (d.path, d.kind, json.dumps(d.old, sort_keys=True, default=str)))
+    return out
+
+
+def _dot(path: str, drop_index: bool = False) -> str:
+    """``root['a']['b'][2]`` -> ``a.b[2]`` (or ``a.b`` for list items, whose index means nothing)."""
+    parts = _PATH_PART.findall(path[len("root") :] if path.startswith("root") else path)
+    out = ""
+    for i, part in enumerate(parts):
+        if part.isdigit():
+            if drop_index and i == len(parts) - 1:
+                continue
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part[1:-1]
+    return out or "(root)"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)

@@ -1,0 +1,84 @@
+"""``import``: read every requested type from the source org into source state."""
+
+from __future__ import annotations
+
+import asyncio
+
+from datadog_sync.context import RunContext
+from datadog_sync.progress import Progress
+from datadog_sync.report import Outcome, failure_class
+from datadog_sync.resources.base import BaseResource, SkipResource
+
+
+async def import_resources(ctx: RunContext, resources: dict[str, BaseResource], client=None) -> set[str]:
+    """Import all types concurrently into ``ctx.state.source``; return the types imported without a listing failure.
+
+    A type whose listing fails keeps its previous state (upstream empties it, and a later cleanup would
+    then delete the whole type in the destination).
+    """
+    client = client or ctx.source
+    ctx.logger.info("importing resources: %s", ", ".join(resources))
+    progress = Progress("import", enabled=ctx.config.show_progress_bar and not ctx.config.emit_json)
+    try:
+        results = await asyncio.gather(*(_import_type(ctx, res, client, progress) for res in resources.values()))
+    finally:
+        progress.close()
+    ok = {rtype for rtype, success in zip(resources, results, strict=True) if success}
+    rep = ctx.reporter
+    ctx.logger.info(
+        "finished importing individual resource items: Successes: %d, Failures: %d, Skipped: %d, Filtered: %d.",
+        rep.total("import", "success"),
+        rep.total("import", "failure"),
+        rep.total("import", "skipped"),
+        rep.total("import", "filtered"),
+    )
+    return ok
+
+
+async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Progress) -> bool:
+    rtype = res.resource_type
+    log = res.log
+    log.info("getting resources")
+    try:
+        raw_items = await res.list_resources(client)
+    except Exception as exc:  # noqa: BLE001 - one type failing must not stop the others
+        log.error("Error while getting resources %s: %s; keeping its previous state", rtype, exc)
+        ctx.reporter.record(Outcome(ctx.config.command, rtype, "", "import", "failure", "", str(exc), failure_class(exc)))
+        return False
+    progress.add_total(len(raw_items))
+    filters = ctx.config.filters
+    # Filters that only name list-item attributes can drop items before their extra reads.
+    prefilter = bool(filters.for_type(rtype)) and not (filters.names_for_type(rtype) & res.config.fetched_attributes)
+    previous = ctx.state.source.get(rtype, {})
+    imported: dict[str, dict] = {}
+    limit = asyncio.Semaphore(ctx.config.max_workers_per_type.get(rtype) or res.config.max_concurrent or ctx.config.max_workers)
+
+    async def one(raw: dict) -> None:
+        key = res.key_of(raw)
+        try:
+            if prefilter and not filters.matches(rtype, res.preview(raw)):
+                ctx.reporter.record(Outcome(ctx.config.command, rtype, key or "", "import", "filtered"))
+                return
+            async with limit:
+                key, obj = await res.import_resource(raw, client)
+            if not filters.matches(rtype, obj):
+                ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "import", "filtered"))
+                return
+            imported[key] = obj
+            ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "import", "success"))
+        except SkipResource as skip:
+            log.info("skipping resource: %s", skip.reason, id=key or "")
+            ctx.reporter.record(Outcome(ctx.config.command, rtype, key or "", "import", "skipped", "", skip.reason))
+        except Exception as exc:  # noqa: BLE001
+            log.error("error while importing resource: %s", exc, id=key or "")
+            ctx.reporter.record(
+                Outcome(ctx.config.command, rtype, key or "", "import", "failure", "", str(exc), failure_class(exc))
+            )
+            if key and key in previous:
+                imported[key] = previous[key]  # a failed read must not lose what was imported before
+        finally:
+            progress.update()
+
+    await asyncio.gather(*(one(raw) for raw in raw_items))
+    ctx.state.source[rtype] = imported
+    return True

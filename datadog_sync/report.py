@@ -1,0 +1,101 @@
+"""Outcomes of a run: counters, upstream-compatible ``--json`` events and the closing summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+#: Longest reason kept in an outcome event (upstream's limit).
+MAX_REASON = 1024
+
+
+@dataclass
+class Outcome:
+    command: str
+    resource_type: str
+    id: str
+    action_type: str  # import | sync | delete
+    status: str  # success | skipped | failure | filtered
+    action_sub_type: str = ""  # create | update | ""
+    reason: str = ""
+    failure_class: str | None = None
+
+    def as_event(self) -> dict[str, Any]:
+        event = {
+            "type": "outcome",
+            "command": self.command,
+            "resource_type": self.resource_type,
+            "id": self.id,
+            "action_type": self.action_type,
+            "status": self.status,
+            "action_sub_type": self.action_sub_type,
+            "reason": self.reason[:MAX_REASON],
+        }
+        if self.failure_class:
+            event["failure_class"] = self.failure_class
+        return event
+
+
+@dataclass
+class Reporter:
+    """Collects outcomes; keeps only failures and skips in memory (runs can have 10^4 resources)."""
+
+    command: str
+    emit_json: bool = False
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    counts: Counter = field(default_factory=Counter)
+    problems: list[Outcome] = field(default_factory=list)
+
+    def record(self, outcome: Outcome) -> None:
+        self.counts[(outcome.action_type, outcome.status, outcome.action_sub_type)] += 1
+        if outcome.status in ("failure", "skipped") and outcome.reason != "No differences detected.":
+            self.problems.append(outcome)
+        if self.emit_json:
+            self.emit(outcome.as_event())
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.stream.write(json.dumps(event, default=str) + "\n")
+        self.stream.flush()
+
+    def total(self, action_type: str, status: str, sub_type: str | None = None) -> int:
+        return sum(
+            n
+            for (a, s, sub), n in self.counts.items()
+            if a == action_type and s == status and (sub_type is None or sub == sub_type)
+        )
+
+    @property
+    def failures(self) -> int:
+        return sum(n for (_, s, _), n in self.counts.items() if s == "failure")
+
+    @property
+    def unchanged(self) -> int:
+        return self.counts[("sync", "skipped", "")] - self.skipped_with_reason
+
+    @property
+    def skipped_with_reason(self) -> int:
+        return sum(1 for p in self.problems if p.status == "skipped" and p.action_type == "sync")
+
+    def problem_lines(self) -> list[str]:
+        return [f"  {p.status.upper()}: {p.resource_type} {p.id}: {p.reason}" for p in self.problems]
+
+
+def failure_class(exc: BaseException) -> str:
+    """Upstream's typed failure classes for ``--json`` consumers."""
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        if status in (403, 404, 429):
+            return f"http_4xx_{status}"
+        if 400 <= status < 500:
+            return "http_4xx_other"
+        if status >= 500:
+            return "http_5xx"
+    name = type(exc).__name__.lower()
+    if "timeout" in name:
+        return "http_timeout"
+    if "connection" in name or "transport" in name:
+        return "http_connection"
+    return "unknown"

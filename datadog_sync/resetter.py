@@ -1,0 +1,74 @@
+"""``reset``: back up the destination's resources, confirm per type, then delete them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from datadog_sync.context import RunContext
+from datadog_sync.ordering import type_order
+from datadog_sync.report import Outcome, failure_class
+from datadog_sync.resources.base import BaseResource, SkipResource
+
+
+async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -> None:
+    client = ctx.destination
+    found: dict[str, dict[str, dict]] = {}
+    for rtype in type_order(resources, resources):
+        res = resources[rtype]
+        try:
+            found[rtype] = await _read_destination(ctx, res)
+        except Exception as exc:  # noqa: BLE001
+            res.log.error("cannot list the destination's %s, not resetting it: %s", rtype, exc)
+            ctx.reporter.record(Outcome(ctx.config.command, rtype, "", "delete", "failure", "", str(exc), failure_class(exc)))
+    if ctx.config.do_not_backup:
+        ctx.logger.warning(click.style("ABOUT TO RESET WITHOUT BACKUP", fg="red"))
+    elif any(found.values()):
+        backup = {t: {k: resources[t].redacted(v) for k, v in objs.items()} for t, objs in found.items() if objs}
+        path = ctx.state.write_backup(backup, label="reset")
+        ctx.logger.info("backed up the destination's resources to %s", path)
+
+    for rtype in reversed(type_order(resources, found)):  # dependents first
+        objects = found[rtype]
+        res = resources[rtype]
+        if not objects:
+            res.log.info("nothing to delete")
+            continue
+        for key in objects:
+            res.log.warning("Resource will be deleted: %s", key, id=key)
+        if not ctx.config.assume_yes and not click.confirm(
+            f"Delete above {len(objects)} resources from destination org?", err=True
+        ):
+            res.log.info("not deleting %s: not confirmed", rtype)
+            continue
+        limit = asyncio.Semaphore(ctx.config.max_workers_per_type.get(rtype) or ctx.config.max_workers)
+        await asyncio.gather(*(_delete(ctx, res, key, obj, limit) for key, obj in objects.items()))
+        res.log.info("finished deleting resources")
+
+
+async def _read_destination(ctx: RunContext, res: BaseResource) -> dict[str, dict]:
+    """The destination's objects of one type, keyed like state, after the user's filters."""
+    out: dict[str, dict] = {}
+    for raw in await res.list_resources(ctx.destination):
+        try:
+            key, obj = await res.import_resource(raw, ctx.destination)
+        except SkipResource:
+            continue
+        if ctx.config.filters.matches(res.resource_type, obj):
+            out[key] = obj
+    return out
+
+
+async def _delete(ctx: RunContext, res: BaseResource, key: str, obj: dict, limit: asyncio.Semaphore) -> None:
+    rtype = res.resource_type
+    async with limit:
+        try:
+            res.log.info("deleting resource", id=key)
+            await res.delete(ctx.destination, key, obj)
+        except Exception as exc:  # noqa: BLE001
+            res.log.error("delete failed: %s", exc, id=key)
+            ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "delete", "failure", "", str(exc), failure_class(exc)))
+            return
+    ctx.state.destination.get(rtype, {}).pop(key, None)
+    ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "delete", "success"))

@@ -1,0 +1,252 @@
+"""The resource plugin contract.
+
+A resource type is one subclass of :class:`BaseResource` that declares its API shape in a
+:class:`ResourceConfig` and overrides only what differs from the defaults below. The host
+(import, planner, apply, reset) never knows more about a resource than this interface.
+
+Objects flow like this:
+
+* import:  ``list_resources(source)`` -> raw items -> ``import_resource(raw)`` -> ``(key, stored object)``
+  kept in source state under ``key``.
+* plan:    ``current_destination(...)`` gives the destination's object for every key; ``diff`` compares
+  it with the (dependency-remapped) source object.
+* apply:   ``create`` / ``update`` / ``delete`` return what the destination state keeps for the key.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from datadog_sync.diffing import Difference, compute_diff
+
+if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
+    from datadog_sync.context import RunContext
+    from datadog_sync.http.client import Client
+    from datadog_sync.planner import Change
+
+
+class SkipResource(Exception):
+    """Raised by a plugin to skip one resource with a reason the user can act on."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ResourceError(Exception):
+    """A failure of one resource whose message is already written for the user."""
+
+
+@dataclass(frozen=True)
+class ResourceConfig:
+    """Declarative description of a resource type's API shape."""
+
+    base_path: str = ""
+    #: Dot paths removed from payloads and ignored by diffs (ids, timestamps, server-computed fields).
+    excluded_attributes: tuple[str, ...] = ()
+    #: ``{dependency_type: (dot paths holding source ids of that type, ...)}``; drives ordering and id remapping.
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: False serializes every write of this type.
+    concurrent: bool = True
+    #: Caps concurrent applies of this type (``--max-workers-per-type`` overrides it).
+    max_concurrent: int | None = None
+    #: Dot path of a natural key used to adopt destination objects that exist already (no duplicates).
+    mapping_key: str | None = None
+    #: Envelope key of list responses; None when the body is the list itself.
+    list_key: str | None = "data"
+    #: Attribute holding the API id of an object.
+    id_key: str = "id"
+    #: Top-level attributes that ``import_resource`` fetches with extra reads; filters on any other
+    #: attribute are applied to the list item first, which saves those reads.
+    fetched_attributes: frozenset[str] = frozenset()
+    #: Lists compare as multisets unless order has a meaning for the type.
+    ignore_order: bool = True
+
+
+class BaseResource:
+    """Default behaviour for a REST resource at ``config.base_path`` with an ``id``."""
+
+    resource_type: ClassVar[str]
+    config: ClassVar[ResourceConfig] = ResourceConfig()
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+        self.log = ctx.resource_logger(self.resource_type)
+
+    # ----------------------------------------------------------------------------------------- import
+    async def list_resources(self, client: Client) -> list[dict]:
+        """Every object of this type in the org behind ``client``."""
+        body = await client.get(self.config.base_path)
+        if self.config.list_key is None:
+            return list(body or [])
+        return list((body or {}).get(self.config.list_key) or [])
+
+    def key_of(self, raw: dict) -> str | None:
+        """The state key a listed item will have, if it can be told without extra reads."""
+        value = raw.get(self.config.id_key)
+        return None if value is None else str(value)
+
+    def preview(self, raw: dict) -> dict:
+        """The stored object as far as the list item tells it, used to filter before extra reads."""
+        return raw
+
+    async def import_resource(self, raw: dict, client: Client) -> tuple[str, dict]:
+        """Turn a listed item into ``(state key, stored object)``. May raise :class:`SkipResource`."""
+        return str(raw[self.config.id_key]), raw
+
+    # ------------------------------------------------------------------------------------------- plan
+    async def current_destination(
+        self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
+    ) -> dict[str, dict]:
+        """The destination's current object for every key of ``source`` or ``destination_state`` that has one.
+
+        The default trusts destination state and, when the type has a ``mapping_key``, lists the
+        destination once to adopt objects that exist there already (created by hand, or by an
+        earlier run whose state was lost) instead of creating duplicates.
+        """
+        current = {key: obj for key, obj in destination_state.items()}
+        if not self.config.mapping_key or client is None:
+            return current
+        missing = [key for key in source if key not in current]
+        if not missing:
+            return current
+        existing: dict[str, dict] = {}
+        for obj in await self.list_resources(client):
+            value = get_path(obj, self.config.mapping_key)
+            if value is not None:
+                existing.setdefault(str(value), obj)
+        for key in missing:
+            value = get_path(source[key], self.config.mapping_key)
+            if value is not None and str(value) in existing:
+                current[key] = existing[str(value)]
+        return current
+
+    def is_adopted(self, key: str, current: dict) -> bool:
+        """True when ``current`` was found in the destination rather than in destination state."""
+        return key not in self.ctx.state.destination.get(self.resource_type, {})
+
+    def prepare(self, obj: dict) -> dict:
+        """A copy of ``obj`` without excluded attributes: what is sent and what is compared."""
+        return strip_paths(obj, self.config.excluded_attributes)
+
+    def diff(self, current: dict, desired: dict) -> list[Difference]:
+        """Differences that applying ``desired`` over ``current`` would make (empty: nothing to do)."""
+        return compute_diff(self.prepare(current), self.prepare(desired), ignore_order=self.config.ignore_order)
+
+    def remap(self, obj: dict) -> tuple[dict, dict[str, list[str]]]:
+        """Replace source ids of dependencies by destination ids; return the copy and what stayed unresolved."""
+        if not self.config.dependencies:
+            return obj, {}
+        out = copy.deepcopy(obj)
+        unresolved: dict[str, list[str]] = {}
+        for dep_type, paths in self.config.dependencies.items():
+            mapping = self.ctx.state.destination.get(dep_type, {})
+            for path in paths:
+                for missing in _remap_path(out, path.split("."), mapping, self.ctx.id_key_of(dep_type)):
+                    unresolved.setdefault(dep_type, []).append(missing)
+        return out, unresolved
+
+    def dependency_ids(self, obj: dict) -> dict[str, list[str]]:
+        """Source ids this object references, per dependency type."""
+        found: dict[str, list[str]] = {}
+        for dep_type, paths in self.config.dependencies.items():
+            for path in paths:
+                found.setdefault(dep_type, []).extend(str(v) for v in iter_path(obj, path.split(".")))
+        return found
+
+    # ------------------------------------------------------------------------------------------ apply
+    async def preflight(self, client: Client, changes: list[Change]) -> list[str]:
+        """Problems (e.g. missing permissions) that would make ``changes`` fail; checked before any write."""
+        return []
+
+    async def create(self, client: Client, key: str, desired: dict) -> dict:
+        return await client.post(self.config.base_path, json=self.prepare(desired))
+
+    async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
+        api_id = current[self.config.id_key]
+        return await client.put(f"{self.config.base_path}/{api_id}", json=self.prepare(desired))
+
+    async def delete(self, client: Client, key: str, current: dict) -> None:
+        api_id = current[self.config.id_key]
+        await client.delete(f"{self.config.base_path}/{api_id}")
+
+    def after_apply(self, changes: list[Change]) -> None:
+        """Runs once after ``sync`` applied this type (reports, hand-off files)."""
+
+    def redacted(self, obj: dict) -> dict:
+        """The object as it may be shown to a user (diffs, backups, logs)."""
+        return obj
+
+
+# ----------------------------------------------------------------------------------------- dot paths
+def get_path(obj: Any, path: str) -> Any:
+    """Value at a dot path through dicts, or None."""
+    for part in path.split("."):
+        if not isinstance(obj, Mapping) or part not in obj:
+            return None
+        obj = obj[part]
+    return obj
+
+
+def iter_path(obj: Any, parts: list[str]) -> Iterable[Any]:
+    """Every leaf value at ``parts``, walking through lists on the way and at the leaf."""
+    if isinstance(obj, list):
+        for item in obj:
+            yield from iter_path(item, parts)
+        return
+    if not parts:
+        if obj is not None:
+            yield obj
+        return
+    if isinstance(obj, Mapping) and parts[0] in obj:
+        yield from iter_path(obj[parts[0]], parts[1:])
+
+
+def _remap_path(obj: Any, parts: list[str], mapping: Mapping[str, dict], id_key: str) -> list[str]:
+    """Rewrite the ids at ``parts`` in place; return those without a destination counterpart."""
+    unresolved: list[str] = []
+    if isinstance(obj, list):
+        for item in obj:
+            unresolved.extend(_remap_path(item, parts, mapping, id_key))
+        return unresolved
+    if not isinstance(obj, dict) or parts[0] not in obj:
+        return unresolved
+    if len(parts) > 1:
+        return _remap_path(obj[parts[0]], parts[1:], mapping, id_key)
+
+    def convert(value: Any) -> Any:
+        target = mapping.get(str(value))
+        if target is None or id_key not in target:
+            unresolved.append(str(value))
+            return value
+        new = target[id_key]
+        return type(value)(new) if isinstance(value, (int, str)) else new
+
+    value = obj[parts[0]]
+    obj[parts[0]] = [convert(v) for v in value] if isinstance(value, list) else convert(value)
+    return unresolved
+
+
+def strip_paths(obj: dict, paths: Iterable[str]) -> dict:
+    """A copy of ``obj`` without the given dot paths (walking through lists)."""
+    paths = tuple(paths)
+    if not paths:
+        return obj
+    out = copy.deepcopy(obj)
+    for path in paths:
+        _strip(out, path.split("."))
+    return out
+
+
+def _strip(obj: Any, parts: list[str]) -> None:
+    if isinstance(obj, list):
+        for item in obj:
+            _strip(item, parts)
+    elif isinstance(obj, dict) and parts[0] in obj:
+        if len(parts) == 1:
+            del obj[parts[0]]
+        else:
+            _strip(obj[parts[0]], parts[1:])

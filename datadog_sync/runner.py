@@ -1,0 +1,213 @@
+"""Runs one command: configuration -> state + clients -> import / plan / apply / reset -> summary."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import click
+
+from datadog_sync.applier import applied_summary, apply_plan, build_plan, print_plan
+from datadog_sync.config import Configuration, OrgConfig
+from datadog_sync.context import LOGGER_NAME, RunContext
+from datadog_sync.http.client import Client
+from datadog_sync.http.retry import RetryPolicy
+from datadog_sync.importer import import_resources
+from datadog_sync.log import setup_logging
+from datadog_sync.redact import register_secret
+from datadog_sync.report import Reporter
+from datadog_sync.resetter import reset_resources
+from datadog_sync.resources import registry
+from datadog_sync.state import StateFileError, StateStore
+
+EXIT_OK, EXIT_FAILURE, EXIT_DIFFERENCES = 0, 1, 2
+
+#: DDR statuses that allow a run (upstream): ONBOARDING, PASSIVE, RECOVERY.
+DDR_ALLOWED = {1: "ONBOARDING", 2: "PASSIVE", 5: "RECOVERY"}
+DDR_NAMES = {**DDR_ALLOWED, 3: "FAILOVER", 4: "ACTIVE"}
+
+#: Which orgs each command reads from (validation, DDR) and talks to.
+SOURCE_COMMANDS = {"import", "migrate"}
+DESTINATION_COMMANDS = {"sync", "migrate", "diffs", "reset"}
+DDR_SOURCE_COMMANDS = {"import", "diffs", "migrate"}
+
+
+class RunFailed(Exception):
+    """Stops a run early with a message that was already logged."""
+
+
+def run_command(config: Configuration) -> int:
+    """Run ``config.command`` and return the process exit code."""
+    errors = setup_logging(verbose=config.verbose, emit_json=config.emit_json)
+    for secret in (config.source.api_key, config.source.app_key, config.destination.api_key, config.destination.app_key):
+        if secret:
+            register_secret(secret)
+    logger = logging.getLogger(LOGGER_NAME)
+    reporter = Reporter(config.command, emit_json=config.emit_json)
+    try:
+        code = asyncio.run(_run(config, reporter))
+    except KeyboardInterrupt:
+        logger.warning("Process interrupted by user; the state of what was done is saved")
+        return EXIT_FAILURE
+    if code == EXIT_OK and (errors.count or reporter.failures):
+        code = EXIT_FAILURE
+    return code
+
+
+async def _run(config: Configuration, reporter: Reporter) -> int:
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.info("Starting %s...", config.command)
+    state = StateStore(
+        config.source_resources_path, config.destination_resources_path, resource_per_file=config.resource_per_file
+    )
+    try:
+        state.load(config.resources)
+    except StateFileError as exc:
+        logger.error("%s", exc)
+        return EXIT_FAILURE
+    ctx = RunContext(config=config, state=state, reporter=reporter, logger=logger)
+    if config.command in SOURCE_COMMANDS:
+        ctx.source = _client(config, config.source)
+    if config.command in DESTINATION_COMMANDS:
+        ctx.destination = _client(config, config.destination)
+    classes = registry()
+    resources = {rtype: classes[rtype](ctx) for rtype in config.resources}
+    try:
+        await _check_orgs(ctx)
+        code = await _dispatch(ctx, resources)
+    except RunFailed:
+        code = EXIT_FAILURE
+    finally:
+        for client in (ctx.source, ctx.destination):
+            if client is not None:
+                await client.close()
+    logger.info("Finished %s", config.command)
+    return code
+
+
+def _client(config: Configuration, org: OrgConfig) -> Client:
+    return Client(
+        org.api_url,
+        api_key=org.api_key,
+        app_key=org.app_key,
+        org=org.name,
+        timeout=config.http_client_timeout,
+        retry=RetryPolicy(retry_timeout=config.http_client_retry_timeout),
+    )
+
+
+async def _check_orgs(ctx: RunContext) -> None:
+    """``--validate`` (API keys) and ``--verify-ddr-status`` (disaster-recovery status) before any work."""
+    config, logger = ctx.config, ctx.logger
+    command = config.command
+    pairs = []
+    if command in SOURCE_COMMANDS and ctx.source:
+        pairs.append(ctx.source)
+    if command in DESTINATION_COMMANDS and ctx.destination:
+        pairs.append(ctx.destination)
+    if config.validate:
+        for client in pairs:
+            try:
+                await client.get("/api/v1/validate")
+            except Exception as exc:  # noqa: BLE001
+                logger.error("invalid api key: %s", exc)
+                raise RunFailed from exc
+        logger.info("clients validated successfully")
+    if not config.verify_ddr_status:
+        logger.warning("DDR verification skipped.")
+        return
+    checks = []
+    if command in DDR_SOURCE_COMMANDS:
+        checks.append(("source", config.source))
+    if command in DESTINATION_COMMANDS:
+        checks.append(("destination", config.destination))
+    for name, org in checks:
+        client = ctx.source if name == "source" and ctx.source else ctx.destination if name == "destination" else None
+        owned = client is None
+        if owned:
+            client = _client(config, org)
+        try:
+            reason = await _ddr_problem(client)
+        finally:
+            if owned:
+                await client.close()
+        if reason:
+            logger.error(
+                "The %s DDR verification failed. %s Use the --verify-ddr-status flag to override.", name, reason
+            )
+            raise RunFailed
+    logger.info("DDR verified successfully")
+
+
+async def _ddr_problem(client: Client) -> str | None:
+    try:
+        body = await client.get("/api/v2/hamr")
+    except Exception as exc:  # noqa: BLE001
+        return f"Could not read the DDR status: {exc}."
+    status = (((body or {}).get("data") or {}).get("attributes") or {}).get("HamrStatus")
+    if status is None or status == "":
+        return "no DDR status could be retrieved."
+    if status not in DDR_ALLOWED:
+        return f"disaster recovery is in progress. DDR status retrieved: {DDR_NAMES.get(status, status)}."
+    return None
+
+
+async def _dispatch(ctx: RunContext, resources: dict) -> int:
+    command = ctx.config.command
+    if command == "import":
+        await _import(ctx, resources)
+        return EXIT_OK
+    if command == "reset":
+        try:
+            await reset_resources(ctx, resources)
+        finally:
+            ctx.state.dump("destination", resources)
+        return EXIT_OK
+    if command == "migrate":
+        await _import(ctx, resources)
+    plan = await build_plan(ctx, resources)
+    if command == "diffs":
+        print_plan(ctx, plan, resources)
+        return EXIT_DIFFERENCES if ctx.config.diff_exit_code and plan.has_changes else EXIT_OK
+    return await _sync(ctx, plan, resources)
+
+
+async def _import(ctx: RunContext, resources: dict) -> None:
+    imported = await import_resources(ctx, resources)
+    ctx.state.dump("source", imported)
+    rep = ctx.reporter
+    _summary(
+        ctx,
+        f"Imported: {rep.total('import', 'success')} resources, {rep.total('import', 'failure')} failed, "
+        f"{rep.total('import', 'skipped')} skipped, {rep.total('import', 'filtered')} filtered.",
+        "import",
+    )
+
+
+async def _sync(ctx: RunContext, plan, resources: dict) -> int:
+    deletes = [c for c in plan.changes if c.action == "delete"]
+    if deletes and ctx.config.cleanup == "true" and not ctx.config.assume_yes:
+        for change in deletes:
+            ctx.logger.warning("[%s - %s] - Resource will be deleted", change.resource_type, change.key)
+        if not click.confirm(f"Delete above {len(deletes)} resources from destination org?", err=True):
+            ctx.logger.info("cleanup not confirmed: nothing will be deleted")
+            for change in deletes:
+                change.action = "noop"
+    if not ctx.config.emit_json:
+        ctx.reporter.stream.write(plan.summary() + "\n")
+    try:
+        await apply_plan(ctx, plan, resources)
+    finally:
+        ctx.state.dump("destination", resources)
+    _summary(ctx, applied_summary(ctx), "sync")
+    return EXIT_OK
+
+
+def _summary(ctx: RunContext, line: str, command: str) -> None:
+    rep = ctx.reporter
+    if ctx.config.emit_json:
+        rep.emit({"type": "summary", "command": command, "message": line, "problems": [o.as_event() for o in rep.problems]})
+        return
+    text = "\n".join([line, *rep.problem_lines()]) + "\n"
+    rep.stream.write(text)
+    rep.stream.flush()
