@@ -1,0 +1,214 @@
+"""The ``--config FILE`` format, compatible with upstream datadog-sync-cli (configobj in "unrepr" mode).
+
+One ``key = value`` per line; blank lines and ``#`` comments (whole-line or after a value) are ignored.
+Keys are click parameter names (``source_api_key``, ``filter``, ``emit_json`` ...); values are Python
+literals: quoted strings, ``True`` / ``False``, numbers, ``None``, lists and tuples, e.g.::
+
+    # copy only production monitors
+    source_api_url = "https://api.datadoghq.eu"
+    resources = "monitors,dashboards"
+    filter = ["Type=monitors;Name=tags;Value=env:prod", "Type=dashboards;Name=title;Value=Prod.*"]
+    verify_ssl_certificates = True
+
+A list, tuple or triple-quoted string may continue over several lines (it ends where it closes). An empty
+value (``key =``) is the empty string, as with configobj. Values are evaluated with
+:func:`ast.literal_eval`, never executed.
+
+Differences from configobj: a line that cannot be parsed is an error (:class:`ConfigFileError`, naming the
+file, the line and the fix) instead of configobj's sometimes cryptic exceptions; an unquoted word such as
+``source_api_url = https://...`` is rejected with the quoted form to use rather than guessed; a key given
+twice and ``[section]`` headers are errors; unknown keys are rejected by :func:`to_default_map` with the
+closest known name (upstream silently ignores them).
+"""
+
+from __future__ import annotations
+
+import ast
+import codeop
+import difflib
+import json
+import os
+import re
+import warnings
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ConfigFileError", "ConfigValues", "load_config_file", "to_default_map"]
+
+_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
+_BOOL_WORDS = {"true": "True", "false": "False", "yes": "True", "no": "False", "on": "True", "off": "False"}
+
+
+class ConfigFileError(ValueError):
+    """A config file that cannot be read or understood. ``line_no`` is 1-based, or None for the whole file."""
+
+    def __init__(self, path: str | os.PathLike[str], line_no: int | None, message: str) -> None:
+        self.path = Path(path)
+        self.line_no = line_no
+        self.message = message
+        where = f"{os.fspath(path)} line {line_no}" if line_no is not None else os.fspath(path)
+        super().__init__(f"{where}: {message}")
+
+
+class ConfigValues(dict):
+    """What :func:`load_config_file` returns: a plain dict that also remembers where each key was set."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__()
+        self.path = path
+        self.line_numbers: dict[str, int] = {}
+
+
+def _literal(text: str) -> Any:
+    with warnings.catch_warnings():
+        # Regexes such as "Value=\d+" are kept as written (unknown escapes stay), without a SyntaxWarning.
+        warnings.simplefilter("ignore")
+        return ast.literal_eval(text)
+
+
+def _incomplete(text: str) -> bool:
+    """Whether ``text`` is the start of an expression that more lines could complete (open bracket etc.)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return codeop.compile_command(text, "<config>", "eval") is None
+        except (SyntaxError, ValueError, OverflowError):
+            return False
+
+
+def _not_literal_message(key: str, text: str, error: Exception) -> str:
+    bare = text.split(" #", 1)[0].strip()
+    if bare.lower() in _BOOL_WORDS:
+        return (
+            f"value for {key!r} is not a Python literal; booleans are written True or False: "
+            f"{key} = {_BOOL_WORDS[bare.lower()]}"
+        )
+    if isinstance(error, SyntaxError) and "unterminated string" in str(error.msg):
+        return f'value for {key!r} has an unterminated string; close the quote, e.g. {key} = "text"'
+    if bare[:1] in "'\"[({-+.0123456789":
+        detail = error.msg if isinstance(error, SyntaxError) else "only literals are allowed, no names or calls"
+        return (
+            f"value for {key!r} is not a valid Python literal ({detail}); write a quoted string, a number, "
+            f'True/False or a list such as {key} = ["a", "b"]'
+        )
+    return f"value for {key!r} is not a Python literal; quote strings: {key}={json.dumps(bare)}"
+
+
+def _parse_value(path: str | os.PathLike[str], lines: list[str], index: int, key: str, text: str) -> tuple[Any, int]:
+    """Evaluate the value that starts on ``lines[index - 1]``; returns it and the index of the next line."""
+    line_no = index
+    while True:
+        try:
+            return _literal(text), index
+        except SyntaxError as exc:
+            if _incomplete(text) and index < len(lines):
+                text += "\n" + lines[index]
+                index += 1
+                continue
+            if _incomplete(text):
+                message = (
+                    f"value for {key!r} is never closed (a bracket or triple quote opened here is still open "
+                    "at the end of the file)"
+                )
+            else:
+                message = _not_literal_message(key, text, exc)
+        except (ValueError, TypeError, MemoryError, RecursionError) as exc:
+            message = _not_literal_message(key, text, exc)
+        if index > line_no:
+            message += f" (the value starts on line {line_no} and runs to line {index})"
+        raise ConfigFileError(path, line_no, message)
+
+
+def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a config file into ``{parameter name: value}``. Raises :class:`ConfigFileError`."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigFileError(path, None, f"cannot read the config file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(
+            path, None, f"the config file is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    lines = text.splitlines()
+
+    values = ConfigValues(path)
+    first_line = values.line_numbers
+    index = 0
+    while index < len(lines):
+        line_no = index + 1
+        line = lines[index]
+        index += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("["):
+            raise ConfigFileError(
+                path,
+                line_no,
+                f"sections such as {stripped!r} are not supported; write every setting as key = value "
+                "at the top level",
+            )
+        key, sep, value_text = line.partition("=")
+        key = key.strip()
+        if not sep:
+            raise ConfigFileError(
+                path,
+                line_no,
+                f"expected 'key = value', got {stripped!r}; e.g. source_api_url = \"https://api.datadoghq.eu\"",
+            )
+        if len(key) >= 2 and key[0] == key[-1] and key[0] in "'\"":
+            key = key[1:-1]
+        if not _KEY_RE.match(key):
+            raise ConfigFileError(
+                path,
+                line_no,
+                f'invalid key {key!r}; keys are option names with underscores, e.g. source_api_key = "..."',
+            )
+        if key in first_line:
+            raise ConfigFileError(
+                path,
+                line_no,
+                f"duplicate key {key!r} (already set on line {first_line[key]}); give it once "
+                f'(several values go in one list, e.g. filter = ["...", "..."])',
+            )
+
+        value_text = value_text.strip()
+        if not value_text or value_text.startswith("#"):
+            value: Any = ""
+        else:
+            value, index = _parse_value(path, lines, index, key, value_text)
+        values[key] = value
+        first_line[key] = line_no
+    return values
+
+
+def to_default_map(
+    values: Mapping[str, Any],
+    known_params: Collection[str],
+    *,
+    multiple: Collection[str] = (),
+    path: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Check config values against click's parameter names and return a ``default_map``.
+
+    Unknown keys raise :class:`ConfigFileError` naming the key and the closest known name (with the file
+    and line when ``values`` comes from :func:`load_config_file`). A plain string given for a parameter
+    listed in ``multiple`` (e.g. ``filter = "Type=..."``) is wrapped in a list.
+    """
+    lines: Mapping[str, int] = getattr(values, "line_numbers", {})
+    if path is None:
+        path = getattr(values, "path", None) or "config file"
+    known = set(known_params)
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            candidates = difflib.get_close_matches(key.replace("-", "_").lower(), sorted(known), n=1, cutoff=0.6)
+            hint = f"did you mean {candidates[0]!r}?" if candidates else "known keys: " + ", ".join(sorted(known))
+            raise ConfigFileError(path, lines.get(key), f"unknown key {key!r}; {hint}")
+        if key in multiple and isinstance(value, str):
+            value = [value]
+        result[key] = value
+    return result

@@ -1,0 +1,260 @@
+import os
+import sys
+
+import pytest
+
+from datadog_sync.configfile import ConfigFileError, load_config_file, to_default_map
+
+
+@pytest.fixture
+def write(tmp_path):
+    def _write(text: str, name: str = "config.ini") -> str:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return _write
+
+
+def error_for(path: str) -> ConfigFileError:
+    with pytest.raises(ConfigFileError) as info:
+        load_config_file(path)
+    return info.value
+
+
+class TestLoad:
+    def test_upstream_style_file(self, write):
+        path = write(
+            "# datadog-sync config\n"
+            "\n"
+            'source_api_key="abc123"\n'
+            "source_api_url = 'https://api.datadoghq.eu'\n"
+            'destination_api_key = "def456"\n'
+            'resources="monitors,dashboards"\n'
+            'filter=["Type=monitors;Name=tags;Value=env:prod", "Type=dashboards;Name=title;Value=x"]\n'
+            "verify_ssl_certificates=False\n"
+            "emit_json = True\n"
+            "max_workers = 20\n"
+            "http_client_retry_timeout=1.5\n"
+            "id_file = None\n"
+        )
+        assert load_config_file(path) == {
+            "source_api_key": "abc123",
+            "source_api_url": "https://api.datadoghq.eu",
+            "destination_api_key": "def456",
+            "resources": "monitors,dashboards",
+            "filter": ["Type=monitors;Name=tags;Value=env:prod", "Type=dashboards;Name=title;Value=x"],
+            "verify_ssl_certificates": False,
+            "emit_json": True,
+            "max_workers": 20,
+            "http_client_retry_timeout": 1.5,
+            "id_file": None,
+        }
+
+    def test_result_is_a_plain_dict_with_line_numbers(self, write):
+        values = load_config_file(write('# c\na = 1\n\nb = "x"\n'))
+        assert isinstance(values, dict)
+        assert values.line_numbers == {"a": 2, "b": 4}
+
+    def test_inline_comments_and_hash_inside_strings(self, write):
+        values = load_config_file(write('a = "x#y"  # trailing comment\nb = 3 # n\nc = ["#", "d"] # e\n'))
+        assert values == {"a": "x#y", "b": 3, "c": ["#", "d"]}
+
+    def test_equal_signs_in_value(self, write):
+        assert load_config_file(write('filter = "Type=monitors;Name=id;Value=1"\n')) == {
+            "filter": "Type=monitors;Name=id;Value=1"
+        }
+
+    def test_indented_lines_and_crlf(self, write):
+        values = load_config_file(write('  a = 1\r\n\t# comment\r\n  b = "two"  \r\n'))
+        assert values == {"a": 1, "b": "two"}
+
+    def test_utf8_bom_and_unicode(self, write):
+        path = write('\ufeffa = "été"\n')
+        assert load_config_file(path) == {"a": "été"}
+
+    def test_empty_value_is_empty_string_like_configobj(self, write):
+        assert load_config_file(write("a =\nb = # nothing\n")) == {"a": "", "b": ""}
+
+    def test_quoted_key(self, write):
+        assert load_config_file(write("\"a\" = 1\n'b' = 2\n")) == {"a": 1, "b": 2}
+
+    def test_tuples_negative_numbers_and_dicts(self, write):
+        values = load_config_file(write("a = 1, 2\nb = -3\nc = {'x': [1]}\n"))
+        assert values == {"a": (1, 2), "b": -3, "c": {"x": [1]}}
+
+    def test_regex_escapes_are_kept_without_warning(self, write, recwarn):
+        values = load_config_file(write('filter = ["Type=monitors;Name=name;Value=prod-\\d+"]\n'))
+        assert values["filter"] == ["Type=monitors;Name=name;Value=prod-\\d+"]
+        assert not [w for w in recwarn if issubclass(w.category, (SyntaxWarning, DeprecationWarning))]
+
+    def test_multi_line_list(self, write):
+        path = write(
+            "filter = [\n"
+            '    "Type=monitors;Name=id;Value=1",  # first\n'
+            "    # a comment line\n"
+            '    "Type=users;Name=id;Value=2",\n'
+            "]\n"
+            "emit_json = True\n"
+        )
+        values = load_config_file(path)
+        assert values == {"filter": ["Type=monitors;Name=id;Value=1", "Type=users;Name=id;Value=2"], "emit_json": True}
+        assert values.line_numbers == {"filter": 1, "emit_json": 6}
+
+    def test_multi_line_triple_quoted_string(self, write):
+        assert load_config_file(write('a = """one\ntwo"""\nb = 1\n')) == {"a": "one\ntwo", "b": 1}
+
+    def test_empty_file(self, write):
+        assert load_config_file(write("")) == {}
+        assert load_config_file(write("# only comments\n\n")) == {}
+
+    def test_accepts_pathlike(self, tmp_path):
+        path = tmp_path / "c.ini"
+        path.write_text("a = 1\n")
+        assert load_config_file(path) == {"a": 1}
+
+
+class TestLoadErrors:
+    def test_missing_file(self, tmp_path):
+        path = str(tmp_path / "nope.ini")
+        err = error_for(path)
+        assert str(err) == f"{path}: cannot read the config file: No such file or directory"
+        assert err.line_no is None
+
+    def test_directory(self, tmp_path):
+        err = error_for(str(tmp_path))
+        assert str(err).startswith(f"{tmp_path}: cannot read the config file")
+
+    @pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="needs a non-root POSIX user")
+    def test_unreadable(self, write):
+        path = write("a = 1\n")
+        os.chmod(path, 0)
+        assert "Permission denied" in str(error_for(path))
+
+    def test_not_utf8(self, tmp_path):
+        path = tmp_path / "c.ini"
+        path.write_bytes(b'a = "\xff"\n')
+        assert "is not UTF-8 text" in str(error_for(str(path)))
+
+    def test_bare_word_value(self, write):
+        path = write('source_api_key = "x"\n\nsource_api_url = https://api.datadoghq.eu\n')
+        err = error_for(path)
+        assert err.line_no == 3
+        assert str(err) == (
+            f"{path} line 3: value for 'source_api_url' is not a Python literal; "
+            'quote strings: source_api_url="https://api.datadoghq.eu"'
+        )
+
+    def test_bare_word_example_from_brief(self, tmp_path):
+        path = tmp_path / "config.ini"
+        path.write_text("a = 1\nb = 2\nsource_api_key = abc-123\n")
+        with pytest.raises(ConfigFileError) as info:
+            load_config_file(path)
+        assert str(info.value).endswith(
+            "config.ini line 3: value for 'source_api_key' is not a Python literal; "
+            'quote strings: source_api_key="abc-123"'
+        )
+
+    def test_bare_word_with_inline_comment_is_suggested_without_it(self, write):
+        assert 'quote strings: a="hello"' in str(error_for(write("a = hello # greeting\n")))
+
+    @pytest.mark.parametrize(
+        ("word", "fixed"), [("true", "True"), ("false", "False"), ("yes", "True"), ("OFF", "False")]
+    )
+    def test_lower_case_booleans(self, write, word, fixed):
+        err = error_for(write(f"emit_json = {word}\n"))
+        assert f"booleans are written True or False: emit_json = {fixed}" in str(err)
+
+    def test_unterminated_string(self, write):
+        assert "has an unterminated string; close the quote" in str(error_for(write('a = "abc\n')))
+
+    def test_name_or_call_is_not_a_literal(self, write):
+        assert "is not a Python literal" in str(error_for(write("a = os.system('x')\n")))
+        assert "is not a Python literal" in str(error_for(write("a = foo()\n")))
+
+    def test_invalid_literal_syntax(self, write):
+        err = error_for(write("a = [1, 2]]\n"))
+        assert "value for 'a' is not a valid Python literal (unmatched ']')" in str(err)
+
+    def test_unclosed_bracket_at_end_of_file(self, write):
+        err = error_for(write('x = 1\nfilter = ["a",\n  "b",\n'))
+        assert err.line_no == 2
+        assert "value for 'filter' is never closed" in str(err)
+
+    def test_unclosed_bracket_swallowing_next_key_reports_span(self, write):
+        err = error_for(write('filter = ["a",\nemit_json = True\n'))
+        assert err.line_no == 1
+        assert "the value starts on line 1 and runs to line 2" in str(err)
+
+    def test_missing_equal(self, write):
+        path = write("a = 1\njust some words\n")
+        err = error_for(path)
+        assert str(err).startswith(f"{path} line 2: expected 'key = value', got 'just some words'")
+
+    def test_empty_key(self, write):
+        assert "invalid key ''" in str(error_for(write("= 1\n")))
+
+    def test_key_with_spaces(self, write):
+        assert "invalid key 'source api key'" in str(error_for(write('source api key = "x"\n')))
+
+    def test_duplicate_key(self, write):
+        path = write('filter = "a"\nemit_json = True\nfilter = "b"\n')
+        err = error_for(path)
+        assert err.line_no == 3
+        assert "duplicate key 'filter' (already set on line 1)" in str(err)
+
+    def test_section_header(self, write):
+        err = error_for(write('[import]\na = "x"\n'))
+        assert err.line_no == 1
+        assert "sections such as '[import]' are not supported" in str(err)
+
+    def test_error_attributes(self, write):
+        path = write("a = b c\n")
+        err = error_for(path)
+        assert str(err.path) == path
+        assert err.line_no == 1
+        assert err.message.startswith("value for 'a'")
+        assert isinstance(err, ValueError)
+
+
+class TestDefaultMap:
+    KNOWN = {"source_api_key", "source_api_url", "filter", "resources", "emit_json", "max_workers"}
+
+    def test_known_keys_pass_through(self):
+        values = {"source_api_key": "x", "filter": ["a"], "emit_json": True}
+        result = to_default_map(values, self.KNOWN)
+        assert result == values
+        assert result is not values
+
+    def test_unknown_key_names_closest(self):
+        with pytest.raises(ConfigFileError, match=r"unknown key 'source_api_kye'; did you mean 'source_api_key'\?"):
+            to_default_map({"source_api_kye": "x"}, self.KNOWN)
+
+    def test_hyphenated_key_suggests_underscored(self):
+        with pytest.raises(ConfigFileError, match=r"unknown key 'source-api-url'; did you mean 'source_api_url'\?"):
+            to_default_map({"source-api-url": "x"}, self.KNOWN)
+
+    def test_unknown_key_without_close_match_lists_known(self):
+        with pytest.raises(ConfigFileError, match=r"unknown key 'zzz'; known keys: emit_json, filter, max_workers"):
+            to_default_map({"zzz": 1}, self.KNOWN)
+
+    def test_unknown_key_error_carries_file_and_line(self, write):
+        path = write('source_api_key = "x"\n\nresourcse = "monitors"\n')
+        values = load_config_file(path)
+        with pytest.raises(ConfigFileError) as info:
+            to_default_map(values, self.KNOWN)
+        assert info.value.line_no == 3
+        assert str(info.value) == f"{path} line 3: unknown key 'resourcse'; did you mean 'resources'?"
+
+    def test_plain_dict_uses_generic_path(self):
+        with pytest.raises(ConfigFileError, match=r"^config file: unknown key"):
+            to_default_map({"nope_nope": 1}, self.KNOWN)
+
+    def test_string_for_multiple_param_is_wrapped(self):
+        result = to_default_map(
+            {"filter": "Type=a;Name=b;Value=c", "resources": "monitors"}, self.KNOWN, multiple={"filter"}
+        )
+        assert result == {"filter": ["Type=a;Name=b;Value=c"], "resources": "monitors"}
+
+    def test_list_for_multiple_param_is_kept(self):
+        assert to_default_map({"filter": ["a", "b"]}, self.KNOWN, multiple={"filter"}) == {"filter": ["a", "b"]}
