@@ -43,6 +43,11 @@ async def build_plan(ctx: RunContext, resources: dict[str, BaseResource]) -> Pla
             in_plan=in_plan,
         )
         in_plan[rtype] = {c.key for c in changes if c.action in ("create", "update")}
+        # An adopted object is the destination counterpart from now on: dependents remap to it.
+        type_state = ctx.state.destination.setdefault(rtype, {})
+        for change in changes:
+            if change.adopted and change.current is not None:
+                type_state[change.key] = change.current
         plan.changes.extend(changes)
     return plan
 

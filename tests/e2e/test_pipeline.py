@@ -1,0 +1,181 @@
+"""End to end: the real CLI, pipeline, state files and HTTP client against a local REST server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def seed_source(server):
+    src = server.data["source"]
+    src["gadgets"]["1"] = {"id": "1", "name": "alpha", "size": 1}
+    src["gadgets"]["2"] = {"id": "2", "name": "beta", "size": 2}
+    src["widgets"]["10"] = {"id": "10", "name": "w", "gadget_id": "1", "tags": ["b", "a"]}
+
+
+def writes(server, org="destination"):
+    return [r for r in server.requests if r[0] == org and r[1] != "GET"]
+
+
+def test_import_diffs_sync_and_noop_resync(run, server):
+    seed_source(server)
+    result = run("import")
+    assert result.exit_code == 0, result.output
+    assert "Starting import..." in result.stderr and "Finished import" in result.stderr
+    assert set(run.state("source", "gadgets")) == {"1", "2"}
+    assert run.state("source", "widgets")["10"]["gadget_id"] == "1"
+
+    result = run("diffs", "--exit-code")
+    assert result.exit_code == 2
+    assert "Plan: 3 to create, 0 to update, 0 to delete, 0 unchanged." in result.stdout
+    assert not writes(server)
+
+    result = run("sync")
+    assert result.exit_code == 0, result.stderr
+    assert "Applied: 3 created, 0 updated, 0 deleted, 0 unchanged, 0 failed, 0 skipped." in result.stdout
+    dst = server.data["destination"]
+    assert {g["name"] for g in dst["gadgets"].values()} == {"alpha", "beta"}
+    (widget,) = dst["widgets"].values()
+    # The widget's reference was remapped to the destination id of gadget "alpha".
+    assert dst["gadgets"][widget["gadget_id"]]["name"] == "alpha"
+    assert run.state("destination", "widgets")["10"]["id"] == widget["id"]
+
+    server.requests.clear()
+    result = run("diffs", "--exit-code")
+    assert result.exit_code == 0
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 3 unchanged." in result.stdout
+    result = run("sync")
+    assert result.exit_code == 0
+    assert writes(server) == []
+
+
+def test_update_is_backed_up_then_applied(run, server):
+    seed_source(server)
+    run("import")
+    run("sync")
+    server.data["source"]["gadgets"]["2"]["size"] = 20
+    run("import")
+    result = run("diffs")
+    assert "~ gadgets 2: update" in result.stdout
+    assert "~ size: 2 -> 20" in result.stdout
+    result = run("sync")
+    assert result.exit_code == 0
+    assert "1 updated" in result.stdout
+    dst_id = run.state("destination", "gadgets")["2"]["id"]
+    assert server.data["destination"]["gadgets"][dst_id]["size"] == 20
+    backups = list((run.workdir / "resources" / "destination" / ".backup").glob("*/gadgets.json"))
+    assert len(backups) == 1
+    assert json.loads(backups[0].read_text())["2"]["size"] == 2
+
+
+def test_adopts_existing_destination_object_instead_of_duplicating(run, server):
+    seed_source(server)
+    server.data["destination"]["gadgets"]["77"] = {"id": "77", "name": "alpha", "size": 1}
+    run("import")
+    result = run("diffs")
+    assert "Plan: 2 to create, 0 to update, 0 to delete, 1 unchanged." in result.stdout
+    run("sync")
+    names = sorted(g["name"] for g in server.data["destination"]["gadgets"].values())
+    assert names == ["alpha", "beta"]
+    assert run.state("destination", "gadgets")["1"]["id"] == "77"
+
+
+def test_cleanup_force_deletes_what_left_the_source(run, server):
+    seed_source(server)
+    run("import")
+    run("sync")
+    del server.data["source"]["gadgets"]["2"]
+    run("import")
+    result = run("diffs", "--cleanup=force")
+    assert "Plan: 0 to create, 0 to update, 1 to delete, 2 unchanged." in result.stdout
+    result = run("sync", "--cleanup=Force")
+    assert result.exit_code == 0
+    assert [g["name"] for g in server.data["destination"]["gadgets"].values()] == ["alpha"]
+    assert "2" not in run.state("destination", "gadgets")
+
+
+def test_one_failure_does_not_stop_the_others_and_is_summarized(run, server):
+    seed_source(server)
+    run("import")
+    server.fail[("POST", "/api/v1/gadgets")] = 400
+    result = run("sync")
+    assert result.exit_code == 1
+    assert "1 failed" in result.stdout
+    assert "FAILURE: gadgets" in result.stdout and "injected failure" in result.stdout
+    assert len(server.data["destination"]["gadgets"]) == 1
+    # A second run converges.
+    result = run("sync")
+    assert result.exit_code == 0, result.stdout
+    assert len(server.data["destination"]["gadgets"]) == 2
+    assert len(server.data["destination"]["widgets"]) == 1
+
+
+def test_filters_limit_what_is_imported(run, server):
+    seed_source(server)
+    result = run("import", "--resources=gadgets", "--filter=Type=gadgets;Name=name;Value=alp;Operator=SubString")
+    assert result.exit_code == 0
+    assert set(run.state("source", "gadgets")) == {"1"}
+
+
+def test_reset_backs_up_then_deletes_after_confirmation(run, server):
+    seed_source(server)
+    run("import")
+    run("sync")
+    result = run("reset", input="y\ny\n")
+    assert result.exit_code == 0, result.stderr
+    assert server.data["destination"]["gadgets"] == {} and server.data["destination"]["widgets"] == {}
+    backup = list((run.workdir / "resources" / "destination" / ".backup").glob("*/gadgets.json"))
+    assert len(json.loads(backup[0].read_text())) == 2
+    assert server.data["source"]["gadgets"], "reset never touches the source org"
+
+
+def test_reset_refuses_json_without_yes(run, server):
+    result = run("reset", "--json")
+    assert result.exit_code == 2
+    assert "--yes" in result.output
+
+
+def test_corrupt_state_file_is_reported_and_left_alone(run, server):
+    path = run.workdir / "resources" / "source"
+    path.mkdir(parents=True)
+    (path / "gadgets.json").write_text("{not json")
+    result = run("sync")
+    assert result.exit_code == 1
+    assert "gadgets.json" in result.stderr
+    assert (path / "gadgets.json").read_text() == "{not json"
+
+
+def test_json_mode_emits_outcomes(run, server):
+    seed_source(server)
+    result = run("import", "--json")
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    outcomes = [e for e in events if e["type"] == "outcome"]
+    assert {(e["resource_type"], e["id"], e["status"]) for e in outcomes} == {
+        ("gadgets", "1", "success"),
+        ("gadgets", "2", "success"),
+        ("widgets", "10", "success"),
+    }
+    assert all(e["action_type"] == "import" for e in outcomes)
+    assert any(e["type"] == "summary" for e in events)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--resources=nope"], "unknown resource type(s) in --resources: nope"),
+        (["--filter=Type=gadgets;Name=name"], "Value"),
+        (["--max-workers-per-type=gadgets=x"], "not a whole number"),
+    ],
+)
+def test_usage_errors_exit_2(run, args, message):
+    result = run("import", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_wrong_key_fails_validation(run, server):
+    result = run("import", env={"DD_SOURCE_API_KEY": "wrong"})
+    assert result.exit_code == 1
+    assert "invalid api key" in result.stderr
+    assert "wrong" not in result.stderr
