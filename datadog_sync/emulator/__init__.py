@@ -1,0 +1,22 @@
+"""A faithful local emulator of the Datadog API parts datadog-sync uses (v1 AWS integration and friends).
+
+    from datadog_sync.emulator import Emulator, OrgSpec, run_emulator_in_thread
+
+See docs/emulator.md for flags, knobs, the admin API and the state format.
+"""
+
+from datadog_sync.emulator.core import EmulatorCore, OrgSpec
+from datadog_sync.emulator.knobs import Knobs
+from datadog_sync.emulator.seed import make_aws_org, make_secrets_file
+from datadog_sync.emulator.server import Emulator, ThreadedEmulator, run_emulator_in_thread
+
+__all__ = [
+    "Emulator",
+    "EmulatorCore",
+    "Knobs",
+    "OrgSpec",
+    "ThreadedEmulator",
+    "make_aws_org",
+    "make_secrets_file",
+    "run_emulator_in_thread",
+]

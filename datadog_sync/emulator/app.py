@@ -1,0 +1,167 @@
+"""The aiohttp application: routing plus the middleware that plays the part of Datadog's front end.
+
+For each API request, in this order: authentication (403), rate limit (429 + X-RateLimit-* headers), permission
+check (403), injected fault (5xx, not applied), the org's AWS write slot (409 on overlapping writes), latency,
+the handler, then an optional lost response (applied, but the client gets 504). Every API request is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from datadog_sync.emulator import admin, aws_v1, platform_api
+from datadog_sync.emulator.common import CORE, ApiError, Endpoint, Handler, json_error
+from datadog_sync.emulator.core import EmulatorCore, UnknownOrg
+from datadog_sync.emulator.permissions import effective_permissions
+from datadog_sync.emulator.state import InvalidField, Org, redact_secrets
+
+FORBIDDEN = ("Forbidden",)
+PERMISSION_DENIED = ("Forbidden", "Failed permission authorization checks")
+WRITE_CONFLICT = "Could not update AWS Integration due to conflicting updates"
+FAULT_BODIES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+def build_app(core: EmulatorCore) -> web.Application:
+    app = web.Application(middlewares=[emulator_middleware], client_max_size=16 * 1024 * 1024)
+    app[CORE] = core
+    platform_api.add_routes(app)
+    aws_v1.add_routes(app)
+    admin.add_routes(app)
+    return app
+
+
+async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_error(exc.status, *exc.messages)
+    except web.HTTPException as exc:  # router 404/405, answered the Datadog way (JSON)
+        return json_error(exc.status, exc.reason)
+
+
+@web.middleware
+async def emulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(admin.PREFIX + "/"):
+        return await _admin(request, handler)
+    core = request.app[CORE]
+    started, t0 = time.time(), time.perf_counter()
+    raw = await request.read()
+    request["org"] = None
+    response, injected = await _serve(core, request, handler)
+    org: Org | None = request["org"]
+    core.request_log.append(
+        {
+            "method": request.method,
+            "path": request.path,
+            "query": _query(request),
+            "body": _logged_body(raw),
+            "status": response.status,
+            "start": started,
+            "duration_ms": round((time.perf_counter() - t0) * 1000, 3),
+            "org": org.name if org else None,
+            "injected": injected,
+        }
+    )
+    core.counters.add("requests", org.name if org else None)
+    return response
+
+
+async def _admin(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await _call(handler, request)
+    except UnknownOrg as exc:
+        return json_error(404, f"unknown org {exc.args[0]!r}")
+    except (InvalidField, ValueError, TypeError) as exc:
+        return json_error(400, str(exc))
+
+
+async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> tuple[web.StreamResponse, str | None]:
+    """Returns the response and what was injected (None, "rate_limited", "fault", "write_conflict", "lost")."""
+    spec: Endpoint | None = getattr(handler, "endpoint", None)
+    if spec is None:  # no route matched: aiohttp's handler raises 404/405
+        return await _call(handler, request), None
+    org, denial = _authenticate(core, request, spec)
+    if org is None:
+        core.counters.add("forbidden", None)
+        return denial, None  # type: ignore[return-value]
+    request["org"] = org
+    knobs = core.knobs
+    headers: dict[str, str] = {}
+    if spec.rate_limited and knobs.rate_limit is not None:
+        decision = core.limiter.check(org.name, knobs.rate_limit, knobs.rate_period, knobs.rate_limit_name)
+        headers = decision.headers
+        if not decision.allowed:
+            core.counters.add("rate_limited", org.name)
+            return json_error(429, "Rate limit exceeded", headers=headers), "rate_limited"
+    if spec.permission and spec.permission not in effective_permissions(org.permissions, org.app_key_scopes):
+        core.counters.add("forbidden", org.name)
+        return json_error(403, *PERMISSION_DENIED, headers=headers), None
+
+    # Draw the dice up front, in arrival order, so a given seed gives the same sequence of outcomes.
+    chaos = request.path.startswith(knobs.fault_path_prefix)
+    is_write = request.method not in ("GET", "HEAD", "OPTIONS")
+    fault = chaos and knobs.fault_rate > 0 and core.rng.random() < knobs.fault_rate
+    lost = chaos and is_write and knobs.lost_response_rate > 0 and core.rng.random() < knobs.lost_response_rate
+
+    if fault:
+        status = core.rng.choice(sorted(FAULT_BODIES))
+        await _sleep(knobs.latency_ms)
+        core.counters.add("faults_injected", org.name)
+        return json_error(status, FAULT_BODIES[status], headers=headers), "fault"
+    if spec.aws_write:
+        # One write at a time per org, held while the write's latency elapses (reference §1.10, TF GH#2066).
+        if org.aws_write_busy:
+            core.counters.add("write_conflicts", org.name)
+            return json_error(409, WRITE_CONFLICT, headers=headers), "write_conflict"
+        org.aws_write_busy = True
+        try:
+            await _sleep(knobs.write_latency())
+            response = await _call(handler, request)
+        finally:
+            org.aws_write_busy = False
+    else:
+        await _sleep(knobs.latency_ms)
+        response = await _call(handler, request)
+    if lost:
+        core.counters.add("lost_responses", org.name)
+        return json_error(504, "Gateway Timeout", headers=headers), "lost"
+    response.headers.update(headers)
+    return response, None
+
+
+def _authenticate(core: EmulatorCore, request: web.Request, spec: Endpoint) -> tuple[Org | None, web.Response]:
+    api_key = request.headers.get("DD-API-KEY")
+    if spec.auth == "api":
+        if not api_key:
+            return None, json_error(403, "API key required")
+        org = core.org_by_api_key(api_key)
+    else:
+        org = core.org_by_keys(api_key, request.headers.get("DD-APPLICATION-KEY"))
+    return org, json_error(403, *FORBIDDEN)
+
+
+async def _sleep(ms: float) -> None:
+    if ms > 0:
+        await asyncio.sleep(ms / 1000)
+
+
+def _query(request: web.Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        out[key] = values[0] if len(values) == 1 else values
+    return out
+
+
+def _logged_body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return redact_secrets(json.loads(raw))
+    except ValueError:
+        return raw.decode("utf-8", "replace")

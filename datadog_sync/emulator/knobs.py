@@ -1,0 +1,127 @@
+"""Run-time knobs (latency, rate limit, faults, lost responses), the fixed-window rate limiter and counters."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass
+class Knobs:
+    """Every knob can be changed while the emulator runs (admin PATCH /_emulator/knobs or `set_knobs`)."""
+
+    latency_ms: float = 0.0
+    # Writes to real v1 AWS endpoints take ~0.6-2.5 s against ~0.1 s for reads (go-vcr durations); None = latency_ms.
+    write_latency_ms: float | None = None
+    rate_limit: int | None = None  # requests per `rate_period` per org; None = unlimited
+    rate_period: int = 10  # seconds, windows aligned on the epoch ("calendar aligned")
+    rate_limit_name: str = "emulated_org_requests"
+    fault_rate: float = 0.0  # share of answers replaced by a random 500/502/503 (the request is NOT applied)
+    lost_response_rate: float = 0.0  # share of writes applied whose answer is replaced by a 504
+    fault_path_prefix: str = "/api/"  # only paths starting with this get faults or lost responses
+    seed: int | None = None  # RNG seed for faults, lost responses and generated external ids
+
+    def write_latency(self) -> float:
+        return self.latency_ms if self.write_latency_ms is None else self.write_latency_ms
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def updated(self, changes: dict[str, Any]) -> Knobs:
+        """A validated copy with `changes` applied; raises ValueError naming the first bad knob."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown knobs: {sorted(unknown)}")
+        new = Knobs(**{**asdict(self), **changes})
+        new.validate()
+        return new
+
+    def validate(self) -> None:
+        def number(name: str, value: Any, lo: float, hi: float = math.inf, optional: bool = False) -> None:
+            if value is None and optional:
+                return
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise ValueError(f"knob {name} must be a number in [{lo}, {hi}]")
+
+        number("latency_ms", self.latency_ms, 0)
+        number("write_latency_ms", self.write_latency_ms, 0, optional=True)
+        number("fault_rate", self.fault_rate, 0, 1)
+        number("lost_response_rate", self.lost_response_rate, 0, 1)
+        for name in ("rate_limit", "rate_period", "seed"):
+            value = getattr(self, name)
+            if value is None and name != "rate_period":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"knob {name} must be an integer")
+        if self.rate_limit is not None and self.rate_limit < 1:
+            raise ValueError("knob rate_limit must be >= 1 (or null for no limit)")
+        if self.rate_period < 1:
+            raise ValueError("knob rate_period must be >= 1")
+        if not isinstance(self.fault_path_prefix, str) or not isinstance(self.rate_limit_name, str):
+            raise ValueError("knobs fault_path_prefix and rate_limit_name must be strings")
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    headers: dict[str, str]
+
+
+class FixedWindowRateLimiter:
+    """N requests per S seconds per org, in windows aligned on multiples of S since the epoch, like Datadog's."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[int, int]] = {}  # org -> (window index, requests counted)
+
+    def reset(self) -> None:
+        self._windows.clear()
+
+    def check(self, org: str, limit: int, period: int, name: str) -> RateDecision:
+        now = self._clock()
+        window = int(now // period)
+        index, count = self._windows.get(org, (window, 0))
+        if index != window:
+            count = 0
+        count += 1
+        self._windows[org] = (window, count)
+        # Whole seconds until the window ends, rounded down: 0 during the last second of a window.
+        reset = int((window + 1) * period - now)
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Period": str(period),
+            "X-RateLimit-Remaining": str(max(0, limit - count)),
+            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Name": name,
+        }
+        return RateDecision(allowed=count <= limit, headers=headers)
+
+
+class Counters:
+    """Tallies for soak reports, global and per org."""
+
+    NAMES = ("requests", "faults_injected", "rate_limited", "lost_responses", "write_conflicts", "forbidden")
+
+    def __init__(self) -> None:
+        self.total: Counter[str] = Counter()
+        self.by_org: dict[str, Counter[str]] = {}
+
+    def add(self, name: str, org: str | None) -> None:
+        self.total[name] += 1
+        if org is not None:
+            self.by_org.setdefault(org, Counter())[name] += 1
+
+    def reset(self) -> None:
+        self.total.clear()
+        self.by_org.clear()
+
+    def to_json(self) -> dict[str, Any]:
+        def full(c: Counter[str]) -> dict[str, int]:
+            return {n: c.get(n, 0) for n in self.NAMES}
+
+        return {**full(self.total), "by_org": {org: full(c) for org, c in sorted(self.by_org.items())}}

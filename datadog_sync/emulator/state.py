@@ -1,0 +1,345 @@
+"""The emulated org model: who an org is (keys, permissions, DDR status) and what its v1 AWS integration holds.
+
+This module knows nothing about HTTP. It owns the one JSON format used both to seed an org and to dump it
+(documented in docs/emulator.md), and the field validation shared by the seed loader and the API handlers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
+
+# Enum of the v1 tag-filter namespaces, in the order the real GET /filtering lists them (reference §1.7).
+FILTER_NAMESPACES: tuple[str, ...] = (
+    "elb",
+    "application_elb",
+    "sqs",
+    "rds",
+    "custom",
+    "network_elb",
+    "lambda",
+    "step_functions",
+)
+
+# GET /api/v1/integration/aws/logs/services, recorded 2024-04-16 (reference §1.8).
+LOG_SERVICES: tuple[tuple[str, str], ...] = (
+    ("apigw-access-logs", "API Gateway Access Logs"),
+    ("apigw-execution-logs", "API Gateway Execution Logs"),
+    ("elbv2", "Application ELB Access Logs"),
+    ("elb", "Classic ELB Access Logs"),
+    ("cloudfront", "CloudFront Access Logs"),
+    ("lambda", "Lambda Cloudwatch Logs"),
+    ("redshift", "Redshift Logs"),
+    ("s3", "S3 Access Logs"),
+    ("states", "Step Functions CloudWatch Logs"),
+    ("waf", "Web Application Firewall Logs"),
+)
+LOG_SERVICE_IDS: frozenset[str] = frozenset(sid for sid, _ in LOG_SERVICES)
+
+# GET /api/v1/integration/aws/available_namespace_rules, recorded 2024-04-16 (reference §1.9).
+NAMESPACE_RULES: tuple[str, ...] = tuple(
+    """api_gateway application_elb apprunner appstream appsync athena auto_scaling backup bedrock billing budgeting
+    certificatemanager cloudfront cloudhsm cloudsearch cloudwatch_events cloudwatch_logs codebuild codewhisperer
+    cognito collect_custom_metrics connect crawl_alarms directconnect dms documentdb dynamodb dynamodbaccelerator ebs
+    ec2 ec2api ec2spot ecr ecs efs elasticache elasticbeanstalk elasticinference elastictranscoder elb emr es firehose
+    fsx gamelift globalaccelerator glue inspector iot keyspaces kinesis kinesis_analytics kms lambda lex mediaconnect
+    mediaconvert medialive mediapackage mediastore mediatailor memorydb ml mq msk mwaa nat_gateway neptune network_elb
+    networkfirewall networkmonitor opsworks polly privatelinkendpoints privatelinkservices rds rdsproxy redshift
+    rekognition route53 route53resolver s3 s3storagelens sagemaker sagemakerendpoints sagemakerlabelingjobs
+    sagemakermodelbuildingpipeline sagemakerprocessingjobs sagemakertrainingjobs sagemakertransformjobs
+    sagemakerworkteam service_quotas ses shield sns sqs step_functions storage_gateway swf textract transitgateway
+    translate trusted_advisor usage vpn waf wafv2 workspaces xray""".split()
+)
+
+DDR_PASSIVE = 2
+
+# Settable AWSAccount fields: name -> (kind, default). Kinds are checked by `check_field`.
+SETTINGS: dict[str, tuple[str, Any]] = {
+    "filter_tags": ("str_list", []),
+    "host_tags": ("str_list", []),
+    "account_specific_namespace_rules": ("bool_map", {}),
+    "excluded_regions": ("str_list", []),
+    "metrics_collection_enabled": ("bool", True),
+    "resource_collection_enabled": ("bool", False),
+    "extended_resource_collection_enabled": ("bool", False),
+    "cspm_resource_collection_enabled": ("bool", False),
+}
+# Key order of a real GET list element (reference §1.2); `errors` sits in the middle.
+_LISTED_ORDER = (
+    "filter_tags",
+    "host_tags",
+    "account_specific_namespace_rules",
+    "excluded_regions",
+    "metrics_collection_enabled",
+    "errors",
+    "cspm_resource_collection_enabled",
+    "extended_resource_collection_enabled",
+    "resource_collection_enabled",
+)
+
+
+class InvalidField(ValueError):
+    """A request or seed field has the wrong type; the message is what the API returns."""
+
+
+def check_field(name: str, kind: str, value: Any) -> Any:
+    """Validate one field and return a private copy of it."""
+    if kind == "str":
+        if not isinstance(value, str) or not value:
+            raise InvalidField(f"Invalid value for '{name}': expected a non-empty string")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise InvalidField(f"Invalid value for '{name}': expected a boolean")
+        return value
+    if kind == "str_list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidField(f"Invalid value for '{name}': expected a list of strings")
+        return list(value)
+    if kind == "bool_map":
+        if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+            raise InvalidField(f"Invalid value for '{name}': expected an object of booleans")
+        return dict(value)
+    raise AssertionError(kind)
+
+
+def new_external_id() -> str:
+    """32 lowercase hex characters, like the real ones."""
+    return uuid.uuid4().hex
+
+
+@dataclass
+class AwsAccount:
+    """One v1 AWS integration entry: a role account (account_id + role_name) or a key account (access_key_id)."""
+
+    account_id: str | None = None
+    role_name: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    external_id: str | None = None
+    settings: dict[str, Any] = field(default_factory=lambda: {k: _copy(d) for k, (_, d) in SETTINGS.items()})
+    errors: list[str] = field(default_factory=list)
+    tag_filters: dict[str, str] = field(default_factory=dict)  # namespace -> tag_filter_str
+    lambdas: list[str] = field(default_factory=list)
+    log_services: list[str] = field(default_factory=list)
+
+    @property
+    def is_key_account(self) -> bool:
+        return self.access_key_id is not None
+
+    @property
+    def identifier(self) -> str:
+        """How /filtering and error messages name the account: access key id for key accounts."""
+        return self.access_key_id if self.is_key_account else self.account_id  # type: ignore[return-value]
+
+    @property
+    def logs_id(self) -> str:
+        """How /logs names the account: the numeric id sent with the key, or the key id if none was sent."""
+        return self.account_id or self.access_key_id  # type: ignore[return-value]
+
+    def apply_settings(self, body: dict[str, Any]) -> None:
+        """Set every settable field present in `body`; absent ones are kept (see docs: PUT keeps omitted fields)."""
+        for name, (kind, _) in SETTINGS.items():
+            if name in body:
+                self.settings[name] = check_field(name, kind, body[name])
+
+    def listed(self) -> dict[str, Any]:
+        """The account as GET /api/v1/integration/aws shows it: never a secret nor the external id."""
+        out: dict[str, Any] = (
+            {"access_key_id": self.access_key_id}
+            if self.is_key_account
+            else {"account_id": self.account_id, "role_name": self.role_name}
+        )
+        for name in _LISTED_ORDER:
+            out[name] = list(self.errors) if name == "errors" else _copy(self.settings[name])
+        return out
+
+    def has_logs_config(self) -> bool:
+        return bool(self.lambdas or self.log_services)
+
+    def logs_listed(self) -> dict[str, Any]:
+        """One element of GET /logs, with the undocumented extra fields the real API adds."""
+        return {
+            "account_id": self.logs_id,
+            "lambdas": [{"arn": arn} for arn in self.lambdas],
+            "services": list(self.log_services),
+            "services_with_triggers_present": [],
+            "synced_by_service_id": [],
+            "touched": False,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in ("account_id", "role_name", "access_key_id", "secret_access_key", "external_id"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        out.update({k: _copy(v) for k, v in self.settings.items()})
+        out["errors"] = list(self.errors)
+        out["tag_filters"] = dict(self.tag_filters)
+        out["logs"] = {"lambdas": list(self.lambdas), "services": list(self.log_services)}
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], make_external_id: Callable[[], str] = new_external_id) -> AwsAccount:
+        """Load a seeded account; raises InvalidField on a malformed entry."""
+        if not isinstance(data, dict):
+            raise InvalidField("each account must be an object")
+        acc = cls()
+        for name in ("account_id", "role_name", "access_key_id", "secret_access_key", "external_id"):
+            if data.get(name) is not None:
+                setattr(acc, name, check_field(name, "str", data[name]))
+        if acc.is_key_account:
+            if acc.role_name is not None:
+                raise InvalidField("an account has either role_name or access_key_id, not both")
+            acc.external_id = None  # key accounts have no external id
+        elif acc.account_id is None or acc.role_name is None:
+            raise InvalidField("a role account needs account_id and role_name")
+        elif acc.external_id is None:
+            acc.external_id = make_external_id()
+        acc.apply_settings(data)
+        acc.errors = check_field("errors", "str_list", data.get("errors", []))
+        filters = data.get("tag_filters", {})
+        if not isinstance(filters, dict) or not all(isinstance(v, str) for v in filters.values()):
+            raise InvalidField("tag_filters must map namespaces to strings")
+        bad = set(filters) - set(FILTER_NAMESPACES)
+        if bad:
+            raise InvalidField(f"unknown tag filter namespaces: {sorted(bad)}")
+        acc.tag_filters = dict(filters)
+        logs = data.get("logs", {})
+        if not isinstance(logs, dict):
+            raise InvalidField("logs must be an object")
+        acc.lambdas = check_field("logs.lambdas", "str_list", logs.get("lambdas", []))
+        acc.log_services = check_field("logs.services", "str_list", logs.get("services", []))
+        unknown = set(acc.log_services) - LOG_SERVICE_IDS
+        if unknown:
+            raise InvalidField(f"unknown log services: {sorted(unknown)}")
+        return acc
+
+
+@dataclass
+class AwsIntegration:
+    """All v1 AWS data of one org. `accounts` keeps creation order, which is the listing order."""
+
+    accounts: list[AwsAccount] = field(default_factory=list)
+    # TF treats a 400 on list as "integration not installed" (reference §1.3); False reproduces that.
+    installed: bool = True
+
+    def find_role(self, account_id: str | None) -> AwsAccount | None:
+        return next((a for a in self.accounts if not a.is_key_account and a.account_id == account_id), None)
+
+    def find_key(self, access_key_id: str | None) -> AwsAccount | None:
+        return next((a for a in self.accounts if a.access_key_id == access_key_id), None)
+
+    def find_for_filtering(self, account_id: str) -> AwsAccount | None:
+        """Role accounts by account id, key accounts by access key id (reference §1.7)."""
+        return next((a for a in self.accounts if a.identifier == account_id), None)
+
+    def find_for_logs(self, account_id: str) -> AwsAccount | None:
+        """Role accounts by account id, key accounts by the numeric id sent at create time (reference §1.8)."""
+        return next((a for a in self.accounts if a.logs_id == account_id), None)
+
+    def account_id_in_use(self, account_id: str | None, ignore: AwsAccount | None = None) -> bool:
+        return account_id is not None and any(a.account_id == account_id for a in self.accounts if a is not ignore)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"installed": self.installed, "accounts": [a.to_json() for a in self.accounts]}
+
+    @classmethod
+    def from_json(
+        cls, data: dict[str, Any] | None, make_external_id: Callable[[], str] = new_external_id
+    ) -> AwsIntegration:
+        data = data or {}
+        if not isinstance(data, dict):
+            raise InvalidField("aws must be an object")
+        accounts = data.get("accounts", [])
+        if not isinstance(accounts, list):
+            raise InvalidField("aws.accounts must be a list")
+        aws = cls(installed=check_field("installed", "bool", data.get("installed", True)))
+        for raw in accounts:
+            acc = AwsAccount.from_json(raw, make_external_id)
+            if (acc.is_key_account and aws.find_key(acc.access_key_id)) or aws.account_id_in_use(acc.account_id):
+                raise InvalidField(f"duplicate account {acc.identifier}")
+            aws.accounts.append(acc)
+        return aws
+
+
+@dataclass
+class Org:
+    """An emulated org: its credentials, its user's permissions, the app key's scopes, DDR status and data."""
+
+    name: str
+    api_key: str
+    app_key: str
+    permissions: set[str] = field(default_factory=lambda: set(DEFAULT_PERMISSIONS))
+    app_key_scopes: list[str] | None = None  # None = unscoped key (inherits all the owner's permissions)
+    ddr_status: int | None = DDR_PASSIVE
+    aws: AwsIntegration = field(default_factory=AwsIntegration)
+    # True while an AWS write holds the org's write slot (see app.py); a second write then gets 409.
+    aws_write_busy: bool = False
+
+    @property
+    def user_id(self) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"emulator-user:{self.name}"))
+
+    @property
+    def app_key_id(self) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"emulator-app-key:{self.name}:{self.app_key}"))
+
+    @property
+    def org_uuid(self) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"emulator-org:{self.name}"))
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "api_key": self.api_key,
+            "app_key": self.app_key,
+            "permissions": sorted(self.permissions),
+            "app_key_scopes": None if self.app_key_scopes is None else list(self.app_key_scopes),
+            "ddr_status": self.ddr_status,
+            "user_id": self.user_id,
+        }
+
+    def update_settings(self, data: dict[str, Any]) -> None:
+        """Apply a partial settings update (admin API); validates everything before changing anything."""
+        unknown = set(data) - {"permissions", "app_key_scopes", "ddr_status"}
+        if unknown:
+            raise InvalidField(f"unknown org settings: {sorted(unknown)}")
+        perms = self.permissions
+        if "permissions" in data:
+            perms = set(check_field("permissions", "str_list", data["permissions"]))
+        scopes = self.app_key_scopes
+        if "app_key_scopes" in data:
+            scopes = (
+                None
+                if data["app_key_scopes"] is None
+                else check_field("app_key_scopes", "str_list", data["app_key_scopes"])
+            )
+        ddr = self.ddr_status
+        if "ddr_status" in data:
+            ddr = data["ddr_status"]
+            if ddr is not None and (isinstance(ddr, bool) or not isinstance(ddr, int)):
+                raise InvalidField("ddr_status must be an integer or null")
+        self.permissions, self.app_key_scopes, self.ddr_status = perms, scopes, ddr
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def redact_secrets(value: Any, keys: Iterable[str] = ("secret_access_key",)) -> Any:
+    """Deep copy of a JSON value with secret values replaced by "***" (for the request log)."""
+    keys = frozenset(keys)
+    if isinstance(value, dict):
+        return {k: "***" if k in keys and v is not None else redact_secrets(v, keys) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_secrets(v, keys) for v in value]
+    return value
