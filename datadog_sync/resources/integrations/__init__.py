@@ -1,0 +1,132 @@
+"""The ``integrations`` resource: cloud integrations, one subtype per provider (``aws`` first).
+
+State keys are ``<subtype>:<id>`` (``aws:123456789012``, ``aws:AKIA...``) and every stored object carries its
+subtype in ``name``, so ``--filter 'Type=integrations;Name=name;Value=aws'`` selects a subtype. This class is a
+thin dispatcher: each hook goes to the subtype that owns the key or object. A new subtype (gcp, azure) or a new
+API generation of one (AWS v2 accounts, before v1's Lambda ARN endpoints sunset on 2027-02-20) is one more
+entry in :data:`SUBTYPES`, with no change to the host or the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
+
+from datadog_sync.diffing import Difference
+from datadog_sync.resources.base import BaseResource, ResourceConfig, ResourceError
+from datadog_sync.resources.integrations.aws import AwsV1Subtype
+from datadog_sync.resources.integrations.secrets import IntegrationSecrets, SecretsFileError, load_secrets
+from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE, Subtype
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datadog_sync.context import RunContext
+    from datadog_sync.http.client import Client
+    from datadog_sync.planner import Change
+
+#: Subtype name -> implementation. The name is the state-key prefix and the stored objects' ``name``.
+SUBTYPES: dict[str, type[Subtype]] = {"aws": AwsV1Subtype}
+
+
+class IntegrationsResource(BaseResource):
+    resource_type: ClassVar[str] = RESOURCE_TYPE
+    config: ClassVar[ResourceConfig] = ResourceConfig(
+        base_path="/api/v1/integration",
+        list_key=None,
+        id_key="account_id",
+        # Only the tag filters cost a read per account; filters on anything else run on the list item first.
+        fetched_attributes=frozenset({"tag_filters"}),
+    )
+
+    def __init__(self, ctx: RunContext):
+        super().__init__(ctx)
+        self._secrets: IntegrationSecrets | None = None
+        self._subtypes: dict[str, Subtype] | None = None
+
+    # ------------------------------------------------------------------------------------------ dispatch
+    @property
+    def secrets(self) -> IntegrationSecrets:
+        if self._secrets is None:
+            try:
+                self._secrets = load_secrets(getattr(self.ctx.config, "integrations_secrets_file", None))
+            except SecretsFileError as exc:
+                raise ResourceError(str(exc)) from None
+        return self._secrets
+
+    @property
+    def subtypes(self) -> dict[str, Subtype]:
+        if self._subtypes is None:
+            self._subtypes = {name: cls(self.ctx, self.log, self.secrets) for name, cls in SUBTYPES.items()}
+        return self._subtypes
+
+    def subtype_of(self, key: str | None = None, obj: Mapping | None = None) -> Subtype:
+        name = (obj or {}).get("name") or (key or "").partition(":")[0]
+        try:
+            return self.subtypes[name]
+        except KeyError:
+            raise ResourceError(
+                f"unknown integrations subtype {name!r} (known: {', '.join(sorted(SUBTYPES))})"
+            ) from None
+
+    def _split(self, objects: Mapping[str, dict]) -> dict[str, dict[str, dict]]:
+        by_subtype: dict[str, dict[str, dict]] = {name: {} for name in self.subtypes}
+        for key, obj in objects.items():
+            by_subtype[self.subtype_of(key, obj).name][key] = obj
+        return by_subtype
+
+    # -------------------------------------------------------------------------------------------- import
+    async def list_resources(self, client: Client) -> list[dict]:
+        lists = await asyncio.gather(*(sub.list_resources(client) for sub in self.subtypes.values()))
+        return [item for items in lists for item in items]
+
+    def key_of(self, raw: dict) -> str | None:
+        return self.subtype_of(obj=raw).key_of(raw)
+
+    def preview(self, raw: dict) -> dict:
+        return self.subtype_of(obj=raw).preview(raw)
+
+    async def import_resource(self, raw: dict, client: Client) -> tuple[str, dict]:
+        return await self.subtype_of(obj=raw).import_resource(raw, client)
+
+    # ---------------------------------------------------------------------------------------------- plan
+    async def current_destination(
+        self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
+    ) -> dict[str, dict]:
+        sources, states = self._split(source), self._split(destination_state)
+        names = [name for name in self.subtypes if sources[name] or states[name]]
+        results = await asyncio.gather(
+            *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names)
+        )
+        return {key: obj for result in results for key, obj in result.items()}
+
+    def diff(self, current: dict, desired: dict) -> list[Difference]:
+        return self.subtype_of(obj=desired).diff(current, desired)
+
+    def redacted(self, obj: dict) -> dict:
+        return self.subtype_of(obj=obj).redacted(obj)
+
+    # --------------------------------------------------------------------------------------------- apply
+    async def preflight(self, client: Client, changes: list[Change]) -> list[str]:
+        problems: list[str] = []
+        for name, subtype_changes in self._changes_by_subtype(changes).items():
+            problems += await self.subtypes[name].preflight(client, subtype_changes)
+        return problems
+
+    async def create(self, client: Client, key: str, desired: dict) -> dict:
+        return await self.subtype_of(key, desired).create(client, key, desired)
+
+    async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
+        return await self.subtype_of(key, desired).update(client, key, desired, current)
+
+    async def delete(self, client: Client, key: str, current: dict) -> None:
+        await self.subtype_of(key, current).delete(client, key, current)
+
+    def after_apply(self, changes: list[Change]) -> None:
+        for name, subtype_changes in self._changes_by_subtype(changes).items():
+            self.subtypes[name].after_apply(subtype_changes)
+
+    def _changes_by_subtype(self, changes: list[Change]) -> dict[str, list[Change]]:
+        out: dict[str, list[Change]] = {}
+        for change in changes:
+            out.setdefault(self.subtype_of(change.key).name, []).append(change)
+        return out

@@ -1,0 +1,119 @@
+"""The external-ID hand-off: what the operator must change in AWS after role accounts were created.
+
+Datadog gives every role account created in the destination org a new external ID. AWS only lets the
+destination's Datadog assume the role once the role's trust policy requires that ID (``sts:ExternalId``), so
+after ``sync`` we print the accounts that got one and write a machine-readable file, by default
+``resources/destination/handoff/aws-external-ids.json`` (``<destination resources path>/handoff/``, a
+sub-directory so the state loader never reads it as state). The file lists *every* role account whose
+external ID this tool holds in destination state, flagging those issued by the last sync.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from datadog_sync.resources.integrations.aws import model
+from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datadog_sync.context import ResourceLogger, RunContext
+
+HANDOFF_DIR = "handoff"
+HANDOFF_FILE = "aws-external-ids.json"
+
+#: The AWS account Datadog assumes roles from, per site (Datadog's AWS integration docs). Sites not listed
+#: here get a placeholder the operator must fill in rather than a guess.
+DATADOG_AWS_ACCOUNT = "464622532012"
+_SITE_AWS_ACCOUNTS = {"ddog-gov.com": "065115117704", "ap1.datadoghq.com": "417141415827"}
+_UNKNOWN_SITES = ("ap2.datadoghq.com",)
+PLACEHOLDER = "<Datadog's AWS account id for your site>"
+
+
+def handoff_path(destination_root: Path) -> Path:
+    return Path(destination_root) / HANDOFF_DIR / HANDOFF_FILE
+
+
+def datadog_aws_account(api_url: str) -> str:
+    host = urlsplit(api_url).hostname or ""
+    for site, account in _SITE_AWS_ACCOUNTS.items():
+        if host.endswith(site):
+            return account
+    if any(host.endswith(site) for site in _UNKNOWN_SITES):
+        return PLACEHOLDER
+    return DATADOG_AWS_ACCOUNT
+
+
+def trust_policy(datadog_account: str, external_id: str) -> dict:
+    """The IAM role trust policy that lets the destination's Datadog assume the role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{datadog_account}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
+
+
+def entry(account_id: str, role_name: str, external_id: str) -> dict:
+    return {
+        "account_id": account_id,
+        "role_name": role_name,
+        "role_arn": model.role_arn(account_id, role_name),
+        "external_id": external_id,
+    }
+
+
+def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Path | None:
+    """Print the accounts that got a new external ID in this run and (re)write the hand-off file."""
+    path = handoff_path(ctx.config.destination_resources_path)
+    state = ctx.state.destination.get(RESOURCE_TYPE, {})
+    known = {
+        key: entry(obj["account_id"], obj["role_name"], obj[model.EXTERNAL_ID])
+        for key, obj in state.items()
+        if obj.get(model.EXTERNAL_ID) and obj.get("account_id") and obj.get("role_name")
+    }
+    known.update(issued)  # an account whose later writes failed may be missing from state
+    if not known and not path.exists():
+        return None
+    principal = datadog_aws_account(ctx.config.destination.api_url)
+    accounts = [
+        {
+            "state_key": key,
+            **item,
+            "new_in_last_sync": key in issued,
+            "trust_policy": trust_policy(principal, item["external_id"]),
+        }
+        for key, item in sorted(known.items())
+    ]
+    document = {
+        "description": (
+            "AWS role accounts created in the destination Datadog org by datadog-sync. Each IAM role's trust "
+            "policy must require the account's external_id (sts:ExternalId) before Datadog can collect its data."
+        ),
+        "destination_api_url": ctx.config.destination.api_url,
+        "datadog_aws_account_id": principal,
+        "accounts": accounts,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    if issued:
+        log.warning(
+            "%d AWS role account(s) got a new external ID in the destination org. Update each IAM role's trust "
+            "policy to require it (sts:ExternalId), or Datadog cannot assume the role. Details and trust-policy "
+            "snippets: %s",
+            len(issued),
+            path,
+        )
+        for item in (issued[key] for key in sorted(issued)):
+            log.warning("  %s: new external ID %s", item["role_arn"], item["external_id"])
+    return path

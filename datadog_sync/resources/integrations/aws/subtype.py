@@ -1,0 +1,286 @@
+"""The ``aws`` subtype over the v1 AWS integration API: one stored object per AWS account.
+
+Import reads 1 account list + 1 ``/logs`` list + 1 ``/filtering`` GET per account (concurrently, bounded).
+Sync writes the least it can: create = 1 account POST + 1 POST per tag filter + 1 per Lambda ARN + 1 services
+POST when services are set; update touches only what differs; an unchanged account gets no write at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
+
+from datadog_sync.diffing import Difference, compute_diff
+from datadog_sync.http.errors import HTTPError
+from datadog_sync.resources.base import ResourceError, SkipResource
+from datadog_sync.resources.integrations.aws import handoff, model, permissions
+from datadog_sync.resources.integrations.aws.api import AwsV1Api, is_absent, is_duplicate
+from datadog_sync.resources.integrations.secrets import missing_aws_secret_message
+from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE, Subtype
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datadog_sync.http.client import Client
+    from datadog_sync.planner import Change
+
+#: Concurrent ``/filtering`` reads per run: enough to be fast, few enough to stay clear of rate limits.
+READ_CONCURRENCY = 8
+
+
+class AwsV1Subtype(Subtype):
+    name: ClassVar[str] = model.SUBTYPE
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: Role accounts that got a new external id in this run: key -> hand-off entry.
+        self.issued: dict[str, dict] = {}
+        self._reads: asyncio.Semaphore | None = None
+
+    def _read_limit(self) -> asyncio.Semaphore:
+        if self._reads is None:  # created inside the running loop
+            self._reads = asyncio.Semaphore(READ_CONCURRENCY)
+        return self._reads
+
+    # ------------------------------------------------------------------------------------------- import
+    async def list_resources(self, client: Client) -> list[dict]:
+        """The org's accounts as raw API items tagged ``name: aws``, each with its ``logs`` when attributable."""
+        api = AwsV1Api(client)
+        accounts, logs = await asyncio.gather(api.list_accounts(), api.list_logs())
+        logs_by_id = model.index_logs(logs)
+        items, unattributed = [], 0
+        for account in accounts:
+            item = {**account, "name": self.name}
+            if model.is_key_account(item) and not item.get("account_id"):
+                account_id = self.secrets.aws_account_id(item["access_key_id"])
+                if account_id:
+                    item["account_id"] = account_id
+                else:
+                    unattributed += 1
+            logs_id = model.logs_id(item)
+            if logs_id:
+                item[model.LOGS] = logs_by_id.get(logs_id, model.empty_logs())
+            items.append(item)
+        if unattributed:
+            self.log.info(
+                "%d key account(s) have no account_id in the integrations secrets file: their logs configuration "
+                "(Lambda ARNs, services) is keyed by the numeric AWS account id and is not synced",
+                unattributed,
+            )
+        return items
+
+    def key_of(self, raw: dict) -> str | None:
+        return model.state_key(raw)
+
+    def preview(self, raw: dict) -> dict:
+        obj = model.normalize_account(raw)
+        if model.LOGS in raw:
+            obj[model.LOGS] = raw[model.LOGS]
+        return obj
+
+    async def import_resource(self, raw: dict, client: Client) -> tuple[str, dict]:
+        obj = self.preview(raw)
+        obj[model.TAG_FILTERS] = await self._tag_filters(AwsV1Api(client), obj)
+        return model.state_key(obj), _ordered(obj)
+
+    async def _tag_filters(self, api: AwsV1Api, obj: dict) -> dict[str, str]:
+        async with self._read_limit():
+            return model.normalize_tag_filters(await api.tag_filters(model.filtering_id(obj)))
+
+    # --------------------------------------------------------------------------------------------- plan
+    async def current_destination(
+        self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
+    ) -> dict[str, dict]:
+        """Read the destination live and match accounts by identity (account id, or access key id).
+
+        So hand-made drift shows, a role rename addresses the destination's current role name, and an account
+        that exists already (lost state, made by hand, lost create response) is adopted, never duplicated.
+        """
+        if client is None:
+            return {key: model.normalize(obj) for key, obj in destination_state.items()}
+        live = {model.identity(self.preview(raw)): raw for raw in await self.list_resources(client)}
+        api = AwsV1Api(client)
+        matched: dict[str, dict] = {}
+        for key in {**destination_state, **source}:
+            ref = source.get(key) or destination_state[key]
+            raw = live.get(model.identity(ref))
+            if raw is not None:
+                matched[key] = self.preview(raw)
+        filters = await asyncio.gather(*(self._tag_filters(api, obj) for obj in matched.values()))
+        current: dict[str, dict] = {}
+        for (key, obj), tag_filters in zip(matched.items(), filters, strict=True):
+            obj[model.TAG_FILTERS] = tag_filters
+            known = destination_state.get(key) or {}
+            if known.get(model.EXTERNAL_ID) and model.identity(known) == model.identity(obj):
+                obj[model.EXTERNAL_ID] = known[model.EXTERNAL_ID]
+            current[key] = _ordered(obj)
+        if self.ctx.config.command == "diffs":
+            self._warn_missing_secrets(source, current)
+        return current
+
+    def _warn_missing_secrets(self, source: Mapping[str, dict], current: Mapping[str, dict]) -> None:
+        """``diffs`` says up front which key accounts ``sync`` would skip for want of their secret."""
+        for key, obj in source.items():
+            if model.is_key_account(obj) and self._needs_secret(obj, current.get(key)):
+                if not self.secrets.aws_key(obj["access_key_id"]):
+                    self.log.warning("will be skipped: %s", missing_aws_secret_message(obj["access_key_id"]), id=key)
+
+    @staticmethod
+    def _needs_secret(desired: dict, current: dict | None) -> bool:
+        """Creating or PUT-ing a key account sends its secret; tag filter and logs writes do not."""
+        if current is None:
+            return True
+        return model.account_part(model.comparable(desired, current)) != model.account_part(
+            model.comparable(current, desired)
+        )
+
+    def diff(self, current: dict, desired: dict) -> list[Difference]:
+        return compute_diff(model.comparable(current, desired), model.comparable(desired, current))
+
+    def redacted(self, obj: dict) -> dict:
+        return {k: v for k, v in obj.items() if k not in (model.EXTERNAL_ID, model.SECRET)}
+
+    # -------------------------------------------------------------------------------------------- apply
+    async def preflight(self, client: Client, changes: list[Change]) -> list[str]:
+        org = getattr(client, "org", "destination")
+        org_config = getattr(self.ctx.config, org, None)
+        return await permissions.preflight(client, changes, getattr(org_config, "app_key", None), self.log)
+
+    def _secret(self, key: str, obj: dict) -> str | None:
+        if not model.is_key_account(obj):
+            return None
+        entry = self.secrets.aws_key(obj["access_key_id"])
+        if entry is None:
+            raise SkipResource(missing_aws_secret_message(obj["access_key_id"]))
+        return entry.secret_access_key
+
+    async def create(self, client: Client, key: str, desired: dict) -> dict:
+        obj = model.normalize(desired)
+        obj.pop(model.EXTERNAL_ID, None)
+        secret = self._secret(key, obj)
+        api = AwsV1Api(client)
+        try:
+            body = await api.create_account(model.account_payload(obj, secret))
+        except HTTPError as err:
+            if not is_duplicate(err):
+                raise ResourceError(f"{model.label(obj)}: {err}") from err
+            return await self._adopt_after_duplicate(api, key, obj, secret, err)
+        external_id = body.get(model.EXTERNAL_ID)
+        if external_id:
+            self._remember_external_id(key, obj, external_id)
+        await self._write_children(api, obj, {})
+        return _ordered({**obj, **({model.EXTERNAL_ID: external_id} if external_id else {})})
+
+    async def _adopt_after_duplicate(self, api: AwsV1Api, key: str, obj: dict, secret: str | None, err: HTTPError):
+        """The create answered "already exists": read the account back and update it instead."""
+        current = await self._read_back(api, obj)
+        if current is None:
+            raise ResourceError(
+                f"{model.label(obj)}: the create was refused as a duplicate, yet no such account is listed: {err}"
+            )
+        external_id = None
+        if err.attempts > 1 and not model.is_key_account(obj):
+            # Our own first attempt made the account but its response (and external id) was lost. Rotating
+            # is safe only for an account this run created: no trust policy can use its id yet.
+            self.log.warning(
+                "created by a retried request whose response was lost: asking Datadog for its external id", id=key
+            )
+            external_id = await self._call(
+                obj, api.generate_new_external_id(current["account_id"], current["role_name"])
+            )
+            if external_id:
+                self._remember_external_id(key, obj, external_id)
+        else:
+            self.log.warning(
+                "already exists in the destination: adopting and updating it instead of creating it", id=key
+            )
+        if external_id:
+            current[model.EXTERNAL_ID] = external_id
+        return await self._update(api, key, obj, current, secret)
+
+    async def _read_back(self, api: AwsV1Api, obj: dict) -> dict | None:
+        field, value = model.identity(obj)
+        for raw in await api.list_accounts(**{field: value}):
+            raw = {**raw, "name": self.name}
+            if model.identity(raw) == (field, value):
+                current = self.preview(raw)
+                if obj.get("account_id") and model.is_key_account(obj):
+                    current["account_id"] = obj["account_id"]
+                current[model.TAG_FILTERS] = await self._tag_filters(api, current)
+                logs_id = model.logs_id(current)
+                if logs_id:
+                    current[model.LOGS] = model.index_logs(await api.list_logs()).get(logs_id, model.empty_logs())
+                return current
+        return None
+
+    def _remember_external_id(self, key: str, obj: dict, external_id: str) -> None:
+        """Keep a new external id the moment Datadog issues it: it is never returned again, so it must
+        survive a failure of the account's later writes (the host keeps state entries of failed changes)."""
+        self.issued[key] = handoff.entry(obj["account_id"], obj["role_name"], external_id)
+        state = self.ctx.state.destination.setdefault(RESOURCE_TYPE, {})
+        state[key] = {
+            **(state.get(key) or {"name": self.name, **model.account_part(obj)}),
+            model.EXTERNAL_ID: external_id,
+        }
+
+    async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
+        obj = model.normalize(desired)
+        obj.pop(model.EXTERNAL_ID, None)
+        return await self._update(AwsV1Api(client), key, obj, model.normalize(current), None)
+
+    async def _update(self, api: AwsV1Api, key: str, obj: dict, current: dict, secret: str | None) -> dict:
+        if self._needs_secret(obj, current):
+            if model.is_key_account(obj) and secret is None:
+                secret = self._secret(key, obj)
+            # Addressed by the destination's current identity: a role rename sends the old name in the query.
+            await self._call(
+                obj, api.update_account(model.update_selector(current), model.account_payload(obj, secret))
+            )
+        await self._write_children(api, obj, current)
+        external_id = current.get(model.EXTERNAL_ID)
+        return _ordered({**obj, **({model.EXTERNAL_ID: external_id} if external_id else {})})
+
+    async def _write_children(self, api: AwsV1Api, obj: dict, current: dict) -> None:
+        """Tag filters, Lambda ARNs and log services that differ from ``current``: add, change, remove."""
+        filtering_id = model.filtering_id(obj)
+        want, have = obj.get(model.TAG_FILTERS) or {}, current.get(model.TAG_FILTERS) or {}
+        for namespace, value in want.items():
+            if have.get(namespace) != value:  # POST /filtering is an upsert
+                await self._call(obj, api.put_tag_filter(model.tag_filter_payload(filtering_id, namespace, value)))
+        for namespace in have.keys() - want.keys():
+            await self._call(obj, api.delete_tag_filter(model.tag_filter_payload(filtering_id, namespace)))
+        logs_id = model.logs_id(obj)
+        if model.LOGS not in obj or not logs_id:
+            return
+        want_logs, have_logs = obj[model.LOGS], current.get(model.LOGS) or model.empty_logs()
+        for arn in sorted(set(want_logs[model.LAMBDA_ARNS]) - set(have_logs[model.LAMBDA_ARNS])):
+            await self._call(obj, api.add_lambda_arn(model.lambda_payload(logs_id, arn)))
+        for arn in sorted(set(have_logs[model.LAMBDA_ARNS]) - set(want_logs[model.LAMBDA_ARNS])):
+            await self._call(obj, api.remove_lambda_arn(model.lambda_payload(logs_id, arn)))
+        if set(want_logs[model.SERVICES]) != set(have_logs[model.SERVICES]):  # the POST replaces the whole set
+            await self._call(obj, api.set_log_services(model.services_payload(logs_id, want_logs[model.SERVICES])))
+
+    async def delete(self, client: Client, key: str, current: dict) -> None:
+        try:
+            await AwsV1Api(client).delete_account(model.delete_payload(current))
+        except HTTPError as err:
+            if is_absent(err):
+                self.log.info("already absent from the destination", id=key)
+                return
+            raise ResourceError(f"{model.label(current)}: {err}") from err
+
+    @staticmethod
+    async def _call(obj: dict, request):
+        """Await an API call, naming the account in its error (400s carry the API's message)."""
+        try:
+            return await request
+        except HTTPError as err:
+            raise ResourceError(f"{model.label(obj)}: {err}") from err
+
+    def after_apply(self, changes: list[Change]) -> None:
+        handoff.report(self.ctx, self.log, self.issued)
+
+
+def _ordered(obj: dict) -> dict:
+    """Stored objects read the same in every state file: name, account fields, tag filters, logs, external id."""
+    order = ("name", *model.ACCOUNT_FIELDS, model.TAG_FILTERS, model.LOGS, model.EXTERNAL_ID)
+    return {k: obj[k] for k in order if k in obj}
