@@ -1,0 +1,434 @@
+"""State files, compatible with upstream datadog-sync-cli's local storage.
+
+Layout (two roots, ``resources/source`` and ``resources/destination`` by default):
+
+* combined mode: ``<root>/<type>.json`` holds a JSON object ``{source id: object}``;
+* per-file mode (``--resource-per-file``): ``<root>/<type>.<sanitized id>.json`` holds exactly one entry
+  ``{"<original id>": object}``; the sanitized id is the id with every ``:`` replaced by ``.``.
+
+Loading reads both layouts transparently (the type is the file name up to its first ``.``; names starting
+with ``.``, such as ``.backup/`` and our temporary files, and non-``.json`` names are ignored). The state key
+is always the *source* id; destination state values carry the destination's own ids. JSON is written
+compactly, UTF-8, without ASCII escaping.
+
+Deliberate differences from upstream:
+
+* Writes are atomic (temporary file in the same directory, flush + fsync, ``os.replace``): a crash or
+  Ctrl-C leaves either the old or the new file, never a truncated one.
+* A corrupt or hand-edited file (invalid JSON or UTF-8, top level not an object, a value that is neither an
+  object nor a list, a per-file file without exactly one entry or whose key does not match its name) raises
+  :class:`StateFileError` naming the file and the fix, and nothing is loaded or written. Upstream logs a
+  warning and skips the file, which then gets overwritten - losing the id mapping it held.
+  (List values are accepted because upstream's ``host_tags`` state maps a host name to its tag list.)
+* :meth:`StateStore.dump` rewrites only the types it is given; a type whose import failed is simply not
+  dumped and keeps its files.
+* Dumping a type makes its files match memory in the current layout: files of the other layout for that
+  type are removed once the new ones are written (upstream leaves them, so stale entries come back on the
+  next load), and in per-file mode the files of ids no longer in memory are removed. ``prune=False``
+  writes without removing anything.
+* Per-file mode writes only the entries that changed since they were loaded or last dumped.
+* Two ids that sanitize to the same file name are an error naming both (upstream keeps the first and logs).
+* Ids that would make a file name leave the directory (containing ``/``, ``\\`` or NUL) are an error.
+* When an id appears in several files (mixed layouts), the most recently modified file wins, then per-file
+  over combined; upstream's winner depends on listing order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["Origin", "StateFileError", "StateStore", "sanitize_id"]
+
+Origin = Literal["source", "destination"]
+ORIGINS: tuple[Origin, ...] = ("source", "destination")
+BACKUP_DIR = ".backup"
+
+_dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_UNSAFE_ID = re.compile(r"[/\\\x00]")
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class StateFileError(Exception):
+    """A state file that cannot be loaded or written safely. ``path`` is the file, ``reason`` what is wrong."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"state file {self.path}: {reason}")
+
+
+def sanitize_id(_id: str) -> str:
+    """The per-file name part of an id: every ``:`` becomes ``.`` (as upstream, for Windows and buckets)."""
+    return _id.replace(":", ".")
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _fix_hint(origin: Origin, destination_root: Path) -> str:
+    if origin == "source":
+        return "fix it by hand, or delete it and run `datadog-sync import` again to rebuild it"
+    return (
+        f"fix it by hand or restore it from a copy (reset and sync backups are under {destination_root / BACKUP_DIR}); "
+        "deleting it loses the source-to-destination id mapping it holds, so the next sync would create "
+        "those resources again in the destination"
+    )
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make renames in ``path`` durable (POSIX only; a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory, fsync and ``os.replace``."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class StateStore:
+    """In-memory source and destination state (``type -> source id -> object``) and its files.
+
+    Not thread-safe; meant for one asyncio loop. ``source`` / ``destination`` are ``defaultdict(dict)``
+    like upstream, so ``store.source[rtype][key] = obj`` works for a new type.
+    """
+
+    def __init__(
+        self,
+        source_path: Path | str = "resources/source",
+        destination_path: Path | str = "resources/destination",
+        *,
+        resource_per_file: bool = False,
+    ) -> None:
+        self.source_path = Path(source_path).absolute()
+        self.destination_path = Path(destination_path).absolute()
+        self.resource_per_file = resource_per_file
+        self.source: dict[str, dict[str, Any]] = defaultdict(dict)
+        self.destination: dict[str, dict[str, Any]] = defaultdict(dict)
+        # (origin, type) -> id -> digest of the per-file file content last read or written.
+        self._fingerprints: dict[tuple[str, str], dict[str, bytes]] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def root(self, origin: Origin) -> Path:
+        if origin == "source":
+            return self.source_path
+        if origin == "destination":
+            return self.destination_path
+        raise ValueError(f"origin must be 'source' or 'destination', not {origin!r}")
+
+    def state(self, origin: Origin) -> dict[str, dict[str, Any]]:
+        self.root(origin)  # validates origin
+        return self.source if origin == "source" else self.destination
+
+    @staticmethod
+    def _types_arg(types: Iterable[str] | None, what: str) -> list[str] | None:
+        if types is None:
+            return None
+        if isinstance(types, str):
+            raise TypeError(f"{what}() takes an iterable of resource types, not the string {types!r}")
+        out = list(dict.fromkeys(types))
+        for rtype in out:
+            if not isinstance(rtype, str) or not rtype or "." in rtype or _UNSAFE_ID.search(rtype):
+                raise ValueError(f"invalid resource type {rtype!r}")
+        return out
+
+    def _scan(self, root: Path, origin: Origin) -> dict[str, list[tuple[str | None, Path]]]:
+        """Group the state files of ``root`` by type: ``type -> [(sanitized id or None if combined, path)]``."""
+        by_type: dict[str, list[tuple[str | None, Path]]] = {}
+        try:
+            entries = sorted(os.scandir(root), key=lambda e: e.name)
+        except FileNotFoundError:
+            return by_type
+        except NotADirectoryError:
+            raise StateFileError(root, f"the {origin} state path is not a directory") from None
+        except OSError as exc:
+            raise StateFileError(root, f"cannot list the {origin} state directory: {exc.strerror or exc}") from None
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or not name.endswith(".json"):
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+            except OSError:
+                continue
+            stem = name[: -len(".json")]
+            rtype, dot, sanitized = stem.partition(".")
+            by_type.setdefault(rtype, []).append((sanitized if dot else None, Path(entry.path)))
+        return by_type
+
+    def files_for(self, origin: Origin, resource_type: str) -> list[Path]:
+        """The files currently holding ``resource_type`` in ``origin`` (both layouts), sorted by name."""
+        return [path for _, path in self._scan(self.root(origin), origin).get(resource_type, [])]
+
+    def _per_file_path(self, origin: Origin, rtype: str, _id: str) -> Path:
+        return self.root(origin) / f"{rtype}.{sanitize_id(_id)}.json"
+
+    # ------------------------------------------------------------------ load
+
+    def load(self, types: Iterable[str] | None = None) -> None:
+        """Load both origins from disk, replacing what memory held for the loaded types (all if None).
+
+        All or nothing: on :class:`StateFileError` memory is left unchanged.
+        """
+        wanted = self._types_arg(types, "load")
+        loaded: dict[Origin, tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, bytes]]]] = {}
+        for origin in ORIGINS:
+            loaded[origin] = self._load_origin(origin, None if wanted is None else set(wanted))
+        for origin, (data, fingerprints) in loaded.items():
+            state = self.state(origin)
+            if wanted is None:
+                state.clear()
+                for key in [k for k in self._fingerprints if k[0] == origin]:
+                    del self._fingerprints[key]
+            else:
+                for rtype in wanted:
+                    state.pop(rtype, None)
+                    self._fingerprints.pop((origin, rtype), None)
+            state.update(data)
+            self._fingerprints.update(fingerprints)
+
+    def _load_origin(
+        self, origin: Origin, wanted: set[str] | None
+    ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, bytes]]]:
+        root = self.root(origin)
+        hint = _fix_hint(origin, self.destination_path)
+        data: dict[str, dict[str, Any]] = {}
+        fingerprints: dict[tuple[str, str], dict[str, bytes]] = {}
+        for rtype, files in self._scan(root, origin).items():
+            if wanted is not None and rtype not in wanted:
+                continue
+            entries: dict[str, Any] = {}
+            came_from: dict[str, Path] = {}  # id -> file its value was taken from
+            type_fps: dict[str, bytes] = {}
+            # Combined files first, so that per-file entries win ties.
+            for sanitized, path in sorted(files, key=lambda f: f[0] is not None):
+                raw, content = self._read(path, hint)
+                if sanitized is not None:
+                    if len(content) != 1:
+                        raise StateFileError(
+                            path,
+                            f"a per-resource state file must hold exactly one entry, found {len(content)}; {hint}",
+                        )
+                    (key,) = content
+                    if sanitize_id(key) != sanitized:
+                        expected = f"{rtype}.{sanitize_id(key)}.json"
+                        raise StateFileError(
+                            path,
+                            f"its entry {key!r} belongs in a file named {expected!r}; rename the file or {hint}",
+                        )
+                for key, value in content.items():
+                    if not isinstance(value, (dict, list)):
+                        raise StateFileError(
+                            path, f"the value for id {key!r} is {type(value).__name__}, not a JSON object; {hint}"
+                        )
+                    if key in came_from and not _newer_or_equal(path, came_from[key]):
+                        continue  # a newer combined file holds this id too
+                    entries[key] = value
+                    came_from[key] = path
+                    if sanitized is not None:
+                        type_fps[key] = _digest(raw)
+                    else:
+                        type_fps.pop(key, None)
+            data[rtype] = entries
+            if type_fps:
+                fingerprints[(origin, rtype)] = type_fps
+        return data, fingerprints
+
+    @staticmethod
+    def _read(path: Path, hint: str) -> tuple[bytes, dict[str, Any]]:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise StateFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+        try:
+            content = json.loads(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise StateFileError(path, f"is not UTF-8 text ({exc.reason} at byte {exc.start}); {hint}") from None
+        except ValueError as exc:
+            raise StateFileError(path, f"is not valid JSON ({exc}); {hint}") from None
+        if not isinstance(content, dict):
+            raise StateFileError(
+                path, f"the top level is a JSON {type(content).__name__}, not an object keyed by id; {hint}"
+            )
+        return raw, content
+
+    # ------------------------------------------------------------------ dump
+
+    def dump(self, origin: Origin, types: Iterable[str], *, prune: bool = True) -> None:
+        """Write the given types of ``origin`` so their files match memory (a missing type means empty).
+
+        Combined mode rewrites ``<type>.json``; per-file mode writes the entries that changed and, unless
+        ``prune`` is False, removes files of ids no longer present. Files of the other layout for a dumped
+        type are removed after the new ones are written (unless ``prune`` is False).
+        """
+        wanted = self._types_arg(types, "dump") or []
+        if not wanted:
+            return
+        root = self.root(origin)
+        state = self.state(origin)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateFileError(root, f"cannot create the {origin} state directory: {exc.strerror or exc}") from None
+        existing = self._scan(root, origin)
+        try:
+            for rtype in wanted:
+                entries = state.get(rtype) or {}
+                files = existing.get(rtype, [])
+                if self.resource_per_file:
+                    self._dump_per_file(origin, rtype, entries, files, prune)
+                else:
+                    self._dump_combined(origin, rtype, entries, files, prune)
+        finally:
+            _fsync_dir(root)
+
+    @staticmethod
+    def _check_ids(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> None:
+        for key in entries:
+            if not isinstance(key, str):
+                raise TypeError(
+                    f"state ids must be strings: {origin} {rtype} has the id {key!r} ({type(key).__name__})"
+                )
+
+    @staticmethod
+    def _encode(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> bytes:
+        try:
+            return _dumps(entries).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            for key, value in entries.items():  # name the culprit
+                try:
+                    _dumps(value)
+                except (TypeError, ValueError):
+                    raise TypeError(f"cannot write {origin} state of {rtype} id {key!r}: {exc}") from exc
+            raise
+
+    def _dump_combined(
+        self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Path]], prune: bool
+    ) -> None:
+        self._check_ids(origin, rtype, entries)
+        data = self._encode(origin, rtype, entries)
+        _atomic_write(self.root(origin) / f"{rtype}.json", data)
+        if prune:
+            for sanitized, path in files:
+                if sanitized is not None:
+                    _unlink(path)
+            self._fingerprints.pop((origin, rtype), None)
+
+    def _dump_per_file(
+        self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Path]], prune: bool
+    ) -> None:
+        self._check_ids(origin, rtype, entries)
+        root = self.root(origin)
+        names: dict[str, str] = {}
+        for key in entries:
+            sanitized = sanitize_id(key)
+            if _UNSAFE_ID.search(sanitized) or sanitized in (".", ".."):
+                raise StateFileError(
+                    root / f"{rtype}.{sanitized}.json",
+                    f"the {rtype} id {key!r} cannot be used as a file name (it contains '/', '\\' or NUL); "
+                    "use combined state files (no --resource-per-file) for this type",
+                )
+            other = names.setdefault(sanitized, key)
+            if other != key:
+                raise StateFileError(
+                    root / f"{rtype}.{sanitized}.json",
+                    f"the {rtype} ids {other!r} and {key!r} both map to this file name (':' is replaced by '.'); "
+                    "use combined state files (no --resource-per-file) for this type",
+                )
+        on_disk = {sanitized for sanitized, _ in files if sanitized is not None}
+        fps = self._fingerprints.setdefault((origin, rtype), {})
+        for key, value in entries.items():
+            data = self._encode(origin, rtype, {key: value})
+            digest = _digest(data)
+            if fps.get(key) == digest and sanitize_id(key) in on_disk:
+                continue
+            _atomic_write(self._per_file_path(origin, rtype, key), data)
+            fps[key] = digest
+        for key in [k for k in fps if k not in entries]:
+            del fps[key]
+        if prune:
+            for sanitized, path in files:
+                if sanitized is None or sanitized not in names:
+                    _unlink(path)
+
+    # ------------------------------------------------------------------ backups
+
+    def write_backup(self, objects_by_type: Mapping[str, Mapping[str, Any]], label: str | None = None) -> Path:
+        """Write ``<destination root>/.backup/<unix time>[-label]/<type>.json`` (combined layout); return the dir.
+
+        The directory appears complete or not at all: files are written to a hidden temporary directory
+        that is renamed into place.
+        """
+        backups = self.destination_path / BACKUP_DIR
+        backups.mkdir(parents=True, exist_ok=True)
+        clean_label = _LABEL_UNSAFE.sub("_", label or "").strip("._")
+        suffix = f"-{clean_label}" if clean_label else ""
+        encoded = {}
+        for rtype, entries in objects_by_type.items():
+            self._types_arg([rtype], "write_backup")
+            self._check_ids("destination", rtype, entries)
+            encoded[rtype] = self._encode("destination", rtype, entries)
+        tmp = backups / f".tmp-{secrets.token_hex(6)}"
+        tmp.mkdir()
+        try:
+            for rtype, data in encoded.items():
+                _atomic_write(tmp / f"{rtype}.json", data)
+            _fsync_dir(tmp)
+            while True:
+                target = backups / f"{time.time()}{suffix}"
+                if not target.exists():
+                    break
+            os.rename(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _fsync_dir(backups)
+        return target
+
+
+def _newer_or_equal(path: Path, other: Path) -> bool:
+    try:
+        return path.stat().st_mtime_ns >= other.stat().st_mtime_ns
+    except OSError:
+        return True
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
