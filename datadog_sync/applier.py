@@ -31,7 +31,9 @@ async def build_plan(ctx: RunContext, resources: dict[str, BaseResource]) -> Pla
             current = await res.current_destination(ctx.destination, source, destination_state)
         except Exception as exc:  # noqa: BLE001 - reported per type; the other types are still planned
             res.log.error("cannot read the destination's current %s: %s", rtype, exc)
-            ctx.reporter.record(Outcome(ctx.config.command, rtype, "", "sync", "failure", "", str(exc), failure_class(exc)))
+            ctx.reporter.record(
+                Outcome(ctx.config.command, rtype, "", "sync", "failure", "", str(exc), failure_class(exc))
+            )
             continue
         changes = plan_type(
             res,
@@ -180,7 +182,9 @@ def _backup_before_write(ctx: RunContext, writes: list[Change], resources: dict[
             objects.setdefault(change.resource_type, {})[change.key] = res.redacted(change.current)
     if objects:
         path = ctx.state.write_backup(objects, label="sync")
-        ctx.logger.info("backed up %d destination resources about to change to %s", sum(map(len, objects.values())), path)
+        ctx.logger.info(
+            "backed up %d destination resources about to change to %s", sum(map(len, objects.values())), path
+        )
 
 
 async def _preflight(ctx: RunContext, writes: list[Change], resources: dict[str, BaseResource]) -> dict[str, str]:

@@ -362,7 +362,9 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         source_resources_path=Path(kw.get("source_resources_path") or "resources/source").absolute(),
         destination_resources_path=Path(kw.get("destination_resources_path") or "resources/destination").absolute(),
         http_client_timeout=float(kw.get("http_client_timeout") or 30),
-        http_client_retry_timeout=float(kw.get("http_client_retry_timeout") if kw.get("http_client_retry_timeout") is not None else 60),
+        http_client_retry_timeout=float(
+            kw.get("http_client_retry_timeout") if kw.get("http_client_retry_timeout") is not None else 60
+        ),
         show_progress_bar=bool(kw.get("show_progress_bar", True)) and not emit_json,
         emit_json=emit_json,
         verbose=bool(kw.get("verbose")),
@@ -379,7 +381,9 @@ def _parse_resources(value: str | None, known: dict) -> tuple[str, ...]:
     names = list(dict.fromkeys(n.strip().lower() for n in value.split(",") if n.strip()))
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise click.UsageError(f"unknown resource type(s) in --resources: {', '.join(unknown)}; known: {', '.join(known)}")
+        raise click.UsageError(
+            f"unknown resource type(s) in --resources: {', '.join(unknown)}; known: {', '.join(known)}"
+        )
     if not names:
         raise click.UsageError("--resources is empty; known: " + ", ".join(known))
     return tuple(names)
@@ -401,7 +405,9 @@ def _parse_workers_per_type(value: str | None, known: dict) -> dict[str, int]:
         try:
             caps[name] = int(number)
         except ValueError:
-            raise click.UsageError(f"--max-workers-per-type: {number.strip()!r} for {name} is not a whole number") from None
+            raise click.UsageError(
+                f"--max-workers-per-type: {number.strip()!r} for {name} is not a whole number"
+            ) from None
         if caps[name] <= 0:
             raise click.UsageError(f"--max-workers-per-type: the cap for {name} must be at least 1")
     return caps

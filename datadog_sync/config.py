@@ -69,7 +69,9 @@ def normalize_api_url(value: str | None) -> str:
         host = value.strip("/")
         if host.startswith("app."):
             host = host[len("app.") :]
-        if not host.startswith("api.") and (host.endswith("datadoghq.com") or host.endswith("datadoghq.eu") or host.endswith("ddog-gov.com")):
+        if not host.startswith("api.") and (
+            host.endswith("datadoghq.com") or host.endswith("datadoghq.eu") or host.endswith("ddog-gov.com")
+        ):
             host = "api." + host
         value = "https://" + host
     return value.rstrip("/")

@@ -44,7 +44,14 @@ def compute_diff(current: Any, desired: Any, *, ignore_order: bool = True) -> li
     out: list[Difference] = []
     for section in ("values_changed", "type_changes"):
         for path, change in result.get(section, {}).items():
-            out.append(Difference(_dot(path), "changed", change.get("old_value"), change.get("new_value")))
+            old, new = change.get("old_value"), change.get("new_value")
+            if ignore_order and path.endswith("]") and _PATH_PART.findall(path)[-1].isdigit():
+                # In an unordered list an element is not "changed": one left and another came.
+                list_path = _dot(path, drop_index=True)
+                out.append(Difference(list_path, "removed", old, None))
+                out.append(Difference(list_path, "added", None, new))
+            else:
+                out.append(Difference(_dot(path), "changed", old, new))
     for section, kind in (
         ("dictionary_item_added", "added"),
         ("iterable_item_added", "added"),

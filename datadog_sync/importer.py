@@ -43,7 +43,9 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
         raw_items = await res.list_resources(client)
     except Exception as exc:  # noqa: BLE001 - one type failing must not stop the others
         log.error("Error while getting resources %s: %s; keeping its previous state", rtype, exc)
-        ctx.reporter.record(Outcome(ctx.config.command, rtype, "", "import", "failure", "", str(exc), failure_class(exc)))
+        ctx.reporter.record(
+            Outcome(ctx.config.command, rtype, "", "import", "failure", "", str(exc), failure_class(exc))
+        )
         return False
     progress.add_total(len(raw_items))
     filters = ctx.config.filters
@@ -51,7 +53,9 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
     prefilter = bool(filters.for_type(rtype)) and not (filters.names_for_type(rtype) & res.config.fetched_attributes)
     previous = ctx.state.source.get(rtype, {})
     imported: dict[str, dict] = {}
-    limit = asyncio.Semaphore(ctx.config.max_workers_per_type.get(rtype) or res.config.max_concurrent or ctx.config.max_workers)
+    limit = asyncio.Semaphore(
+        ctx.config.max_workers_per_type.get(rtype) or res.config.max_concurrent or ctx.config.max_workers
+    )
 
     async def one(raw: dict) -> None:
         key = res.key_of(raw)

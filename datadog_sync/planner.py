@@ -112,7 +112,9 @@ def plan_type(
         if adopted:
             note = "adopting the destination's existing object" + (f"; {note}" if note else "")
         changes.append(
-            Change(rtype, key, action, desired, existing, differences, adopted=adopted, reason=note, depends_on=depends_on)
+            Change(
+                rtype, key, action, desired, existing, differences, adopted=adopted, reason=note, depends_on=depends_on
+            )
         )
     if cleanup:
         keep = set(all_source_keys) | set(source)
@@ -121,7 +123,9 @@ def plan_type(
                 existing = current.get(key)
                 if existing is None:
                     # Gone from the destination already: only the state entry is left to drop.
-                    changes.append(Change(rtype, key, "noop", reason="already absent from the destination", forget=True))
+                    changes.append(
+                        Change(rtype, key, "noop", reason="already absent from the destination", forget=True)
+                    )
                 else:
                     changes.append(Change(rtype, key, "delete", current=existing))
     return changes

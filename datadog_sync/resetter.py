@@ -13,7 +13,6 @@ from datadog_sync.resources.base import BaseResource, SkipResource
 
 
 async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -> None:
-    client = ctx.destination
     found: dict[str, dict[str, dict]] = {}
     for rtype in type_order(resources, resources):
         res = resources[rtype]
@@ -21,7 +20,9 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
             found[rtype] = await _read_destination(ctx, res)
         except Exception as exc:  # noqa: BLE001
             res.log.error("cannot list the destination's %s, not resetting it: %s", rtype, exc)
-            ctx.reporter.record(Outcome(ctx.config.command, rtype, "", "delete", "failure", "", str(exc), failure_class(exc)))
+            ctx.reporter.record(
+                Outcome(ctx.config.command, rtype, "", "delete", "failure", "", str(exc), failure_class(exc))
+            )
     if ctx.config.do_not_backup:
         ctx.logger.warning(click.style("ABOUT TO RESET WITHOUT BACKUP", fg="red"))
     elif any(found.values()):
@@ -68,7 +69,19 @@ async def _delete(ctx: RunContext, res: BaseResource, key: str, obj: dict, limit
             await res.delete(ctx.destination, key, obj)
         except Exception as exc:  # noqa: BLE001
             res.log.error("delete failed: %s", exc, id=key)
-            ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "delete", "failure", "", str(exc), failure_class(exc)))
+            ctx.reporter.record(
+                Outcome(ctx.config.command, rtype, key, "delete", "failure", "", str(exc), failure_class(exc))
+            )
             return
-    ctx.state.destination.get(rtype, {}).pop(key, None)
+    _forget(ctx, res, key, obj)
     ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "delete", "success"))
+
+
+def _forget(ctx: RunContext, res: BaseResource, key: str, obj: dict) -> None:
+    """Drop destination-state entries pointing at a deleted object (state is keyed by source id)."""
+    type_state = ctx.state.destination.get(res.resource_type, {})
+    type_state.pop(key, None)
+    api_id = obj.get(res.config.id_key)
+    if api_id is not None:
+        for state_key in [k for k, v in type_state.items() if v.get(res.config.id_key) == api_id]:
+            del type_state[state_key]

@@ -39,7 +39,12 @@ class RunFailed(Exception):
 def run_command(config: Configuration) -> int:
     """Run ``config.command`` and return the process exit code."""
     errors = setup_logging(verbose=config.verbose, emit_json=config.emit_json)
-    for secret in (config.source.api_key, config.source.app_key, config.destination.api_key, config.destination.app_key):
+    for secret in (
+        config.source.api_key,
+        config.source.app_key,
+        config.destination.api_key,
+        config.destination.app_key,
+    ):
         if secret:
             register_secret(secret)
     logger = logging.getLogger(LOGGER_NAME)
@@ -206,7 +211,9 @@ async def _sync(ctx: RunContext, plan, resources: dict) -> int:
 def _summary(ctx: RunContext, line: str, command: str) -> None:
     rep = ctx.reporter
     if ctx.config.emit_json:
-        rep.emit({"type": "summary", "command": command, "message": line, "problems": [o.as_event() for o in rep.problems]})
+        rep.emit(
+            {"type": "summary", "command": command, "message": line, "problems": [o.as_event() for o in rep.problems]}
+        )
         return
     text = "\n".join([line, *rep.problem_lines()]) + "\n"
     rep.stream.write(text)

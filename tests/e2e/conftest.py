@@ -62,7 +62,7 @@ class Cli:
             **(env or {}),
         }
         command, *rest = args
-        if not any(a.startswith("--resources") for a in rest):
+        if not any(a.startswith(("--resources", "--config")) for a in rest):
             rest = ["--resources=gadgets,widgets", *rest]
         full = [command, *rest]
         return self.runner.invoke(cli, full, env=base_env, input=input, catch_exceptions=False)

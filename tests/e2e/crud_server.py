@@ -24,6 +24,7 @@ class CrudServer:
         self.requests: list[tuple[str, str, str]] = []  # (org, method, path)
         self.fail: dict[tuple[str, str], int] = {}  # (method, path) -> status to answer once
         self._ids = itertools.count(1000)
+        self.ddr_status = 2
         self.url = ""
 
     def _org(self, request: web.Request) -> str:
@@ -54,7 +55,9 @@ class CrudServer:
 
     async def hamr(self, request: web.Request) -> web.Response:
         self._org(request)
-        return web.json_response({"data": {"type": "hamr_org_connections", "id": "x", "attributes": {"HamrStatus": 2}}})
+        return web.json_response(
+            {"data": {"type": "hamr_org_connections", "id": "x", "attributes": {"HamrStatus": self.ddr_status}}}
+        )
 
     @staticmethod
     def _type(request: web.Request) -> str:

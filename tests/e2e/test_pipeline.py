@@ -179,3 +179,64 @@ def test_wrong_key_fails_validation(run, server):
     assert result.exit_code == 1
     assert "invalid api key" in result.stderr
     assert "wrong" not in result.stderr
+
+
+def test_failed_listing_keeps_previous_state(run, server):
+    seed_source(server)
+    run("import")
+    before = run.state("source", "gadgets")
+    server.fail[("GET", "/api/v1/gadgets")] = 400
+    result = run("import")
+    assert result.exit_code == 1
+    assert "Error while getting resources gadgets" in result.stderr
+    assert run.state("source", "gadgets") == before
+    # and a later cleanup therefore deletes nothing
+    run("sync")
+    result = run("sync", "--cleanup=force")
+    assert "0 deleted" in result.stdout
+    assert len(server.data["destination"]["gadgets"]) == 2
+
+
+def test_per_file_mode_round_trip(run, server):
+    seed_source(server)
+    assert run("import", "--resource-per-file").exit_code == 0
+    src = run.workdir / "resources" / "source"
+    assert sorted(p.name for p in src.iterdir()) == ["gadgets.1.json", "gadgets.2.json", "widgets.10.json"]
+    assert json.loads((src / "gadgets.1.json").read_text())["1"]["name"] == "alpha"
+    assert run("sync", "--resource-per-file").exit_code == 0
+    dst = run.workdir / "resources" / "destination"
+    assert sorted(p.name for p in dst.iterdir() if p.suffix == ".json") == [
+        "gadgets.1.json",
+        "gadgets.2.json",
+        "widgets.10.json",
+    ]
+    result = run("diffs", "--resource-per-file")
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 3 unchanged." in result.stdout
+
+
+def test_config_file_values_rank_below_env_and_flags(run, server, tmp_path):
+    seed_source(server)
+    config = tmp_path / "sync.conf"
+    config.write_text('# datadog-sync configuration\nresources="gadgets"\nsource_api_key="wrong"\n')
+    # The environment's source key wins over the file's; the file's resources apply.
+    result = run("import", f"--config={config}")
+    assert result.exit_code == 0, result.stderr
+    assert run.state("source", "gadgets") and not run.state("source", "widgets")
+    # A flag wins over both.
+    result = run("import", f"--config={config}", "--resources=widgets")
+    assert run.state("source", "widgets")
+
+
+def test_bad_config_file_is_a_usage_error(run, tmp_path):
+    config = tmp_path / "bad.conf"
+    config.write_text("resources = gadgets\n")
+    result = run("import", f"--config={config}")
+    assert result.exit_code == 2
+    assert "bad.conf" in result.output
+
+
+def test_ddr_status_blocks_the_run(run, server):
+    server.ddr_status = 4
+    result = run("import")
+    assert result.exit_code == 1
+    assert "DDR verification failed" in result.stderr and "ACTIVE" in result.stderr
