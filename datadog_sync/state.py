@@ -56,6 +56,8 @@ BACKUP_DIR = ".backup"
 _dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _UNSAFE_ID = re.compile(r"[/\\\x00]")
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_MAX_NAME = 255  # bytes in a file name on common file systems
+_TMP_EXTRA = len(".") + len(".0123456789ab.tmp")  # what _atomic_write adds for its temporary file
 
 
 class StateFileError(Exception):
@@ -356,10 +358,17 @@ class StateStore:
         names: dict[str, str] = {}
         for key in entries:
             sanitized = sanitize_id(key)
+            file_name = f"{rtype}.{sanitized}.json"
             if _UNSAFE_ID.search(sanitized) or sanitized in (".", ".."):
                 raise StateFileError(
-                    root / f"{rtype}.{sanitized}.json",
+                    root / file_name,
                     f"the {rtype} id {key!r} cannot be used as a file name (it contains '/', '\\' or NUL); "
+                    "use combined state files (no --resource-per-file) for this type",
+                )
+            if len(file_name.encode("utf-8")) + _TMP_EXTRA > _MAX_NAME:
+                raise StateFileError(
+                    root / file_name,
+                    f"the {rtype} id {key!r} is too long for a file name; "
                     "use combined state files (no --resource-per-file) for this type",
                 )
             other = names.setdefault(sanitized, key)

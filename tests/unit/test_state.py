@@ -372,6 +372,16 @@ class TestPerFile:
         with pytest.raises(StateFileError, match="cannot be used as a file name"):
             s.dump("source", ["monitors"])
 
+    def test_id_too_long_for_a_file_name(self, roots):
+        s = store(roots, per_file=True)
+        s.source["monitors"] = {"ok": {}, "x" * 240: {}}
+        with pytest.raises(StateFileError, match="is too long for a file name"):
+            s.dump("source", ["monitors"])
+        assert not roots[0].exists() or names(roots[0]) == []
+        s.source["monitors"] = {"x" * 220: {}}
+        s.dump("source", ["monitors"])
+        assert names(roots[0]) == [f"monitors.{'x' * 220}.json"]
+
     def test_same_ids_are_fine_in_combined_mode(self, roots):
         s = store(roots)
         s.source["integrations"] = {"aws:1": {}, "aws.1": {}, "a/b": {}}
