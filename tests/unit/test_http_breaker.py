@@ -1,0 +1,161 @@
+"""Per-client circuit breaker: opening, fail-fast, waiting out the cool-down, half-open probe, close/re-open."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from aiohttp import web
+
+from datadog_sync.http import CircuitOpenError, ConnectionFailed, HTTPError, RetryBudgetExceeded, RetryPolicy
+from tests.unit.test_http_support import FakeTime, Reply, closed_port, make_client, scripted_server
+
+
+@pytest.fixture
+async def server():
+    async with scripted_server() as s:
+        yield s
+
+
+@pytest.fixture
+def fake():
+    return FakeTime()
+
+
+def unavailable_lines(caplog):
+    return [r.getMessage() for r in caplog.records if "API unavailable" in r.getMessage()]
+
+
+async def test_opens_and_fails_fast_without_network_call(server, fake, caplog):
+    caplog.set_level(logging.WARNING, logger="datadog_sync")
+    server.default = Reply(503, json={"errors": ["Service Unavailable"]})
+    policy = RetryPolicy(breaker_threshold=3, breaker_cooldown=30, retry_timeout=10, max_attempts=3)
+    async with make_client(server.url, fake, retry=policy) as c:
+        with pytest.raises(RetryBudgetExceeded):
+            await c.get("/api/v1/monitor")
+        assert c.breaker.state == "open" and len(server.requests) == 3
+        with pytest.raises(CircuitOpenError) as info:
+            await c.post("/api/v1/monitor", json={})
+        with pytest.raises(CircuitOpenError):
+            await c.get("/api/v1/dashboard")
+    assert len(server.requests) == 3  # no network call while open
+    err = info.value
+    assert str(err) == "destination API unavailable: 3 consecutive server errors; pausing requests for 30s"
+    assert err.org == "destination" and err.method == "POST" and err.path == "/api/v1/monitor"
+    assert 0 < err.retry_in <= 30
+    assert unavailable_lines(caplog) == [
+        "[destination] destination API unavailable: 3 consecutive server errors; pausing requests for 30s"
+    ]
+    assert c.stats.circuit_rejections == 2
+
+
+async def test_in_flight_retry_fails_fast_when_breaker_opens(server, fake):
+    server.default = Reply(502)
+    policy = RetryPolicy(breaker_threshold=2, breaker_cooldown=30, retry_timeout=20)
+    async with make_client(server.url, fake, retry=policy) as c:
+        with pytest.raises(CircuitOpenError) as info:
+            await c.get("/x")
+    assert len(server.requests) == 2
+    assert isinstance(info.value.last_error, HTTPError) and info.value.last_error.status == 502
+
+
+async def test_waits_cool_down_then_probe_closes(server, fake, caplog):
+    caplog.set_level(logging.WARNING, logger="datadog_sync")
+    server.add(Reply(503), Reply(503))
+    policy = RetryPolicy(breaker_threshold=2, breaker_cooldown=30, retry_timeout=60, max_attempts=2)
+    async with make_client(server.url, fake, retry=policy) as c:
+        with pytest.raises(RetryBudgetExceeded):
+            await c.get("/a")
+        assert c.breaker.state == "open"
+        waits_before = len(fake.waits)
+        assert await c.get("/b") == {}  # waits out the cool-down, then is the probe
+        assert fake.waits[waits_before] == pytest.approx(30, abs=0.5)
+        assert c.breaker.state == "closed" and c.breaker.failures == 0
+        assert await c.get("/c") == {}
+    assert [r.path_qs for r in server.requests] == ["/a", "/a", "/b", "/c"]
+    assert len(unavailable_lines(caplog)) == 1
+
+
+async def test_failed_probe_reopens(server, fake, caplog):
+    caplog.set_level(logging.WARNING, logger="datadog_sync")
+    server.add(Reply(503), Reply(503))
+    policy = RetryPolicy(breaker_threshold=1, breaker_cooldown=30, retry_timeout=45, max_attempts=1)
+    async with make_client(server.url, fake, retry=policy) as c:
+        with pytest.raises(RetryBudgetExceeded):
+            await c.get("/a")
+        with pytest.raises(RetryBudgetExceeded):
+            await c.get("/probe")  # waits 30 s, probe answered 503, breaker re-opens
+        assert c.breaker.state == "open" and c.breaker.times_opened == 2
+        assert await c.get("/c") == {}  # a full new cool-down, then the next probe succeeds
+        assert c.breaker.state == "closed"
+    assert fake.waits == [pytest.approx(30, abs=0.5), pytest.approx(30, abs=0.5)]
+    lines = unavailable_lines(caplog)
+    assert (
+        lines[0] == "[destination] destination API unavailable: 1 consecutive server errors; pausing requests for 30s"
+    )
+    assert lines[1] == (
+        "[destination] probe request failed; destination API unavailable: 2 consecutive server errors; "
+        "pausing requests for 30s"
+    )
+    assert len(lines) == 2
+
+
+async def test_single_probe_while_half_open(server, fake):
+    release = asyncio.Event()
+    probes = []
+
+    async def slow_probe(request: web.Request):
+        probes.append(request.path)
+        await release.wait()
+        return web.json_response({"probe": True})
+
+    server.add(Reply(500), slow_probe)
+    policy = RetryPolicy(breaker_threshold=1, breaker_cooldown=30, retry_timeout=100, max_attempts=1)
+    async with make_client(server.url, fake, retry=policy) as c:
+        with pytest.raises(RetryBudgetExceeded):
+            await c.get("/first")
+        tasks = [asyncio.create_task(c.get(f"/w/{i}")) for i in range(5)]
+        for _ in range(200):
+            await asyncio.sleep(0.005)
+            if probes:
+                break
+        await asyncio.sleep(0.05)
+        assert len(probes) == 1 and len(server.requests) == 2  # others wait for the probe
+        assert c.breaker.state == "half-open"
+        release.set()
+        results = await asyncio.gather(*tasks)
+    assert sorted(r == {"probe": True} for r in results) == [False] * 4 + [True]
+    assert len(server.requests) == 6 and c.breaker.state == "closed"
+
+
+async def test_non_5xx_resets_count(server, fake):
+    server.add(Reply(503), Reply(503), Reply(404), Reply(503), Reply(429), Reply(503), Reply(503))
+    policy = RetryPolicy(breaker_threshold=3, max_attempts=1)
+    async with make_client(server.url, fake, retry=policy) as c:
+        for _ in range(7):
+            with pytest.raises(HTTPError):
+                await c.get("/x")
+        assert c.breaker.state == "closed" and c.breaker.failures == 2
+
+
+async def test_connection_errors_count(fake):
+    url = f"http://127.0.0.1:{closed_port()}"
+    policy = RetryPolicy(breaker_threshold=2, breaker_cooldown=30, retry_timeout=5, max_attempts=1)
+    async with make_client(url, fake, retry=policy, org="source") as c:
+        for _ in range(2):
+            with pytest.raises(ConnectionFailed):
+                await c.post("/x", json={})
+        with pytest.raises(CircuitOpenError) as info:
+            await c.get("/x")
+    assert str(info.value).startswith("source API unavailable: 2 consecutive server errors")
+
+
+async def test_breaker_is_per_client(server, fake):
+    server.add(Reply(503))
+    policy = RetryPolicy(breaker_threshold=1, retry_timeout=5, max_attempts=1)
+    async with make_client(server.url, fake, retry=policy) as a, make_client(server.url, fake, retry=policy) as b:
+        with pytest.raises(HTTPError):
+            await a.get("/x")
+        assert a.breaker.state == "open"
+        assert await b.get("/x") == {}
