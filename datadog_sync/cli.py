@@ -25,7 +25,8 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
     try:
         values = load_config_file(value)
         known = {p.name for p in ctx.command.params if p.name}
-        ctx.default_map = {**(ctx.default_map or {}), **to_default_map(values, known)}
+        defaults = to_default_map(values, known, multiple={"filter"}, path=value)
+        ctx.default_map = {**(ctx.default_map or {}), **defaults}
     except ConfigFileError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=_param) from exc
     return value
@@ -70,7 +71,7 @@ COMMON_OPTIONS: list[Callable] = [
     ),
     click.option(
         "--filter",
-        "filters",
+        "filter",
         multiple=True,
         envvar="DD_FILTER",
         help="Filter resources: 'Type=<type>;Name=<dot.path>;Value=<regex>[;Operator=ExactMatch|SubString|Not]'. "
@@ -322,7 +323,7 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
     """Validate option values together and build the run's configuration; usage errors exit 2."""
     known = registry()
     resources = _parse_resources(kw.get("resources"), known)
-    expressions = list(kw.get("filters") or ())
+    expressions = list(kw.get("filter") or ())
     try:
         filters = Filters.parse(expressions, kw.get("filter_operator") or "OR")
     except FilterError as exc:

@@ -97,6 +97,10 @@ def plan_type(
             changes.append(Change(rtype, key, "skip", desired=desired, reason=reason))
             continue
         existing = current.get(key)
+        blocked = resource.skip_reason(key, desired, existing)
+        if blocked:
+            changes.append(Change(rtype, key, "skip", desired=desired, current=existing, reason=blocked))
+            continue
         if existing is None:
             changes.append(Change(rtype, key, "create", desired=desired, depends_on=depends_on))
             continue

@@ -136,6 +136,10 @@ class BaseResource:
         """Differences that applying ``desired`` over ``current`` would make (empty: nothing to do)."""
         return compute_diff(self.prepare(current), self.prepare(desired), ignore_order=self.config.ignore_order)
 
+    def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        """Why this resource cannot be created or updated in this run (shown by diffs, skipped by sync), or None."""
+        return None
+
     def remap(self, obj: dict) -> tuple[dict, dict[str, list[str]]]:
         """Replace source ids of dependencies by destination ids; return the copy and what stayed unresolved."""
         if not self.config.dependencies:

@@ -240,3 +240,14 @@ def test_ddr_status_blocks_the_run(run, server):
     result = run("import")
     assert result.exit_code == 1
     assert "DDR verification failed" in result.stderr and "ACTIVE" in result.stderr
+
+
+def test_config_file_filters_upstream_style(run, server, tmp_path):
+    seed_source(server)
+    config = tmp_path / "sync.conf"
+    config.write_text('resources="gadgets"\nfilter=["Type=gadgets;Name=name;Value=beta"]\n')
+    assert run("import", f"--config={config}").exit_code == 0
+    assert set(run.state("source", "gadgets")) == {"2"}
+    config.write_text('resources="gadgets"\nfilter="Type=gadgets;Name=size;Value=1"\n')
+    assert run("import", f"--config={config}").exit_code == 0
+    assert set(run.state("source", "gadgets")) == {"1"}

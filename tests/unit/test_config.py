@@ -64,4 +64,4 @@ def test_max_workers_per_type_ok():
 
 def test_filters_on_unknown_types_are_rejected():
     with pytest.raises(click.UsageError, match="unknown resource type"):
-        build_configuration("import", {"filters": ["Type=monitors;Name=id;Value=1"]})
+        build_configuration("import", {"filter": ["Type=monitors;Name=id;Value=1"]})
