@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from datadog_sync.emulator import admin, aws_v1, platform_api
-from datadog_sync.emulator.common import CORE, ApiError, Endpoint, Handler, json_error
+from datadog_sync.emulator.common import CORE, ORG, ApiError, Endpoint, Handler, json_error
 from datadog_sync.emulator.core import EmulatorCore, UnknownOrg
 from datadog_sync.emulator.permissions import effective_permissions
 from datadog_sync.emulator.state import InvalidField, Org, redact_secrets
@@ -51,9 +51,9 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
     core = request.app[CORE]
     started, t0 = time.time(), time.perf_counter()
     raw = await request.read()
-    request["org"] = None
+    request[ORG] = None
     response, injected = await _serve(core, request, handler)
-    org: Org | None = request["org"]
+    org: Org | None = request[ORG]
     core.request_log.append(
         {
             "method": request.method,
@@ -89,7 +89,7 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
     if org is None:
         core.counters.add("forbidden", None)
         return denial, None  # type: ignore[return-value]
-    request["org"] = org
+    request[ORG] = org
     knobs = core.knobs
     headers: dict[str, str] = {}
     if spec.rate_limited and knobs.rate_limit is not None:

@@ -13,6 +13,7 @@ from datadog_sync.emulator.core import EmulatorCore
 from datadog_sync.emulator.state import Org
 
 CORE: web.AppKey[EmulatorCore] = web.AppKey("emulator_core", EmulatorCore)
+ORG: web.RequestKey[Org | None] = web.RequestKey("emulator_org", Org)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -53,7 +54,9 @@ def ok(body: Any = None, status: int = 200) -> web.Response:
 
 
 def org_of(request: web.Request) -> Org:
-    return request["org"]
+    org = request[ORG]
+    assert org is not None, "handler reached without an authenticated org"
+    return org
 
 
 def core_of(request: web.Request) -> EmulatorCore:
