@@ -97,7 +97,7 @@ def _param_value(value: Any) -> str:
 
 def encode_params(params: Mapping[str, Any]) -> str:
     """Query string in the mapping's order. ``None`` values are skipped, lists/tuples repeat the key, booleans are
-    ``true``/``false``; spaces become ``%20`` and ``[]:,`` stay readable (``page[size]=100``)."""
+    ``true``/``false``; everything else is percent-encoded (space as ``%20``, ``page%5Bsize%5D``), as on the wire."""
     items: list[tuple[str, str]] = []
     for key, value in params.items():
         if value is None:
@@ -106,7 +106,7 @@ def encode_params(params: Mapping[str, Any]) -> str:
             items.extend((key, _param_value(v)) for v in value)
         else:
             items.append((key, _param_value(value)))
-    return urlencode(items, quote_via=quote, safe="[]:,")
+    return urlencode(items, quote_via=quote)
 
 
 def decode_body(body: bytes) -> Any:
