@@ -46,10 +46,21 @@ def make_aws_org(n_accounts: int, seed: int = 0, key_account_share: float = 0.1)
     return {"aws": {"installed": True, "accounts": accounts}}
 
 
-def make_secrets_file(state: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """`{"aws": {access_key_id: secret_access_key}}` for the key accounts of a state dict."""
-    accounts = state.get("aws", {}).get("accounts", [])
-    return {"aws": {a["access_key_id"]: a["secret_access_key"] for a in accounts if a.get("access_key_id")}}
+def make_secrets_file(state: dict[str, Any], with_account_ids: bool = False) -> dict[str, dict[str, Any]]:
+    """`{"aws": {access_key_id: secret_access_key}}` for the key accounts of a state dict.
+
+    With `with_account_ids`, entries whose account has a numeric account id use the CLI's object form
+    `{"secret_access_key": ..., "account_id": ...}`: the API never returns that id, yet /logs is keyed by it.
+    """
+    accounts = [a for a in state.get("aws", {}).get("accounts", []) if a.get("access_key_id")]
+    out: dict[str, Any] = {}
+    for account in accounts:
+        secret = account["secret_access_key"]
+        if with_account_ids and account.get("account_id"):
+            out[account["access_key_id"]] = {"secret_access_key": secret, "account_id": account["account_id"]}
+        else:
+            out[account["access_key_id"]] = secret
+    return {"aws": out}
 
 
 def _unique_account_id(rng: random.Random, used: set[str]) -> str:

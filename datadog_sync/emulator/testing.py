@@ -1,12 +1,21 @@
-"""Helpers for any test suite that wants an emulated Datadog: standard orgs, CLI environment, pytest fixtures.
+"""Helpers for any test suite (or script) that wants an emulated Datadog: standard orgs and the CLI environment.
 
-    from datadog_sync.emulator.testing import SOURCE, DESTINATION, emulated_orgs, cli_env
+    from datadog_sync.emulator import make_aws_org
+    from datadog_sync.emulator.testing import cli_env, emulated_orgs
 
-    def test_sync(tmp_path):
+    def test_sync():
         with emulated_orgs(source_state=make_aws_org(5)) as emu:
-            result = CliRunner().invoke(cli, ["sync", ...], env=cli_env(emu))
+            result = CliRunner().invoke(cli, ["sync", "--resources=integrations"], env=cli_env(emu))
+            assert len(emu.dump("destination")["aws"]["accounts"]) == 5
 
-Or import the fixtures into a conftest.py: `from datadog_sync.emulator.testing import emulator  # noqa: F401`.
+As a pytest fixture:
+
+    @pytest.fixture
+    def emu():
+        with emulated_orgs() as emulator:
+            yield emulator
+
+No pytest import here, so the demo can use it too.
 """
 
 from __future__ import annotations
@@ -14,8 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-import pytest
 
 from datadog_sync.emulator.core import OrgSpec
 from datadog_sync.emulator.server import ThreadedEmulator, run_emulator_in_thread
@@ -57,10 +64,3 @@ def cli_env(emu: ThreadedEmulator, source: OrgSpec = SOURCE, destination: OrgSpe
         "DD_DESTINATION_APP_KEY": destination.app_key,
         "DD_DESTINATION_API_URL": emu.url,
     }
-
-
-@pytest.fixture
-def emulator() -> Iterator[ThreadedEmulator]:
-    """A fresh emulator (standard source and destination orgs, no latency) per test."""
-    with emulated_orgs() as emu:
-        yield emu

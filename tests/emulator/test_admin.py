@@ -173,4 +173,20 @@ def test_seed_generator_is_realistic_and_reproducible() -> None:
     assert all(0 <= len(a["tag_filters"]) <= 3 and 0 <= len(a["logs"]["lambdas"]) <= 2 for a in accounts)
     assert any(a["logs"]["services"] for a in accounts) and any(a["errors"] for a in accounts)
     assert make_secrets_file(state) == {"aws": {a["access_key_id"]: a["secret_access_key"] for a in keys}}
+    with_ids = make_secrets_file(state, with_account_ids=True)["aws"]
+    assert with_ids[keys[0]["access_key_id"]] == {
+        "secret_access_key": keys[0]["secret_access_key"],
+        "account_id": keys[0]["account_id"],
+    }
     assert make_aws_org(0) == {"aws": {"installed": True, "accounts": []}}
+
+
+def test_demo_runs_every_command_and_reports_exit_codes(capsys: Any) -> None:
+    from datadog_sync.emulator import demo
+
+    assert demo.main(["--accounts", "3", "--timeout", "60"]) == 0
+    out = capsys.readouterr().out
+    for command in demo.COMMANDS:
+        assert f"-m datadog_sync {command} --resources=integrations --integrations-secrets-file=" in out
+    assert out.count("[exit code") + out.count("[timed out") == 4
+    assert "exit codes: import=" in out and "== emulator summary" in out
