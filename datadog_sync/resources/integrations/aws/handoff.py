@@ -80,7 +80,8 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
         for key, obj in state.items()
         if obj.get(model.EXTERNAL_ID) and obj.get("account_id") and obj.get("role_name")
     }
-    known.update(issued)  # an account whose later writes failed may be missing from state
+    # Accounts created in this run and still there (state holds an external id the moment it is issued).
+    issued = {key: item for key, item in issued.items() if key in known}
     if not known and not path.exists():
         return None
     principal = datadog_aws_account(ctx.config.destination.api_url)

@@ -124,4 +124,4 @@ async def _owner_permissions(client: Client, user_id: str, *, scoped: bool) -> s
 
 
 def _first_line(err: Exception) -> str:
-    return str(err).splitlines()[0]
+    return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
