@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from datadog_sync.cli import cli
+
 
 def seed_source(server):
     src = server.data["source"]
@@ -251,3 +253,19 @@ def test_config_file_filters_upstream_style(run, server, tmp_path):
     config.write_text('resources="gadgets"\nfilter="Type=gadgets;Name=size;Value=1"\n')
     assert run("import", f"--config={config}").exit_code == 0
     assert set(run.state("source", "gadgets")) == {"1"}
+
+
+def test_verbose_output_never_shows_keys(run, server):
+    seed_source(server)
+    result = run("import", "-v")
+    assert result.exit_code == 0
+    assert "GET" in result.stderr, "verbose mode logs requests"
+    for secret in ("src-api", "src-app", "dst-api", "dst-app"):
+        assert secret not in result.stderr and secret not in result.stdout
+
+
+def test_help_documents_every_command(run):
+    for command in ("import", "sync", "migrate", "diffs", "reset"):
+        result = run.runner.invoke(cli, [command, "--help"])
+        assert result.exit_code == 0
+        assert "--source-api-key" in result.output and "--filter" in result.output
