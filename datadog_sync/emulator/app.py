@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any
 
@@ -19,6 +20,8 @@ from datadog_sync.emulator.common import CORE, ORG, ApiError, Endpoint, Handler,
 from datadog_sync.emulator.core import EmulatorCore, UnknownOrg
 from datadog_sync.emulator.permissions import effective_permissions
 from datadog_sync.emulator.state import InvalidField, Org, redact_secrets
+
+log = logging.getLogger(__name__)
 
 FORBIDDEN = ("Forbidden",)
 PERMISSION_DENIED = ("Forbidden", "Failed permission authorization checks")
@@ -52,7 +55,11 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
     started, t0 = time.time(), time.perf_counter()
     raw = await request.read()
     request[ORG] = None
-    response, injected = await _serve(core, request, handler)
+    try:
+        response, injected = await _serve(core, request, handler)
+    except Exception:  # an emulator bug: answer like a server error, keep serving, and say so in the log
+        log.exception("emulator error on %s %s", request.method, request.path)
+        response, injected = json_error(500, "Internal Server Error"), "emulator_error"
     org: Org | None = request[ORG]
     core.request_log.append(
         {

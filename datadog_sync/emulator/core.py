@@ -76,9 +76,13 @@ class EmulatorCore:
         org.update_settings(
             {"permissions": sorted(perms), "app_key_scopes": spec.app_key_scopes, "ddr_status": spec.ddr_status}
         )
-        if spec.state is not None:
-            org.aws = AwsIntegration.from_json(spec.state.get("aws"), self.new_external_id)
         self.orgs[spec.name] = org
+        if spec.state is not None:
+            try:
+                self.seed(spec.name, spec.state)
+            except InvalidField:
+                del self.orgs[spec.name]
+                raise
         return org
 
     def org(self, name: str) -> Org:
@@ -97,8 +101,8 @@ class EmulatorCore:
 
     def seed(self, name: str, state: dict[str, Any]) -> None:
         """Replace the org's data with `state` (validated fully before anything changes)."""
-        if not isinstance(state, dict):
-            raise InvalidField("state must be an object")
+        if not isinstance(state, dict) or set(state) - {"aws"}:
+            raise InvalidField("state must be an object whose only key is 'aws'")
         self.org(name).aws = AwsIntegration.from_json(state.get("aws"), self.new_external_id)
 
     def dump(self, name: str) -> dict[str, Any]:

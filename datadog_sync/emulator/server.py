@@ -126,7 +126,11 @@ class ThreadedEmulator:
 
     def start(self) -> str:
         self._thread.start()
-        return self._submit(self._emulator.start())
+        try:
+            return self._submit(self._emulator.start())
+        except BaseException:
+            self._shutdown_loop()
+            raise
 
     def stop(self) -> None:
         if not self._thread.is_alive():
@@ -134,9 +138,12 @@ class ThreadedEmulator:
         try:
             self._submit(self._emulator.stop())
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop.close()
+            self._shutdown_loop()
+
+    def _shutdown_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
 
     def _submit(self, coro: Any, timeout: float = 30) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)

@@ -82,6 +82,10 @@ _LISTED_ORDER = (
 )
 
 
+_IDENTITY = ("account_id", "role_name", "access_key_id", "secret_access_key", "external_id")
+ACCOUNT_KEYS: frozenset[str] = frozenset(_IDENTITY) | frozenset(SETTINGS) | {"errors", "tag_filters", "logs"}
+
+
 class InvalidField(ValueError):
     """A request or seed field has the wrong type; the message is what the API returns."""
 
@@ -174,7 +178,7 @@ class AwsAccount:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name in ("account_id", "role_name", "access_key_id", "secret_access_key", "external_id"):
+        for name in _IDENTITY:
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         out.update({k: _copy(v) for k, v in self.settings.items()})
@@ -188,8 +192,11 @@ class AwsAccount:
         """Load a seeded account; raises InvalidField on a malformed entry."""
         if not isinstance(data, dict):
             raise InvalidField("each account must be an object")
+        unknown = set(data) - ACCOUNT_KEYS
+        if unknown:  # most likely a typo in a test seed: refuse rather than silently drop it
+            raise InvalidField(f"unknown account fields: {sorted(unknown)}")
         acc = cls()
-        for name in ("account_id", "role_name", "access_key_id", "secret_access_key", "external_id"):
+        for name in _IDENTITY:
             if data.get(name) is not None:
                 setattr(acc, name, check_field(name, "str", data[name]))
         if acc.is_key_account:
@@ -253,8 +260,8 @@ class AwsIntegration:
         cls, data: dict[str, Any] | None, make_external_id: Callable[[], str] = new_external_id
     ) -> AwsIntegration:
         data = data or {}
-        if not isinstance(data, dict):
-            raise InvalidField("aws must be an object")
+        if not isinstance(data, dict) or set(data) - {"installed", "accounts"}:
+            raise InvalidField("aws must be an object with 'installed' and/or 'accounts'")
         accounts = data.get("accounts", [])
         if not isinstance(accounts, list):
             raise InvalidField("aws.accounts must be a list")

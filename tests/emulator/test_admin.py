@@ -38,6 +38,9 @@ async def test_admin_errors(api: Api) -> None:
     assert (await admin.put(f"{ADMIN}/orgs/main/state", bad)).status == 400
     dup = {"aws": {"accounts": [ROLE_ACCOUNT, ROLE_ACCOUNT]}}
     assert (await admin.put(f"{ADMIN}/orgs/main/state", dup)).status == 400
+    typo = {"aws": {"accounts": [{**ROLE_ACCOUNT, "host_tag": ["a:b"]}]}}
+    assert "host_tag" in (await admin.put(f"{ADMIN}/orgs/main/state", typo)).body["errors"][0]
+    assert (await admin.put(f"{ADMIN}/orgs/main/state", {"aws": {}, "extra": 1})).status == 400
     assert (await admin.call("PATCH", f"{ADMIN}/knobs", {"fault_rate": 7})).status == 400
     assert (await admin.call("PATCH", f"{ADMIN}/orgs/main", {"ddr_status": "x"})).status == 400
 
@@ -190,3 +193,18 @@ def test_demo_runs_every_command_and_reports_exit_codes(capsys: Any) -> None:
         assert f"-m datadog_sync {command} --resources=integrations --integrations-secrets-file=" in out
     assert out.count("[exit code") + out.count("[timed out") == 4
     assert "exit codes: import=" in out and "== emulator summary" in out
+
+
+async def test_an_emulator_bug_answers_500_and_keeps_serving(api: Api, emu: Emulator, monkeypatch: Any) -> None:
+    from datadog_sync.emulator.state import AwsAccount
+
+    emu.seed("main", {"aws": {"accounts": [ROLE_ACCOUNT]}})
+
+    def broken(self: AwsAccount) -> dict:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(AwsAccount, "listed", broken)
+    reply = await api.get(BASE)
+    assert (reply.status, reply.body) == (500, {"errors": ["Internal Server Error"]})
+    assert emu.requests("main")[-1]["injected"] == "emulator_error"
+    assert (await api.get("/api/v1/validate")).status == 200
