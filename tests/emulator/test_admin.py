@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,6 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from datadog_sync.emulator import Emulator, OrgSpec, make_aws_org, make_secrets_file, run_emulator_in_thread
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env, emulated_orgs
@@ -109,10 +112,6 @@ def test_thread_runner_serves_sync_callers() -> None:
 
 
 def test_thread_runner_runs_alongside_asyncio_run() -> None:
-    import asyncio
-
-    import aiohttp
-
     spec = OrgSpec("solo", "k", "a")
 
     async def client(url: str) -> int:

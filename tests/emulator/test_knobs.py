@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
 import pytest
 
 from datadog_sync.emulator import Emulator
@@ -91,8 +92,6 @@ async def test_fault_path_prefix_limits_faults(api: Api, emu: Emulator) -> None:
 async def test_fault_sequence_is_reproducible_with_a_seed() -> None:
     async def run() -> list[int]:
         async with Emulator([MAIN], fault_rate=0.4, seed=42) as emu:
-            import aiohttp
-
             async with aiohttp.ClientSession() as session:
                 api = Api(session, emu.url, MAIN)
                 return [(await api.get(BASE)).status for _ in range(40)]
