@@ -1,0 +1,158 @@
+"""Drive ``datadog-sync`` end to end (click's CliRunner) and look at the orgs through the real HTTP API.
+
+Everything that touches an org goes over HTTP, seeding and checks included, so the cassette of a test holds the
+whole story: replaying it re-runs the CLI against what the orgs answered when it was recorded, and the checks
+assert on the destination's real state as the API reported it (plus state files and the requests made).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from contextlib import ExitStack
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from datadog_sync.cli import cli
+from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs
+from datadog_sync.http.client import Client
+from datadog_sync.http.retry import RetryPolicy
+from datadog_sync.resources.integrations.aws import model
+from datadog_sync.resources.integrations.aws.api import AwsV1Api
+from tests.integration.conftest import REAL_ORGS, RECORDING
+
+REPLAY_URL = "https://api.datadog-sync.test"
+COMMON = ["--resources=integrations", "--validate=false", "--verify-ddr-status=false"]
+
+
+class Orgs:
+    """The source and destination orgs of one test: the emulator or real orgs while recording, nothing in replay."""
+
+    def __init__(self, cassette, tmp_path: Path):
+        self.cassette = cassette
+        self.tmp_path = tmp_path
+        self.emulator = None
+        self._stack = ExitStack()
+        if RECORDING and not REAL_ORGS:
+            self.emulator = self._stack.enter_context(emulated_orgs(seed=1))
+        if REAL_ORGS:
+            self.keys = {
+                org: (os.environ[f"DD_{org.upper()}_API_KEY"], os.environ[f"DD_{org.upper()}_APP_KEY"])
+                for org in ("source", "destination")
+            }
+            self.urls = {
+                org: os.environ.get(f"DD_{org.upper()}_API_URL", "https://api.datadoghq.com")
+                for org in ("source", "destination")
+            }
+        else:
+            self.keys = {spec.name: (spec.api_key, spec.app_key) for spec in (SOURCE, DESTINATION)}
+            url = self.emulator.url if self.emulator else REPLAY_URL
+            self.urls = {"source": url, "destination": url}
+
+    def close(self) -> None:
+        self._stack.close()
+
+    # ---------------------------------------------------------------------------------------------- the CLI
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {"DD_SHOW_PROGRESS_BAR": "false"}
+        for org in ("source", "destination"):
+            env[f"DD_{org.upper()}_API_KEY"], env[f"DD_{org.upper()}_APP_KEY"] = self.keys[org]
+            env[f"DD_{org.upper()}_API_URL"] = self.urls[org]
+        return {**env, **extra}
+
+    def cli(self, *args: str, input: str | None = None, **env: str) -> Result:
+        command, *rest = args
+        result = CliRunner().invoke(cli, [command, *COMMON, *rest], env=self.env(**env), input=input)
+        assert "No match for the request" not in (result.stderr + result.stdout), "cassette is missing a request"
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result
+
+    def state(self, origin: str) -> dict:
+        """All ``integrations`` entries of a state root (combined or per-file layout)."""
+        out: dict = {}
+        for path in sorted((self.tmp_path / "resources" / origin).glob("integrations*.json")):
+            out.update(json.loads(path.read_text()))
+        return out
+
+    def write_source_state(self, entries: dict) -> None:
+        (self.tmp_path / "resources" / "source" / "integrations.json").write_text(json.dumps(entries))
+
+    # ------------------------------------------------------------------------------------- requests made
+    def mark(self) -> tuple[int, dict]:
+        return len(self.cassette.data), dict(self.cassette.play_counts)
+
+    def requests_since(self, mark: tuple[int, dict]) -> list[tuple[str, str, str]]:
+        """(method, org host, path) of the requests made since ``mark``, recorded or replayed."""
+        count, plays = mark
+        if RECORDING:
+            requests = [r for r, _ in self.cassette.data[count:]]
+        else:
+            played = [i for i, n in self.cassette.play_counts.items() if n > plays.get(i, 0)]
+            requests = [self.cassette.data[i][0] for i in sorted(played)]
+        return [(r.method, r.host.split(".")[0], r.path) for r in requests]
+
+    def writes_since(self, mark, org: str = "destination") -> list[tuple[str, str]]:
+        return [(m, p) for m, host, p in self.requests_since(mark) if host == org and m != "GET"]
+
+    # -------------------------------------------------------------------------------- the orgs over HTTP
+    def _run(self, org: str, work):
+        async def go():
+            api_key, app_key = self.keys[org]
+            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
+            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
+                return await work(AwsV1Api(client))
+
+        return asyncio.run(go())
+
+    def accounts(self, org: str = "destination") -> dict[str, dict]:
+        """The org's accounts as the API reports them, in the stored shape, keyed like state (no secrets)."""
+
+        async def work(api: AwsV1Api):
+            accounts, logs = await asyncio.gather(api.list_accounts(), api.list_logs())
+            by_id = model.index_logs(logs)
+            out = {}
+            for raw in sorted(accounts, key=lambda a: model.state_key(a)):
+                obj = model.normalize_account(raw)
+                obj[model.TAG_FILTERS] = model.normalize_tag_filters(await api.tag_filters(model.filtering_id(obj)))
+                if model.logs_id(obj):
+                    obj[model.LOGS] = by_id.get(model.logs_id(obj), model.empty_logs())
+                out[model.state_key(obj)] = obj
+            return out
+
+        return self._run(org, work)
+
+    def seed(self, org: str, *accounts: dict) -> None:
+        """Create accounts (with their tag filters and logs) in an org through the API."""
+
+        async def work(api: AwsV1Api):
+            for account in accounts:
+                obj = model.normalize(account)
+                await api.create_account(model.account_payload(obj, account.get("secret_access_key")))
+                for namespace, value in obj.get(model.TAG_FILTERS, {}).items():
+                    await api.put_tag_filter(model.tag_filter_payload(model.filtering_id(obj), namespace, value))
+                logs = obj.get(model.LOGS)
+                if logs and model.logs_id(obj):
+                    for arn in logs[model.LAMBDA_ARNS]:
+                        await api.add_lambda_arn(model.lambda_payload(model.logs_id(obj), arn))
+                    if logs[model.SERVICES]:
+                        await api.set_log_services(model.services_payload(model.logs_id(obj), logs[model.SERVICES]))
+
+        self._run(org, work)
+
+    def update(self, org: str, current: dict, desired: dict) -> None:
+        async def work(api: AwsV1Api):
+            await api.update_account(model.update_selector(current), model.account_payload(desired))
+
+        self._run(org, work)
+
+    def wipe(self, org: str) -> None:
+        """Delete every AWS account of the org (real test orgs must be dedicated to these tests)."""
+
+        async def work(api: AwsV1Api):
+            for raw in await api.list_accounts():
+                await api.delete_account(model.delete_payload(model.normalize_account(raw)))
+
+        self._run(org, work)
