@@ -473,3 +473,65 @@ async def test_logs_error_status_on_200_is_an_error():
         _check_status({"status": "error", "errors": [{"code": "no_such_config", "message": "no_such_config"}]}, {})
     with pytest.raises(ResourceError, match="status error"):
         _check_status({"status": "error"}, {})
+
+
+async def test_403_on_create_and_delete_name_the_manage_permission(emu, clients, harness):
+    emu.seed("destination", org_state(ROLE))
+    emu.set_permissions("destination", ["aws_configuration_read", "aws_configuration_edit"])
+    h = harness()
+    obj = {**model.normalize_account(ROLE), "tag_filters": {}, "logs": model.empty_logs()}
+    with pytest.raises(ResourceError, match="aws_configurations_manage") as info:
+        await h.resource.create(clients[1], "aws:999999999999", {**obj, "account_id": "999999999999"})
+    assert "AWS account 999999999999: 403" in str(info.value)
+    with pytest.raises(ResourceError, match="(?s)AWS account 123456789012: 403.*aws_configurations_manage"):
+        await h.resource.delete(clients[1], "aws:123456789012", obj)
+
+
+async def test_duplicate_key_account_is_read_back_by_access_key(emu, clients, harness):
+    emu.seed("destination", org_state({**KEY, "host_tags": []}))
+    h = harness(secrets=KEY_SECRETS)
+    emu.seed("source", org_state(KEY))
+    source = await import_all(h, clients[0])
+    result = await h.resource.create(clients[1], "aws:AKIAEXAMPLEKEY000001", source["aws:AKIAEXAMPLEKEY000001"])
+    assert result["host_tags"] == ["partition:gov"]
+    assert dest_accounts(emu)["AKIAEXAMPLEKEY000001"]["host_tags"] == ["partition:gov"]
+
+
+async def test_duplicate_that_cannot_be_read_back_is_an_error(emu, clients, harness):
+    # A key account holds the numeric id: a role account with that id is refused, and is not listed by it.
+    emu.seed("destination", org_state({**KEY, "account_id": "123456789012"}))
+    h = harness()
+    obj = {**model.normalize_account(ROLE), "tag_filters": {}, "logs": model.empty_logs()}
+    with pytest.raises(ResourceError, match="refused as a duplicate, yet no such account is listed"):
+        await h.resource.create(clients[1], "aws:123456789012", obj)
+
+
+async def test_api_reads_tolerate_uninstalled_integration_and_vanished_accounts(emu, clients):
+    from datadog_sync.http.errors import HTTPError
+    from datadog_sync.resources.integrations.aws.api import AwsV1Api
+
+    api = AwsV1Api(clients[1])
+    assert await api.tag_filters("404404404404") == {"filters": []}
+    emu.seed("destination", {"aws": {"installed": False, "accounts": []}})
+    assert await api.list_logs() == []
+    emu.set_permissions("destination", ["user_app_keys"])
+    for call in (api.list_accounts, api.list_logs, lambda: api.tag_filters("1")):
+        with pytest.raises(HTTPError) as info:
+            await call()
+        assert info.value.status == 403 and "aws_configuration_read" in str(info.value)
+
+
+def test_error_classification():
+    from datadog_sync.http.errors import HTTPError
+    from datadog_sync.resources.integrations.aws.api import is_absent, is_conflict, is_duplicate
+
+    def err(status, message):
+        return HTTPError(status, "POST", "/api/v1/integration/aws", {"errors": [message]})
+
+    conflict = err(409, "Could not update AWS Integration due to conflicting updates")
+    assert is_conflict(conflict) and not is_duplicate(conflict)
+    assert is_duplicate(err(409, "AWS account 1 already exists in integration"))
+    assert is_duplicate(err(400, "Account already exists"))
+    assert not is_duplicate(err(400, "bad namespace"))
+    assert is_absent(err(400, "AWS account 1 does not exist in integration")) and is_absent(err(404, "gone"))
+    assert not is_absent(err(400, "bad namespace"))
