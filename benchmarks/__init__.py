@@ -1,0 +1,1 @@
+"""Benchmarks and the fault soak of datadog-sync (see docs/performance.md)."""

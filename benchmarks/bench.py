@@ -1,0 +1,465 @@
+"""Benchmark datadog-sync's `integrations` (AWS) at scale against the local API emulator.
+
+    python benchmarks/bench.py                                   # 1,000 accounts, L = 20 ms, every phase
+    python benchmarks/bench.py --latency-ms 0                    # CPU per account
+    python benchmarks/bench.py --accounts 10000 --latency-ms 0   # peak RSS at 10,000 accounts
+    python benchmarks/bench.py --phases import,sync --json-out benchmarks/results/run.json
+
+The emulator runs in its own process with a per-request latency L (writes too); the source org is seeded with
+N accounts (`make_aws_org`: role and key accounts, tag filters, Lambda ARNs, log services). Each phase is one
+`python -m datadog_sync ...` subprocess in a temporary directory:
+
+  import   source org -> source state
+  diffs    plan against the empty destination
+  sync     create everything in the empty destination
+  resync   the same sync again: must write nothing
+  reimport after 10% of the source accounts changed (a host tag, a tag filter or a Lambda ARN each)
+  update   sync of those changes
+
+Per phase: wall time, CPU (user+sys) and peak RSS of the CLI process (os.wait4), requests from the emulator's
+request log (reads = GET, writes = the rest), the floor (writes x L + ceil(reads / c) x L, c = the read
+concurrency the resource allows), the fewest writes the change needs, and the fixed cost of one invocation
+(interpreter, imports, an import of an empty org) so per-account figures are honest. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/bench.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import harness  # noqa: E402
+from benchmarks.harness import DESTINATION, EMPTY, SOURCE, EmulatorProcess, run_cli  # noqa: E402
+from datadog_sync.emulator import make_aws_org  # noqa: E402
+
+PHASES = ("import", "diffs", "sync", "resync", "reimport", "update")
+NEEDS = {
+    "import": (),
+    "diffs": ("import",),
+    "sync": ("import",),
+    "resync": ("sync",),
+    "reimport": ("sync",),
+    "update": ("reimport",),
+}
+COMMANDS = {
+    "import": "import",
+    "diffs": "diffs",
+    "sync": "sync",
+    "resync": "sync",
+    "reimport": "import",
+    "update": "sync",
+}
+RATIO_TARGET = 1.15
+CPU_TARGET_MS = 2.0
+RSS_TARGET_MB = 200.0
+RSS_TARGET_ACCOUNTS = 10_000
+
+
+def read_concurrency(max_workers: int) -> tuple[int, str]:
+    """The concurrency per-account reads can have: --max-workers, unless the resource caps it lower."""
+    try:
+        from datadog_sync.resources.integrations.aws.subtype import READ_CONCURRENCY
+    except ImportError:  # pragma: no cover - the cap was removed or renamed
+        return max_workers, "--max-workers"
+    if READ_CONCURRENCY and READ_CONCURRENCY < max_workers:
+        return READ_CONCURRENCY, "aws READ_CONCURRENCY cap"
+    return max_workers, "--max-workers"
+
+
+def resolve_phases(requested: list[str]) -> list[str]:
+    wanted: set[str] = set()
+
+    def add(phase: str) -> None:
+        if phase not in wanted:
+            wanted.add(phase)
+            for dep in NEEDS[phase]:
+                add(dep)
+
+    for phase in requested:
+        add(phase)
+    return [p for p in PHASES if p in wanted]
+
+
+def mutate(state: dict, share: float, seed: int) -> tuple[dict, dict[str, int]]:
+    """A copy of `state` with `share` of the accounts changed: a host tag, a tag filter or a Lambda ARN."""
+    new = json.loads(json.dumps(state))
+    accounts = new["aws"]["accounts"]
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(range(len(accounts)), round(len(accounts) * share)))
+    kinds = {"host_tag": 0, "tag_filter": 0, "lambda_arn": 0}
+    for n, i in enumerate(chosen):
+        acc = accounts[i]
+        kind = ("host_tag", "tag_filter", "lambda_arn")[n % 3]
+        if kind == "lambda_arn" and not acc.get("account_id"):
+            kind = "host_tag"
+        if kind == "host_tag":
+            acc["host_tags"] = [*acc.get("host_tags", []), f"bench:update-{n}"]
+        elif kind == "tag_filter":
+            filters = acc.setdefault("tag_filters", {})
+            namespace = sorted(filters)[0] if filters else "custom"
+            filters[namespace] = f"bench:update-{n}"
+        else:
+            logs = acc.setdefault("logs", {"lambdas": [], "services": []})
+            logs["lambdas"] = [*logs.get("lambdas", []), f"arn:aws:lambda:us-east-1:{acc['account_id']}:function:b{n}"]
+        kinds[kind] += 1
+    return new, kinds
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.concurrency, self.concurrency_source = read_concurrency(args.max_workers)
+        self.results: dict[str, Any] = {}
+
+    def cli_args(self, command: str) -> list[str]:
+        return [
+            command,
+            *harness.CLI_FLAGS,
+            f"--integrations-secrets-file={self.workdir / 'secrets.json'}",
+            f"--max-workers={self.args.max_workers}",
+        ]
+
+    def run(self) -> dict[str, Any]:
+        args = self.args
+        started = time.time()
+        with EmulatorProcess(
+            [SOURCE, DESTINATION, EMPTY],
+            log_path=self.workdir / "emulator.log",
+            latency_ms=args.latency_ms,
+            seed=args.seed,
+        ) as emu:
+            self.emu = emu
+            t0 = time.perf_counter()
+            state = make_aws_org(args.accounts, seed=args.seed)
+            emu.seed(SOURCE.name, state)
+            (self.workdir / "secrets.json").write_text(json.dumps(harness.secrets_for(state)))
+            seed_s = time.perf_counter() - t0
+            self.env = harness.cli_env(emu.url)
+            fixed = self.fixed_cost() if not args.no_fixed_cost else None
+            phases = {}
+            for phase in resolve_phases(args.phases):
+                phases[phase] = self.phase(phase)
+                self.print_phase(phase, phases[phase])
+        return {
+            "benchmark": "datadog-sync integrations (aws)",
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+            "commit": harness.git_commit(),
+            "machine": harness.machine(),
+            "accounts": args.accounts,
+            "latency_ms": args.latency_ms,
+            "max_workers": args.max_workers,
+            "read_concurrency": self.concurrency,
+            "read_concurrency_source": self.concurrency_source,
+            "seed": args.seed,
+            "seed_seconds": round(seed_s, 3),
+            "seeded": _seed_profile(state),
+            "fixed_cost": fixed,
+            "phases": phases,
+        }
+
+    # ----------------------------------------------------------------------------------------- fixed cost
+    def fixed_cost(self) -> dict[str, Any]:
+        """Median of 3: `--version` (interpreter + CLI imports) and an import of an empty org (one invocation)."""
+        env_empty = harness.cli_env(self.emu.url, source=EMPTY)
+        version, empty = [], []
+        for i in range(3):
+            version.append(run_cli(["--version"], env=self.env, cwd=self.workdir / "fixed", name=f"version-{i}"))
+            empty.append(run_cli(self.cli_args("import"), env=env_empty, cwd=self.workdir / f"fixed-{i}", name="run"))
+
+        def median(runs: list[harness.CliRun]) -> dict[str, float]:
+            return {
+                "wall_s": round(statistics.median(r.wall_s for r in runs), 4),
+                "cpu_s": round(statistics.median(r.cpu_s for r in runs), 4),
+                "maxrss_mb": round(statistics.median(r.maxrss_mb for r in runs), 1),
+            }
+
+        out = {"interpreter_and_imports": median(version), "empty_import": median(empty)}
+        print(
+            f"fixed cost of one invocation: interpreter + imports {out['interpreter_and_imports']['wall_s']:.2f} s "
+            f"wall / {out['interpreter_and_imports']['cpu_s']:.2f} s CPU / "
+            f"{out['interpreter_and_imports']['maxrss_mb']:.0f} MB; import of an empty org "
+            f"{out['empty_import']['wall_s']:.2f} s wall / {out['empty_import']['cpu_s']:.2f} s CPU / "
+            f"{out['empty_import']['maxrss_mb']:.0f} MB",
+            flush=True,
+        )
+        return out
+
+    # --------------------------------------------------------------------------------------------- phases
+    def phase(self, phase: str) -> dict[str, Any]:
+        emu, args = self.emu, self.args
+        extra: dict[str, Any] = {}
+        if phase == "reimport":
+            mutated, kinds = mutate(emu.dump(SOURCE.name), args.update_share, args.seed + 1)
+            emu.seed(SOURCE.name, mutated)
+            extra["changed_accounts"] = kinds
+        desired = emu.dump(SOURCE.name)
+        writes_needed = 0
+        if COMMANDS[phase] == "sync":
+            writes_needed = harness.min_writes_between(emu.dump(DESTINATION.name), desired)
+        emu.clear_requests()
+        emu.reset_counters()
+        python_args: list[str] = []
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            python_args = ["-m", "cProfile", "-o", str(args.profile / f"{phase}.prof")]
+        run = run_cli(
+            self.cli_args(COMMANDS[phase]),
+            env=self.env,
+            cwd=self.workdir / "run",
+            name=phase,
+            timeout=args.timeout,
+            python_args=python_args,
+        )
+        counters = emu.counters()
+        counted = sum(c["requests"] for c in counters["by_org"].values())
+        stats = harness.request_stats(emu.requests(), counted)
+        floor = harness.floor_seconds(stats.reads, stats.writes, args.latency_ms, self.concurrency)
+        floor_mw = harness.floor_seconds(stats.reads, stats.writes, args.latency_ms, args.max_workers)
+        stdout = run.stdout()
+        result: dict[str, Any] = {
+            "command": COMMANDS[phase],
+            "returncode": run.returncode,
+            "timed_out": run.timed_out,
+            "summary": harness.summary_line(stdout, "Applied:")
+            or harness.summary_line(stdout, "Imported:")
+            or harness.summary_line(stdout, "Plan:"),
+            "wall_s": round(run.wall_s, 4),
+            "cpu_s": round(run.cpu_s, 4),
+            "user_s": round(run.user_s, 4),
+            "sys_s": round(run.sys_s, 4),
+            "maxrss_mb": round(run.maxrss_mb, 1),
+            "requests": stats.as_dict(),
+            "reads": stats.reads,
+            "writes": stats.writes,
+            "min_writes": writes_needed,
+            "floor_s": round(floor, 4),
+            "ratio": round(run.wall_s / floor, 4) if floor else None,
+            "floor_at_max_workers_s": round(floor_mw, 4),
+            "retries": dict(harness.count_retries(run.stderr())),
+            **extra,
+        }
+        if COMMANDS[phase] == "sync":
+            result["destination_equals_source"] = harness.compare(desired, emu.dump(DESTINATION.name)).as_dict()
+        if args.profile:
+            result["profile"] = str(args.profile / f"{phase}.prof")
+        return result
+
+    def print_phase(self, phase: str, r: dict[str, Any]) -> None:
+        n = max(self.args.accounts, 1)
+        status = "ok" if r["returncode"] == 0 else f"EXIT {r['returncode']}"
+        print(
+            f"  {phase:<8} {status:<6} wall {r['wall_s']:8.2f} s  floor {r['floor_s']:8.2f} s  "
+            f"reads {r['reads']:6d}  writes {r['writes']:6d} (min {r['min_writes']})  "
+            f"CPU {r['cpu_s']:7.2f} s ({r['cpu_s'] * 1000 / n:.2f} ms/acct)  RSS {r['maxrss_mb']:6.1f} MB  "
+            f"| {r['summary']}",
+            flush=True,
+        )
+
+
+# ------------------------------------------------------------------------------------------------- reporting
+def _seed_profile(state: dict) -> dict[str, Any]:
+    accounts = state["aws"]["accounts"]
+    n = max(len(accounts), 1)
+    filters = sum(len(a.get("tag_filters") or {}) for a in accounts)
+    arns = sum(len((a.get("logs") or {}).get("lambdas") or []) for a in accounts)
+    with_services = sum(1 for a in accounts if (a.get("logs") or {}).get("services"))
+    keys = sum(1 for a in accounts if a.get("access_key_id"))
+    return {
+        "accounts": len(accounts),
+        "key_accounts": keys,
+        "tag_filters": filters,
+        "lambda_arns": arns,
+        "accounts_with_log_services": with_services,
+        "tag_filters_per_account": round(filters / n, 2),
+        "lambda_arns_per_account": round(arns / n, 2),
+    }
+
+
+def net(value: float, fixed: float | None) -> float:
+    return value - (fixed or 0.0)
+
+
+def table(report: dict[str, Any]) -> str:
+    n = max(report["accounts"], 1)
+    fixed = report.get("fixed_cost") or {}
+    empty = fixed.get("empty_import") or {}
+    head = (
+        f"{'phase':<9}{'wall s':>9}{'floor s':>9}{'ratio':>7}{'reads':>8}{'writes':>8}{'min w':>8}"
+        f"{'r/acct':>8}{'w/acct':>8}{'CPU s':>8}{'ms/acct':>9}{'net ms/a':>9}{'RSS MB':>8}"
+    )
+    lines = [head, "-" * len(head)]
+    for phase, r in report["phases"].items():
+        ratio = f"{r['ratio']:.3f}" if r["ratio"] else "-"
+        lines.append(
+            f"{phase:<9}{r['wall_s']:>9.2f}{r['floor_s']:>9.2f}{ratio:>7}{r['reads']:>8}{r['writes']:>8}"
+            f"{r['min_writes']:>8}{r['reads'] / n:>8.2f}{r['writes'] / n:>8.2f}{r['cpu_s']:>8.2f}"
+            f"{r['cpu_s'] * 1000 / n:>9.3f}{net(r['cpu_s'], empty.get('cpu_s')) * 1000 / n:>9.3f}"
+            f"{r['maxrss_mb']:>8.1f}"
+        )
+    return "\n".join(lines)
+
+
+def endpoints_table(report: dict[str, Any]) -> str:
+    lines = []
+    for phase, r in report["phases"].items():
+        parts = ", ".join(f"{k} {v}" for k, v in r["requests"]["by_endpoint"].items())
+        lines.append(f"{phase:<9}{parts}")
+    return "\n".join(lines)
+
+
+def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(target, verdict, detail) rows; verdict is PASS, FAIL or n/a (not measured by this run)."""
+    phases, n, latency = report["phases"], report["accounts"], report["latency_ms"]
+    empty = (report.get("fixed_cost") or {}).get("empty_import") or {}
+    rows: list[tuple[str, str, str]] = []
+    for phase in ("import", "sync"):
+        r = phases.get(phase)
+        if r is None or not latency:
+            rows.append((f"{phase} wall <= {RATIO_TARGET}x floor", "n/a", "needs the phase and L > 0"))
+            continue
+        net_ratio = net(r["wall_s"], empty.get("wall_s")) / r["floor_s"] if r["floor_s"] else 0
+        rows.append(
+            (
+                f"{phase} wall <= {RATIO_TARGET}x floor",
+                "PASS" if r["ratio"] <= RATIO_TARGET else "FAIL",
+                f"{r['ratio']:.3f}x ({r['wall_s']:.2f} s / {r['floor_s']:.2f} s; {net_ratio:.3f}x without the fixed "
+                "cost of one invocation)",
+            )
+        )
+    if "resync" in phases:
+        w = phases["resync"]["writes"]
+        rows.append(("no-op re-sync makes 0 writes", "PASS" if w == 0 else "FAIL", f"{w} writes"))
+    for phase in ("sync", "update"):
+        if phase in phases:
+            r = phases[phase]
+            rows.append(
+                (
+                    f"{phase} writes == minimum",
+                    "PASS" if r["writes"] == r["min_writes"] else "FAIL",
+                    f"{r['writes']} writes, minimum {r['min_writes']}",
+                )
+            )
+            eq = r.get("destination_equals_source", {})
+            rows.append((f"{phase}: destination == source", "PASS" if eq.get("equal") else "FAIL", _eq_detail(eq)))
+    for phase, r in phases.items():
+        if latency:
+            break
+        ms = net(r["cpu_s"], empty.get("cpu_s")) * 1000 / max(n, 1)
+        rows.append(
+            (
+                f"{phase} CPU < {CPU_TARGET_MS} ms/account (L=0)",
+                "PASS" if ms < CPU_TARGET_MS else "FAIL",
+                f"{ms:.3f} ms/account net of the fixed cost ({r['cpu_s'] * 1000 / max(n, 1):.3f} gross)",
+            )
+        )
+    if n >= RSS_TARGET_ACCOUNTS and phases:
+        peak_phase, peak = max(((p, r["maxrss_mb"]) for p, r in phases.items()), key=lambda x: x[1])
+        rows.append(
+            (
+                f"peak RSS < {RSS_TARGET_MB:.0f} MB at {n} accounts",
+                "PASS" if peak < RSS_TARGET_MB else "FAIL",
+                f"{peak:.1f} MB ({peak_phase})",
+            )
+        )
+    else:
+        rows.append((f"peak RSS < {RSS_TARGET_MB:.0f} MB at {RSS_TARGET_ACCOUNTS} accounts", "n/a", f"{n} accounts"))
+    for phase, r in phases.items():
+        if r["returncode"] != 0:
+            rows.append((f"{phase} exits 0", "FAIL", f"exit {r['returncode']}: {r['summary']}"))
+    return rows
+
+
+def _eq_detail(eq: dict[str, Any]) -> str:
+    if not eq:
+        return "not checked"
+    if eq.get("equal"):
+        return f"{eq['destination_accounts']} accounts equal, 0 duplicates"
+    return (
+        f"{eq['missing_count']} missing, {eq['extra_count']} extra, {eq['different_count']} different, "
+        f"{eq['duplicates']} duplicated"
+    )
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print()
+    print(
+        f"datadog-sync benchmark: {report['accounts']} accounts, L = {report['latency_ms']:g} ms, "
+        f"--max-workers {report['max_workers']}, read concurrency for the floor c = {report['read_concurrency']} "
+        f"({report['read_concurrency_source']}), commit {report['commit']}, "
+        f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}"
+    )
+    s = report["seeded"]
+    print(
+        f"seeded: {s['accounts']} accounts ({s['key_accounts']} key accounts), {s['tag_filters']} tag filters, "
+        f"{s['lambda_arns']} Lambda ARNs, {s['accounts_with_log_services']} accounts with log services"
+    )
+    print()
+    print(table(report))
+    print()
+    print("requests per endpoint:")
+    print(endpoints_table(report))
+    print()
+    print("targets:")
+    for name, verdict, detail in targets(report):
+        print(f"  [{verdict:>4}] {name}: {detail}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--accounts", type=int, default=1000, help="AWS accounts in the source org (default 1000)")
+    p.add_argument("--latency-ms", type=float, default=20.0, help="emulated latency per request (default 20)")
+    p.add_argument(
+        "--phases",
+        type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
+        default=list(PHASES),
+        help=f"comma-separated subset of {','.join(PHASES)} (prerequisites are added); default all",
+    )
+    p.add_argument("--max-workers", type=int, default=100, help="the CLI's --max-workers (default 100)")
+    p.add_argument("--update-share", type=float, default=0.1, help="share of accounts changed for 'update'")
+    p.add_argument("--seed", type=int, default=1, help="seed of the generated org and of the changes")
+    p.add_argument("--json-out", type=Path, help="write the full report as JSON (e.g. benchmarks/results/x.json)")
+    p.add_argument("--profile", type=Path, help="run each phase under cProfile, writing <dir>/<phase>.prof")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds before a phase is killed (default 3600)")
+    p.add_argument("--workdir", type=Path, help="keep state files and logs here (default: a temporary directory)")
+    p.add_argument("--no-fixed-cost", action="store_true", help="skip measuring the fixed cost of an invocation")
+    args = p.parse_args(argv)
+    unknown = set(args.phases) - set(PHASES)
+    if unknown:
+        p.error(f"unknown phases {sorted(unknown)}; choose from {','.join(PHASES)}")
+    if args.accounts < 1 or args.latency_ms < 0 or not 0 <= args.update_share <= 1:
+        p.error("--accounts must be >= 1, --latency-ms >= 0 and --update-share within [0, 1]")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datadog-sync-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"benchmark: {args.accounts} accounts, L = {args.latency_ms:g} ms, work dir {workdir}", flush=True)
+    try:
+        report = Bench(args, workdir).run()
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_report(report)
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        report["targets"] = [{"target": t, "verdict": v, "detail": d} for t, v, d in targets(report)]
+        args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nJSON written to {args.json_out}")
+    return 0 if all(v != "FAIL" for _, v, _ in targets(report)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

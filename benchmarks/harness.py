@@ -1,0 +1,522 @@
+"""Shared plumbing of benchmarks/bench.py and benchmarks/soak.py.
+
+* :class:`EmulatorProcess`: the local Datadog API emulator in its own process (its CPU is not the CLI's), with
+  a small client of its admin API (seed, dump, request log, counters, knobs).
+* :func:`run_cli`: one ``python -m datadog_sync ...`` run as a subprocess, timed, with its own CPU time and
+  peak RSS read from ``os.wait4`` (so only that process is measured), optionally SIGKILLed after a delay.
+* Request-log accounting (reads = GET, writes = everything else, per endpoint) and the comparison of two
+  emulated orgs' AWS integrations (normalised accounts, tag filters, logs; duplicates by identity).
+* :func:`min_writes`: the fewest v1 API writes that turn one account into another.
+
+Everything talks to 127.0.0.1 only and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Org:
+    name: str
+    api_key: str
+    app_key: str
+
+    @property
+    def flag(self) -> str:
+        return f"{self.name}:{self.api_key}:{self.app_key}"
+
+
+SOURCE = Org("source", "bench-source-api-key-00000000001", "bench-source-app-key-000000000000000000000001")
+DESTINATION = Org("destination", "bench-dest-api-key-000000000002", "bench-dest-app-key-00000000000000000000000002")
+EMPTY = Org("empty", "bench-empty-api-key-00000000003", "bench-empty-app-key-0000000000000000000000003")
+
+#: Flags every measured CLI run gets. Key validation and the DDR check are off: each costs one sequential read
+#: per org and invocation (a fixed ~L), unrelated to the number of accounts; docs/performance.md says so.
+CLI_FLAGS = ("--resources=integrations", "--validate=false", "--verify-ddr-status=false", "--show-progress-bar=false")
+
+
+# --------------------------------------------------------------------------------------------------- emulator
+class EmulatorProcess:
+    """``python -m datadog_sync.emulator`` on 127.0.0.1 and a free port, stopped with SIGTERM on exit."""
+
+    def __init__(
+        self,
+        orgs: Sequence[Org] = (SOURCE, DESTINATION),
+        *,
+        log_path: Path | None = None,
+        start_timeout: float = 30.0,
+        **knobs: Any,
+    ) -> None:
+        cmd = [sys.executable, "-m", "datadog_sync.emulator", "--host", "127.0.0.1", "--port", "0"]
+        for org in orgs:
+            cmd += ["--org", org.flag]
+        for name, value in knobs.items():
+            if value is not None:
+                cmd += [f"--{name.replace('_', '-')}", str(value)]
+        self._log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, cwd=REPO)
+        ready, _, _ = select.select([self.proc.stdout], [], [], start_timeout)
+        line = self.proc.stdout.readline().decode().strip() if ready else ""  # type: ignore[union-attr]
+        if not line.startswith("http://127.0.0.1:"):
+            self.stop()
+            raise RuntimeError(f"the emulator did not start (got {line!r}); see {log_path}")
+        self.url = line
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        if self._log is not subprocess.DEVNULL:
+            self._log.close()
+
+    def __enter__(self) -> EmulatorProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # admin API (docs/emulator.md); unauthenticated, never faulted, never logged
+    def admin(self, method: str, path: str, body: Any = None, timeout: float = 120.0) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.url}/_emulator{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - 127.0.0.1 only
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def seed(self, org: str, state: dict) -> None:
+        self.admin("PUT", f"/orgs/{org}/state", state)
+
+    def dump(self, org: str) -> dict:
+        return self.admin("GET", f"/orgs/{org}/state")
+
+    def wipe(self, org: str) -> None:
+        self.admin("DELETE", f"/orgs/{org}/state")
+
+    def requests(self, org: str | None = None) -> list[dict]:
+        return self.admin("GET", "/requests" + (f"?org={org}" if org else ""))["requests"]
+
+    def clear_requests(self) -> None:
+        self.admin("DELETE", "/requests")
+
+    def counters(self) -> dict:
+        return self.admin("GET", "/counters")
+
+    def reset_counters(self) -> None:
+        self.admin("DELETE", "/counters")
+
+    def set_knobs(self, **changes: Any) -> dict:
+        return self.admin("PATCH", "/knobs", changes)
+
+
+def cli_env(url: str, source: Org = SOURCE, destination: Org = DESTINATION) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "MAX_WORKERS"))}
+    env.update(
+        {
+            "DD_SOURCE_API_KEY": source.api_key,
+            "DD_SOURCE_APP_KEY": source.app_key,
+            "DD_SOURCE_API_URL": url,
+            "DD_DESTINATION_API_KEY": destination.api_key,
+            "DD_DESTINATION_APP_KEY": destination.app_key,
+            "DD_DESTINATION_API_URL": url,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+# -------------------------------------------------------------------------------------------------- CLI runs
+@dataclass
+class CliRun:
+    args: list[str]
+    returncode: int | None  # None when killed by us (SIGKILL) or by the timeout
+    wall_s: float
+    user_s: float
+    sys_s: float
+    maxrss_kib: int
+    killed: bool = False
+    timed_out: bool = False
+    stdout_path: Path | None = None
+    stderr_path: Path | None = None
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.sys_s
+
+    @property
+    def maxrss_mb(self) -> float:
+        return self.maxrss_kib / 1024  # ru_maxrss is KiB on Linux
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace") if self.stdout_path else ""
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path else ""
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    name: str,
+    timeout: float = 3600.0,
+    kill_after: float | None = None,
+    python_args: Sequence[str] = (),
+) -> CliRun:
+    """Run ``python [python_args] -m datadog_sync <args>`` in ``cwd``; stdout/stderr go to ``cwd/<name>.out|err``.
+
+    CPU and peak RSS come from ``os.wait4`` of that very process. ``kill_after`` SIGKILLs it after that many
+    seconds (a simulated crash); ``timeout`` SIGKILLs it and marks the run ``timed_out``.
+    """
+    cwd.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = cwd / f"{name}.out", cwd / f"{name}.err"
+    cmd = [sys.executable, *python_args, "-m", "datadog_sync", *args]
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=dict(env))
+    deadline = min(timeout, kill_after) if kill_after is not None else timeout
+    exited = _wait_exit(proc.pid, deadline)
+    killed = timed_out = False
+    if not exited:
+        # Still running (not reaped), so the pid is still ours.
+        os.kill(proc.pid, signal.SIGKILL)
+        killed = kill_after is not None and kill_after <= timeout
+        timed_out = not killed
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
+    return CliRun(
+        list(args),
+        None if (killed or timed_out) else proc.returncode,
+        wall,
+        usage.ru_utime,
+        usage.ru_stime,
+        usage.ru_maxrss,
+        killed=killed,
+        timed_out=timed_out,
+        stdout_path=out_path,
+        stderr_path=err_path,
+    )
+
+
+def _wait_exit(pid: int, seconds: float) -> bool:
+    """True once ``pid`` has exited (not reaped), False if it still runs after ``seconds``."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        try:
+            ready, _, _ = select.select([fd], [], [], max(seconds, 0))
+            return bool(ready)
+        finally:
+            os.close(fd)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return True
+        time.sleep(0.002)
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+# ------------------------------------------------------------------------------------------ request accounting
+_USER_ID = re.compile(r"/users/[^/]+/")
+
+
+def endpoint_of(entry: Mapping[str, Any]) -> str:
+    return f"{entry['method']} {_USER_ID.sub('/users/{id}/', entry['path'])}"
+
+
+@dataclass
+class RequestStats:
+    reads: int = 0
+    writes: int = 0
+    by_endpoint: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    injected: Counter = field(default_factory=Counter)
+    #: Requests the emulator counted but the (bounded) request log no longer holds.
+    unlogged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.reads + self.writes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reads": self.reads,
+            "writes": self.writes,
+            "by_endpoint": dict(sorted(self.by_endpoint.items())),
+            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+            "injected": dict(self.injected),
+            "unlogged": self.unlogged,
+        }
+
+
+def request_stats(entries: Iterable[Mapping[str, Any]], counted: int | None = None) -> RequestStats:
+    """Reads (GET) and writes (other methods) of a request log, per endpoint, status and injected fault."""
+    stats = RequestStats()
+    for e in entries:
+        if e["method"] in ("GET", "HEAD", "OPTIONS"):
+            stats.reads += 1
+        else:
+            stats.writes += 1
+        stats.by_endpoint[endpoint_of(e)] += 1
+        stats.by_status[e["status"]] += 1
+        if e.get("injected"):
+            stats.injected[e["injected"]] += 1
+    if counted is not None:
+        stats.unlogged = max(0, counted - stats.total)
+    return stats
+
+
+def floor_seconds(reads: int, writes: int, latency_ms: float, concurrency: int) -> float:
+    """Serialized writes (writes x L) plus concurrent reads (ceil(reads / concurrency) x L)."""
+    return (writes + math.ceil(reads / max(concurrency, 1))) * latency_ms / 1000
+
+
+# --------------------------------------------------------------------------------------------- seeding, secrets
+def secrets_for(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The integrations secrets file for a seeded org: each key account's secret and numeric account id (the
+    API never returns either; with the account id the key account's logs configuration is synced too)."""
+    aws = {}
+    for acc in state.get("aws", {}).get("accounts", []):
+        if acc.get("access_key_id"):
+            entry = {"secret_access_key": acc["secret_access_key"]}
+            if acc.get("account_id"):
+                entry["account_id"] = acc["account_id"]
+            aws[acc["access_key_id"]] = entry
+    return {"aws": aws}
+
+
+# ------------------------------------------------------------------------------------------------- comparison
+def identity(acc: Mapping[str, Any]) -> tuple[str, str]:
+    if acc.get("access_key_id"):
+        return "key", acc["access_key_id"]
+    return "role", acc["account_id"]
+
+
+def normalise(acc: Mapping[str, Any]) -> dict[str, Any]:
+    """What must be equal between source and destination: everything but ``errors`` (read-only) and
+    ``external_id`` (the destination issues its own). Lists compare as sorted lists."""
+    out: dict[str, Any] = {
+        "account_id": acc.get("account_id"),
+        "role_name": acc.get("role_name"),
+        "access_key_id": acc.get("access_key_id"),
+        "secret_access_key": acc.get("secret_access_key"),
+    }
+    for name in ("host_tags", "filter_tags", "excluded_regions"):
+        out[name] = sorted(acc.get(name) or [])
+    out["account_specific_namespace_rules"] = dict(sorted((acc.get("account_specific_namespace_rules") or {}).items()))
+    for name in (
+        "metrics_collection_enabled",
+        "resource_collection_enabled",
+        "extended_resource_collection_enabled",
+        "cspm_resource_collection_enabled",
+    ):
+        out[name] = acc.get(name)
+    out["tag_filters"] = dict(sorted((acc.get("tag_filters") or {}).items()))
+    logs = acc.get("logs") or {}
+    out["lambdas"] = sorted(logs.get("lambdas") or [])
+    out["services"] = sorted(logs.get("services") or [])
+    return out
+
+
+ACCOUNT_LEVEL = (
+    "account_id",
+    "role_name",
+    "access_key_id",
+    "secret_access_key",
+    "host_tags",
+    "filter_tags",
+    "excluded_regions",
+    "account_specific_namespace_rules",
+    "metrics_collection_enabled",
+    "resource_collection_enabled",
+    "extended_resource_collection_enabled",
+    "cspm_resource_collection_enabled",
+)
+
+
+def by_identity(state: Mapping[str, Any]) -> tuple[dict[tuple[str, str], dict], int]:
+    """Normalised accounts of a dump by identity, and how many identities appear more than once."""
+    seen: Counter = Counter()
+    out: dict[tuple[str, str], dict] = {}
+    for acc in state.get("aws", {}).get("accounts", []):
+        ident = identity(acc)
+        seen[ident] += 1
+        out[ident] = normalise(acc)
+    return out, sum(1 for n in seen.values() if n > 1)
+
+
+@dataclass
+class Comparison:
+    source_accounts: int
+    destination_accounts: int
+    missing: list[str]
+    extra: list[str]
+    different: dict[str, list[str]]
+    duplicates: int
+
+    @property
+    def equal(self) -> bool:
+        return not (self.missing or self.extra or self.different or self.duplicates)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "equal": self.equal,
+            "source_accounts": self.source_accounts,
+            "destination_accounts": self.destination_accounts,
+            "missing": self.missing[:20],
+            "missing_count": len(self.missing),
+            "extra": self.extra[:20],
+            "extra_count": len(self.extra),
+            "different": dict(list(self.different.items())[:20]),
+            "different_count": len(self.different),
+            "duplicates": self.duplicates,
+        }
+
+    def summary(self) -> str:
+        if self.equal:
+            return f"equal ({self.destination_accounts} accounts, no duplicates)"
+        return (
+            f"DIFFERENT: {len(self.missing)} missing, {len(self.extra)} extra, {len(self.different)} different, "
+            f"{self.duplicates} duplicated"
+        )
+
+
+def compare(source_dump: Mapping[str, Any], destination_dump: Mapping[str, Any]) -> Comparison:
+    src, _ = by_identity(source_dump)
+    dst, dups = by_identity(destination_dump)
+    different = {}
+    for ident in src.keys() & dst.keys():
+        fields = [k for k in src[ident] if src[ident][k] != dst[ident][k]]
+        if fields:
+            different[":".join(ident)] = fields
+    return Comparison(
+        len(source_dump.get("aws", {}).get("accounts", [])),
+        len(destination_dump.get("aws", {}).get("accounts", [])),
+        sorted(":".join(i) for i in src.keys() - dst.keys()),
+        sorted(":".join(i) for i in dst.keys() - src.keys()),
+        different,
+        dups,
+    )
+
+
+def min_writes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> int:
+    """Fewest v1 writes turning account ``old`` (None: absent) into ``new`` (both normalised).
+
+    Create: 1 account POST + 1 POST per tag filter + 1 POST per Lambda ARN + 1 services POST if any services.
+    Update: 1 PUT if any account-level field differs, + 1 POST or DELETE per differing tag filter namespace,
+    + 1 POST or DELETE per added or removed ARN, + 1 services POST if the set differs.
+    """
+    if old is None:
+        return 1 + len(new["tag_filters"]) + len(new["lambdas"]) + (1 if new["services"] else 0)
+    writes = 1 if any(old[k] != new[k] for k in ACCOUNT_LEVEL) else 0
+    namespaces = old["tag_filters"].keys() | new["tag_filters"].keys()
+    writes += sum(1 for ns in namespaces if old["tag_filters"].get(ns) != new["tag_filters"].get(ns))
+    writes += len(set(old["lambdas"]) ^ set(new["lambdas"]))
+    writes += 1 if set(old["services"]) != set(new["services"]) else 0
+    return writes
+
+
+def min_writes_between(current_dump: Mapping[str, Any], desired_dump: Mapping[str, Any]) -> int:
+    """Fewest writes making the destination ``current_dump`` equal ``desired_dump`` (no deletes: no cleanup)."""
+    have, _ = by_identity(current_dump)
+    want, _ = by_identity(desired_dump)
+    return sum(min_writes(have.get(ident), acc) for ident, acc in want.items())
+
+
+# ------------------------------------------------------------------------------------------------ state files
+def check_state_files(root: Path) -> dict[str, Any]:
+    """Every ``*.json`` under ``root`` (backups and hand-off files included) must parse as a JSON object."""
+    files = sorted(p for p in root.rglob("*.json") if p.is_file())
+    invalid = []
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, (dict, list)):
+                invalid.append(str(path.relative_to(root)))
+        except (OSError, ValueError):
+            invalid.append(str(path.relative_to(root)))
+    leftovers = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".tmp" in p.name)
+    return {"files": len(files), "invalid": invalid, "temporary_files": leftovers, "valid": not invalid}
+
+
+# ------------------------------------------------------------------------------------------------ environment
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+    }
+
+
+def git_commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "datadog_sync"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty(datadog_sync)" if dirty else "")
+
+
+def count_retries(stderr: str) -> Counter:
+    """Client retries by the status (or error) that caused them, from the ``...; retrying in`` warnings."""
+    out: Counter = Counter()
+    for m in re.finditer(r"\] (.+?) on [A-Z]+ \S+; retrying in", stderr):
+        out[m.group(1)] += 1
+    return out
+
+
+def summary_line(stdout: str, prefix: str) -> str:
+    lines = [line for line in stdout.splitlines() if line.startswith(prefix)]
+    return lines[-1] if lines else ""
+
+
+def applied_failures(stdout: str) -> int | None:
+    m = re.search(r"Applied: .*?(\d+) failed", summary_line(stdout, "Applied:"))
+    return int(m.group(1)) if m else None
