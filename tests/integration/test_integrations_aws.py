@@ -174,6 +174,9 @@ class TestIntegrationsAws:
         orgs.seed("source", ROLE_A, ROLE_B)
         orgs.cli("import", "--filter", "Type=integrations;Name=excluded_regions;Value=us-west-2")
         assert set(orgs.state("source")) == {B}
+        # tag_filters are read per account: such a filter runs after that read, on the full object.
+        orgs.cli("import", "--filter", "Type=integrations;Name=tag_filters.lambda;Value=team:.*")
+        assert set(orgs.state("source")) == {A}
         orgs.cli("import", "--filter", "Type=integrations;Name=name;Value=aws")
         assert set(orgs.state("source")) == {A, B}
         result = orgs.cli("sync", "--filter", "Type=integrations;Name=account_id;Value=999000000001")
