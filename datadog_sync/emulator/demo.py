@@ -28,13 +28,15 @@ def run_cli(command: str, extra: Sequence[str], env: dict[str, str], cwd: Path, 
     argv = [sys.executable, "-m", "datadog_sync", command, *extra]
     print(f"\n$ {shlex.join(['python', *argv[1:]])}", flush=True)
     try:
-        proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+        # Logs (stderr) and results (stdout) interleaved, as a user sees them in a terminal.
+        proc = subprocess.run(
+            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired as exc:
-        print(f"[timed out after {timeout:.0f}s]\n{exc.stdout or ''}{exc.stderr or ''}", flush=True)
+        print(f"[timed out after {timeout:.0f}s]\n{exc.stdout or ''}", flush=True)
         return -1
-    for stream in (proc.stdout, proc.stderr):
-        if stream.strip():
-            print(stream.rstrip(), flush=True)
+    if proc.stdout.strip():
+        print(proc.stdout.rstrip(), flush=True)
     print(f"[exit code {proc.returncode}]", flush=True)
     return proc.returncode
 
