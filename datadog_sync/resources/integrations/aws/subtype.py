@@ -8,11 +8,13 @@ POST when services are set; update touches only what differs; an unchanged accou
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from datadog_sync.diffing import Difference, compute_diff
 from datadog_sync.http.errors import HTTPError
+from datadog_sync.redact import redact_text
 from datadog_sync.resources.base import ResourceError, SkipResource
 from datadog_sync.resources.integrations.aws import handoff, model, permissions
 from datadog_sync.resources.integrations.aws.api import AwsV1Api, is_absent, is_duplicate
@@ -61,7 +63,10 @@ class AwsV1Subtype(Subtype):
                 item[model.LOGS] = logs_by_id.get(logs_id, model.empty_logs())
             items.append(item)
         if unattributed:
-            self.log.info(
+            # Said once per import; the destination listings of diffs/sync/reset keep it at debug level.
+            level = logging.INFO if getattr(client, "org", "") == "source" else logging.DEBUG
+            self.log.log(
+                level,
                 "%d key account(s) have no account_id in the integrations secrets file: their logs configuration "
                 "(Lambda ARNs, services) is keyed by the numeric AWS account id and is not synced",
                 unattributed,
@@ -162,7 +167,7 @@ class AwsV1Subtype(Subtype):
             body = await api.create_account(model.account_payload(obj, secret))
         except HTTPError as err:
             if not is_duplicate(err):
-                raise ResourceError(f"{model.label(obj)}: {err}") from err
+                raise ResourceError(_message(obj, err)) from err
             return await self._adopt_after_duplicate(api, key, obj, secret, err)
         external_id = body.get(model.EXTERNAL_ID)
         if external_id:
@@ -170,7 +175,9 @@ class AwsV1Subtype(Subtype):
         await self._write_children(api, obj, {})
         return _ordered({**obj, **({model.EXTERNAL_ID: external_id} if external_id else {})})
 
-    async def _adopt_after_duplicate(self, api: AwsV1Api, key: str, obj: dict, secret: str | None, err: HTTPError):
+    async def _adopt_after_duplicate(
+        self, api: AwsV1Api, key: str, obj: dict, secret: str | None, err: HTTPError
+    ) -> dict:
         """The create answered "already exists": read the account back and update it instead."""
         current = await self._read_back(api, obj)
         if current is None:
@@ -266,7 +273,7 @@ class AwsV1Subtype(Subtype):
             if is_absent(err):
                 self.log.info("already absent from the destination", id=key)
                 return
-            raise ResourceError(f"{model.label(current)}: {err}") from err
+            raise ResourceError(_message(current, err)) from err
 
     @staticmethod
     async def _call(obj: dict, request):
@@ -274,10 +281,15 @@ class AwsV1Subtype(Subtype):
         try:
             return await request
         except HTTPError as err:
-            raise ResourceError(f"{model.label(obj)}: {err}") from err
+            raise ResourceError(_message(obj, err)) from err
 
     def after_apply(self, changes: list[Change]) -> None:
         handoff.report(self.ctx, self.log, self.issued)
+
+
+def _message(obj: dict, err: HTTPError) -> str:
+    """The API's error with the account it concerns; masked in case an API ever echoes a secret back."""
+    return redact_text(f"{model.label(obj)}: {err}")
 
 
 def _ordered(obj: dict) -> dict:
