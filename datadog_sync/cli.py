@@ -341,6 +341,8 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         hint = "pass --yes" if command == "reset" else "use --cleanup=Force"
         raise click.UsageError(f"--json cannot ask for confirmation: {hint}")
     secrets_file = kw.get("integrations_secrets_file")
+    if secrets_file:
+        _check_secrets_file(secrets_file)
     return Configuration(
         command=command,
         source=OrgConfig(
@@ -412,3 +414,13 @@ def _parse_workers_per_type(value: str | None, known: dict) -> dict[str, int]:
         if caps[name] <= 0:
             raise click.UsageError(f"--max-workers-per-type: the cap for {name} must be at least 1")
     return caps
+
+
+def _check_secrets_file(path: str) -> None:
+    """Fail before any request on an unreadable or malformed secrets file (the message never shows a secret)."""
+    from datadog_sync.resources.integrations.secrets import SecretsFileError, load_secrets
+
+    try:
+        load_secrets(Path(path))
+    except SecretsFileError as exc:
+        raise click.UsageError(str(exc)) from None

@@ -50,15 +50,17 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
 
 async def _read_destination(ctx: RunContext, res: BaseResource) -> dict[str, dict]:
     """The destination's objects of one type, keyed like state, after the user's filters."""
-    out: dict[str, dict] = {}
-    for raw in await res.list_resources(ctx.destination):
-        try:
-            key, obj = await res.import_resource(raw, ctx.destination)
-        except SkipResource:
-            continue
-        if ctx.config.filters.matches(res.resource_type, obj):
-            out[key] = obj
-    return out
+    limit = asyncio.Semaphore(ctx.config.max_workers_per_type.get(res.resource_type) or ctx.config.max_workers)
+
+    async def read(raw: dict) -> tuple[str, dict] | None:
+        async with limit:
+            try:
+                return await res.import_resource(raw, ctx.destination)
+            except SkipResource:
+                return None
+
+    items = await asyncio.gather(*(read(raw) for raw in await res.list_resources(ctx.destination)))
+    return {key: obj for key, obj in filter(None, items) if ctx.config.filters.matches(res.resource_type, obj)}
 
 
 async def _delete(ctx: RunContext, res: BaseResource, key: str, obj: dict, limit: asyncio.Semaphore) -> None:

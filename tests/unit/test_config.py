@@ -65,3 +65,13 @@ def test_max_workers_per_type_ok():
 def test_filters_on_unknown_types_are_rejected():
     with pytest.raises(click.UsageError, match="unknown resource type"):
         build_configuration("import", {"filter": ["Type=monitors;Name=id;Value=1"]})
+
+
+def test_bad_secrets_file_is_a_usage_error_without_showing_secrets(tmp_path):
+    path = tmp_path / "secrets.json"
+    path.write_text('{"aws": {"AKIAEXAMPLE000000001": 42}, "password": "hunter22"')
+    with pytest.raises(click.UsageError) as info:
+        build_configuration("sync", {"integrations_secrets_file": str(path)})
+    assert str(path) in str(info.value) and "hunter22" not in str(info.value)
+    with pytest.raises(click.UsageError, match="cannot read"):
+        build_configuration("sync", {"integrations_secrets_file": str(tmp_path / "missing.json")})

@@ -99,6 +99,9 @@ class IntegrationsResource(BaseResource):
         )
         return {key: obj for result in results for key, obj in result.items()}
 
+    def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        return self.subtype_of(key, desired).skip_reason(key, desired, current)
+
     def diff(self, current: dict, desired: dict) -> list[Difference]:
         return self.subtype_of(obj=desired).diff(current, desired)
 

@@ -51,6 +51,9 @@ class Subtype:
     ) -> dict[str, dict]:
         raise NotImplementedError
 
+    def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        return None
+
     def diff(self, current: dict, desired: dict) -> list[Difference]:
         return compute_diff(current, desired)
 

@@ -173,10 +173,12 @@ async def test_key_account_without_secret_is_skipped_and_others_proceed(emu, cli
     emu.seed("source", org_state(ROLE, KEY))
     h = harness("diffs")
     source = await import_all(h, clients[0])
-    with caplog.at_level(logging.WARNING):
-        changes = await plan(h, clients[1], source)
-    assert "will be skipped" in caplog.text and "AKIAEXAMPLEKEY000001" in caplog.text
+    changes = await plan(h, clients[1], source)
     by_key = {c.key: c for c in changes}
+    # diffs shows the skip sync will make, with the access key id and how to provide the secret.
+    skipped = by_key["aws:AKIAEXAMPLEKEY000001"]
+    assert skipped.action == "skip" and "--integrations-secrets-file" in skipped.reason
+    assert by_key["aws:123456789012"].action == "create"
     with pytest.raises(SkipResource) as info:
         await h.resource.create(clients[1], "aws:AKIAEXAMPLEKEY000001", by_key["aws:AKIAEXAMPLEKEY000001"].desired)
     assert "AKIAEXAMPLEKEY000001" in info.value.reason and "--integrations-secrets-file" in info.value.reason

@@ -25,9 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
     from datadog_sync.planner import Change
 
-#: Concurrent ``/filtering`` reads per run: enough to be fast, few enough to stay clear of rate limits.
-READ_CONCURRENCY = 8
-
 
 class AwsV1Subtype(Subtype):
     name: ClassVar[str] = model.SUBTYPE
@@ -40,7 +37,9 @@ class AwsV1Subtype(Subtype):
 
     def _read_limit(self) -> asyncio.Semaphore:
         if self._reads is None:  # created inside the running loop
-            self._reads = asyncio.Semaphore(READ_CONCURRENCY)
+            # Per-account reads follow --max-workers-per-type integrations=N, else --max-workers.
+            config = self.ctx.config
+            self._reads = asyncio.Semaphore(config.max_workers_per_type.get(RESOURCE_TYPE) or config.max_workers)
         return self._reads
 
     # ------------------------------------------------------------------------------------------- import
@@ -118,16 +117,14 @@ class AwsV1Subtype(Subtype):
             if known.get(model.EXTERNAL_ID) and model.identity(known) == model.identity(obj):
                 obj[model.EXTERNAL_ID] = known[model.EXTERNAL_ID]
             current[key] = _ordered(obj)
-        if self.ctx.config.command == "diffs":
-            self._warn_missing_secrets(source, current)
         return current
 
-    def _warn_missing_secrets(self, source: Mapping[str, dict], current: Mapping[str, dict]) -> None:
-        """``diffs`` says up front which key accounts ``sync`` would skip for want of their secret."""
-        for key, obj in source.items():
-            if model.is_key_account(obj) and self._needs_secret(obj, current.get(key)):
-                if not self.secrets.aws_key(obj["access_key_id"]):
-                    self.log.warning("will be skipped: %s", missing_aws_secret_message(obj["access_key_id"]), id=key)
+    def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        """A key account whose write needs its secret, and the secrets file lacks it, is planned as a skip."""
+        if model.is_key_account(desired) and self._needs_secret(desired, current):
+            if not self.secrets.aws_key(desired["access_key_id"]):
+                return missing_aws_secret_message(desired["access_key_id"])
+        return None
 
     @staticmethod
     def _needs_secret(desired: dict, current: dict | None) -> bool:
