@@ -537,3 +537,38 @@ def test_error_classification():
     assert not is_duplicate(err(400, "bad namespace"))
     assert is_absent(err(400, "AWS account 1 does not exist in integration")) and is_absent(err(404, "gone"))
     assert not is_absent(err(400, "bad namespace"))
+
+
+async def test_external_id_survives_a_run_killed_before_saving_state(emu, clients, harness):
+    emu.seed("source", org_state(ROLE))
+    src, dst = clients
+    h = harness()
+    source = await import_all(h, src)
+    await apply(h, dst, await plan(h, dst, source))
+    issued = dest_accounts(emu)["123456789012"]["external_id"]
+    # A new run whose state was never saved (the previous process was SIGKILLed before its checkpoint).
+    h2 = harness()
+    changes = await plan(h2, dst, source)
+    assert [(c.action, c.adopted) for c in changes] == [("noop", True)]
+    assert changes[0].current["external_id"] == issued
+    h2.state.destination["integrations"][changes[0].key] = changes[0].current
+    h2.resource.after_apply(changes)
+    doc = json.loads(handoff.handoff_path(h2.config.destination_resources_path).read_text())
+    assert [a["external_id"] for a in doc["accounts"]] == [issued]
+    assert doc["roles_with_unknown_external_id"] == []
+
+
+async def test_role_accounts_with_unknown_external_id_are_listed(emu, clients, harness):
+    emu.seed("source", org_state(ROLE))
+    emu.seed("destination", org_state(ROLE))  # made by hand: its external id was never seen by us
+    src, dst = clients
+    h = harness()
+    source = await import_all(h, src)
+    changes = await plan(h, dst, source)
+    assert [(c.action, c.adopted) for c in changes] == [("noop", True)]
+    assert "external_id" not in changes[0].current
+    h.state.destination["integrations"][changes[0].key] = changes[0].current
+    h.resource.after_apply(changes)
+    doc = json.loads(handoff.handoff_path(h.config.destination_resources_path).read_text())
+    assert doc["accounts"] == []
+    assert doc["roles_with_unknown_external_id"] == ["arn:aws:iam::123456789012:role/DatadogAWSIntegrationRole"]

@@ -6,6 +6,10 @@ after ``sync`` we print the accounts that got one and write a machine-readable f
 ``resources/destination/handoff/aws-external-ids.json`` (``<destination resources path>/handoff/``, a
 sub-directory so the state loader never reads it as state). The file lists *every* role account whose
 external ID this tool holds in destination state, flagging those issued by the last sync.
+
+An external ID is returned once, by the create call. Each one is also appended to a journal beside the
+hand-off file the moment it arrives, so a run killed before its state was saved loses none: the next run
+finds the account in the destination, adopts it, and takes its external ID from the journal.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 HANDOFF_DIR = "handoff"
 HANDOFF_FILE = "aws-external-ids.json"
+JOURNAL_FILE = "aws-external-ids.journal"
 
 #: The AWS account Datadog assumes roles from, per site (Datadog's AWS integration docs). Sites not listed
 #: here get a placeholder the operator must fill in rather than a guess.
@@ -35,6 +40,36 @@ PLACEHOLDER = "<Datadog's AWS account id for your site>"
 
 def handoff_path(destination_root: Path) -> Path:
     return Path(destination_root) / HANDOFF_DIR / HANDOFF_FILE
+
+
+def journal_path(destination_root: Path) -> Path:
+    return Path(destination_root) / HANDOFF_DIR / JOURNAL_FILE
+
+
+def journal_append(destination_root: Path, account_id: str, role_name: str, external_id: str) -> None:
+    """Record an issued external ID at once (one JSON line; the OS keeps it even if the process is killed)."""
+    path = journal_path(destination_root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"account_id": account_id, "role_name": role_name, "external_id": external_id})
+    with path.open("a", encoding="utf-8") as journal:
+        journal.write(line + "\n")
+
+
+def journal_load(destination_root: Path) -> dict[tuple[str, str], str]:
+    """External IDs by (account id, role name), the latest one winning; a torn last line is ignored."""
+    path = journal_path(destination_root)
+    found: dict[tuple[str, str], str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        try:
+            item = json.loads(line)
+            found[(item["account_id"], item["role_name"])] = item["external_id"]
+        except (ValueError, KeyError, TypeError):
+            continue
+    return found
 
 
 def datadog_aws_account(api_url: str) -> str:
@@ -82,7 +117,12 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
     }
     # Accounts created in this run and still there (state holds an external id the moment it is issued).
     issued = {key: item for key, item in issued.items() if key in known}
-    if not known and not path.exists():
+    unknown = sorted(
+        model.role_arn(obj["account_id"], obj["role_name"])
+        for obj in state.values()
+        if not obj.get(model.EXTERNAL_ID) and obj.get("account_id") and obj.get("role_name")
+    )
+    if not known and not unknown and not path.exists():
         return None
     principal = datadog_aws_account(ctx.config.destination.api_url)
     accounts = [
@@ -102,6 +142,10 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
         "destination_api_url": ctx.config.destination.api_url,
         "datadog_aws_account_id": principal,
         "accounts": accounts,
+        # Role accounts that existed in the destination before this tool created them (made by hand, or whose
+        # create response never arrived): their external ID is not returned by the API. If Datadog cannot
+        # assume such a role, rotate its external ID in the Datadog UI and update the trust policy.
+        "roles_with_unknown_external_id": unknown,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

@@ -111,11 +111,19 @@ class AwsV1Subtype(Subtype):
                 matched[key] = self.preview(raw)
         filters = await asyncio.gather(*(self._tag_filters(api, obj) for obj in matched.values()))
         current: dict[str, dict] = {}
+        journal: dict[tuple[str, str], str] | None = None
         for (key, obj), tag_filters in zip(matched.items(), filters, strict=True):
             obj[model.TAG_FILTERS] = tag_filters
             known = destination_state.get(key) or {}
             if known.get(model.EXTERNAL_ID) and model.identity(known) == model.identity(obj):
                 obj[model.EXTERNAL_ID] = known[model.EXTERNAL_ID]
+            elif not model.is_key_account(obj):
+                # Created by a run that was killed before saving its state: the journal kept the id.
+                if journal is None:
+                    journal = handoff.journal_load(self.ctx.config.destination_resources_path)
+                external_id = journal.get((obj["account_id"], obj["role_name"]))
+                if external_id:
+                    obj[model.EXTERNAL_ID] = external_id
             current[key] = _ordered(obj)
         return current
 
@@ -220,6 +228,9 @@ class AwsV1Subtype(Subtype):
         """Keep a new external id the moment Datadog issues it: it is never returned again, so it must
         survive a failure of the account's later writes (the host keeps state entries of failed changes)."""
         self.issued[key] = handoff.entry(obj["account_id"], obj["role_name"], external_id)
+        handoff.journal_append(
+            self.ctx.config.destination_resources_path, obj["account_id"], obj["role_name"], external_id
+        )
         state = self.ctx.state.destination.setdefault(RESOURCE_TYPE, {})
         state[key] = {
             **(state.get(key) or {"name": self.name, **model.account_part(obj)}),
