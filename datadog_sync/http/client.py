@@ -227,10 +227,14 @@ class Client:
         permission: str | None = None,
         retry_on: Callable[[HTTPError], bool] | None = None,
         idempotent: bool | None = None,
+        exclusive: asyncio.Lock | None = None,
     ) -> Any:
         """Send ``method base_url+path`` and return the parsed body; see the module doc for the retry rules.
 
         ``permission`` names the Datadog permission the call needs (used in the 401/403 hint).
+        ``exclusive`` is held while each attempt is on the wire, not during waits between attempts, so
+        requests serialized by it (e.g. an org's AWS integration writes) never overlap, yet one request
+        backing off does not hold up the others.
         ``json=None`` sends no body. Raises :class:`HTTPError` (:class:`RetryBudgetExceeded` once retries ran
         out), :class:`TransportError`, or :class:`CircuitOpenError`.
         """
@@ -257,6 +261,9 @@ class Client:
         start = clock()
         deadline = start + policy.retry_timeout
         attempt = 0
+        # Server errors, connection errors and retried conflicts drive their backoff and their own attempt cap;
+        # 429s count apart, so a request that waited out rate limits still gets its full share of error retries.
+        failures = throttled = 0
         last_error: BaseException | None = None
         while True:
             attempt += 1
@@ -274,7 +281,11 @@ class Client:
                 stats.writes += 1
             t0 = time.perf_counter() if debug else 0.0
             try:
-                resp = await transport.send(method, url, headers, body, self.timeout)
+                if exclusive is None:
+                    resp = await transport.send(method, url, headers, body, self.timeout)
+                else:
+                    async with exclusive:
+                        resp = await transport.send(method, url, headers, body, self.timeout)
             except TransportError as err:
                 breaker.record_failure(probe)
                 stats.transport_errors += 1
@@ -293,7 +304,8 @@ class Client:
                     raise
                 reason = "connection"
                 label: Any = err.message
-                wait = policy.backoff(attempt, self._rng)
+                failures += 1
+                wait = policy.backoff(failures, self._rng)
                 error: BaseException = err
             except BaseException:
                 if probe:
@@ -315,9 +327,11 @@ class Client:
                 if status == 429:
                     reason = "429"
                     reset = parse_rate_limit_reset(resp.headers)
-                    if reset is None:
-                        wait = policy.backoff(attempt, self._rng)
+                    if reset is None:  # no usable reset header: treat it like a server error
+                        failures += 1
+                        wait = policy.backoff(failures, self._rng)
                     else:
+                        throttled += 1
                         remaining = policy.retry_timeout - error.elapsed
                         if reset > remaining:
                             self._give_up(
@@ -330,19 +344,22 @@ class Client:
                         wait = min(policy.at_least(reset, self._rng), max(remaining, 0.0))
                 elif status >= 500:
                     reason = "5xx"
+                    failures += 1
                     retry_after = parse_retry_after(resp.headers)
                     if retry_after is None:
-                        wait = policy.backoff(attempt, self._rng)
+                        wait = policy.backoff(failures, self._rng)
                     else:
                         wait = policy.at_least(min(retry_after, policy.backoff_max), self._rng)
                 elif status >= 400 and retry_on is not None and retry_on(error):
                     reason = "conflict"
-                    wait = policy.backoff(attempt, self._rng)
+                    failures += 1
+                    wait = policy.backoff(failures, self._rng)
                 else:
                     raise error
 
             elapsed = error.elapsed  # type: ignore[attr-defined]
-            if attempt >= policy.max_attempts:
+            # Waiting out rate limits is bounded by the time budget (and a generous count, for resets of 0).
+            if failures >= policy.max_attempts or throttled >= 10 * policy.max_attempts:
                 self._give_up(error, attempt, start, None)
             if elapsed + wait > policy.retry_timeout:
                 self._give_up(

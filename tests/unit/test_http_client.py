@@ -411,3 +411,35 @@ async def test_many_sequential_requests_reuse_session(server, client):
     for _ in range(20):
         await client.get("/x")
     assert len(server.requests) == 20 and client.stats.reads == 20
+
+
+async def test_429s_neither_inflate_the_backoff_nor_use_up_error_retries(server, fake):
+    server.add(*[Reply(429, headers={"X-RateLimit-Reset": "0"})] * 22, Reply(503), Reply(200, json={"ok": 1}))
+    policy = RetryPolicy(jitter=0, backoff_base=0.5, max_attempts=2, retry_timeout=600)
+    async with make_client(server.url, fake, retry=policy) as c:
+        with pytest.raises(HTTPError) as info:
+            await c.get("/x")
+        assert info.value.status == 429, "10 x max_attempts 429s in a row is the 429 cap"
+        server.script.popleft()
+        server.script.popleft()
+        assert await c.get("/x") == {"ok": 1}
+    # after the 429s, the first server error waits the base backoff, not 0.5 * 2**12
+    assert fake.waits[-1] == 0.5
+
+
+async def test_exclusive_lock_is_held_only_while_on_the_wire(server, fake):
+    server.add(Reply(503), Reply(200, json={}))
+    lock = asyncio.Lock()
+    held_during_wait = []
+
+    real_sleep = fake.sleep
+
+    async def sleep(seconds):
+        held_during_wait.append(lock.locked())
+        await real_sleep(seconds)
+
+    fake.sleep = sleep
+    async with make_client(server.url, fake) as c:
+        assert await c.post("/x", json={}, exclusive=lock) == {}
+    assert held_during_wait == [False]
+    assert not lock.locked()

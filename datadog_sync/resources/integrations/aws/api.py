@@ -81,10 +81,17 @@ class AwsV1Api:
 
     # --------------------------------------------------------------------------------------------- writes
     async def _write(self, method: str, path: str, permission: str, **kw: Any) -> Any:
-        async with self.client.lock(LOCK):
-            return await self.client.request(
-                method, path, permission=permission, retry_on=is_conflict, idempotent=True, **kw
-            )
+        # The lock is held only while an attempt is on the wire: a write backing off (5xx, 429) does not
+        # hold up the org's other writes, and no two writes ever overlap.
+        return await self.client.request(
+            method,
+            path,
+            permission=permission,
+            retry_on=is_conflict,
+            idempotent=True,
+            exclusive=self.client.lock(LOCK),
+            **kw,
+        )
 
     async def create_account(self, payload: dict) -> dict:
         # idempotent=True: a create whose response was lost is retried; the retry answers "duplicate",

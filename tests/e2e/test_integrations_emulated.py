@@ -1,0 +1,63 @@
+"""The CLI against the live emulator (no cassettes): permission pre-flight, faults and lost responses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from datadog_sync.cli import cli
+from datadog_sync.emulator import make_aws_org, make_secrets_file
+from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env, emulated_orgs, org_spec
+
+AWS_WRITE = ("aws_configuration_edit", "aws_configurations_manage")
+
+
+def invoke(emu, *args, destination=DESTINATION, **env):
+    full_env = {**cli_env(emu, destination=destination), "DD_SHOW_PROGRESS_BAR": "false", **env}
+    return CliRunner().invoke(cli, [*args, "--resources=integrations"], env=full_env, catch_exceptions=False)
+
+
+def identities(emu, org):
+    return sorted(
+        a.get("account_id") if a.get("role_name") else a["access_key_id"] for a in emu.dump(org)["aws"]["accounts"]
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_preflight_names_missing_permissions_and_writes_nothing(workdir):
+    read_only = org_spec(DESTINATION, permissions=["aws_configuration_read", "user_app_keys", "user_access_read"])
+    with emulated_orgs(source_state=make_aws_org(3, seed=1, key_account_share=0), orgs=[SOURCE, read_only]) as emu:
+        assert invoke(emu, "import", destination=read_only).exit_code == 0
+        result = invoke(emu, "sync", destination=read_only)
+        assert result.exit_code == 1
+        for permission in AWS_WRITE:
+            assert permission in result.stderr
+        assert emu.dump("destination")["aws"]["accounts"] == []
+        writes = [r for r in emu.requests("destination") if r["method"] != "GET"]
+        assert writes == []
+        assert "3 failed" in result.stdout
+
+
+def test_migrate_converges_through_faults_rate_limits_and_lost_responses(workdir):
+    source = make_aws_org(25, seed=4)
+    secrets = workdir / "secrets.json"
+    secrets.write_text(json.dumps(make_secrets_file(source, with_account_ids=True)))
+    knobs = dict(fault_rate=0.1, lost_response_rate=0.1, rate_limit=60, rate_period=1, seed=11)
+    with emulated_orgs(source_state=source, **knobs) as emu:
+        env = {"DD_INTEGRATIONS_SECRETS_FILE": str(secrets), "DD_HTTP_CLIENT_RETRY_TIMEOUT": "30"}
+        result = invoke(emu, "migrate", **env)
+        assert result.exit_code == 0, result.stdout + result.stderr
+        counters = emu.counters()
+        assert counters["faults_injected"] and counters["lost_responses"]
+        assert identities(emu, "destination") == identities(emu, "source"), "no duplicates, nothing lost"
+        emu.set_knobs(fault_rate=0, lost_response_rate=0)
+        result = invoke(emu, "diffs", "--exit-code", **env)
+        assert result.exit_code == 0, result.stdout
+        assert "0 to create, 0 to update, 0 to delete, 25 unchanged" in result.stdout
