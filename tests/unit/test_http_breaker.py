@@ -9,18 +9,7 @@ import pytest
 from aiohttp import web
 
 from datadog_sync.http import CircuitOpenError, ConnectionFailed, HTTPError, RetryBudgetExceeded, RetryPolicy
-from tests.unit.test_http_support import FakeTime, Reply, closed_port, make_client, scripted_server
-
-
-@pytest.fixture
-async def server():
-    async with scripted_server() as s:
-        yield s
-
-
-@pytest.fixture
-def fake():
-    return FakeTime()
+from tests.unit.http_support import Reply, closed_port, make_client
 
 
 def unavailable_lines(caplog):

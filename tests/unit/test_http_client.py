@@ -10,20 +10,9 @@ import pytest
 
 from datadog_sync import __version__
 from datadog_sync.http import Client, HTTPError, RetryBudgetExceeded, RetryPolicy
-from tests.unit.test_http_support import FakeTime, Reply, make_client, scripted_server
+from tests.unit.http_support import FakeTime, Reply, make_client
 
 LOGGER = "datadog_sync"
-
-
-@pytest.fixture
-async def server():
-    async with scripted_server() as s:
-        yield s
-
-
-@pytest.fixture
-def fake():
-    return FakeTime()
 
 
 @pytest.fixture

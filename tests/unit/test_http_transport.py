@@ -17,18 +17,7 @@ from datadog_sync.http import (
     Transport,
     TransportError,
 )
-from tests.unit.test_http_support import FakeTime, Reply, closed_port, make_client, scripted_server
-
-
-@pytest.fixture
-async def server():
-    async with scripted_server() as s:
-        yield s
-
-
-@pytest.fixture
-def fake():
-    return FakeTime()
+from tests.unit.http_support import Reply, closed_port, make_client
 
 
 def test_response_headers_case_insensitive():

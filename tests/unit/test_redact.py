@@ -18,7 +18,7 @@ from datadog_sync.redact import (
     redact_text,
     register_secret,
 )
-from tests.unit.test_http_support import FakeTime, Reply, make_client, scripted_server
+from tests.unit.http_support import FakeTime, Reply, make_client, scripted_server
 
 API_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 APP_KEY = "0f9e8d7c6b5a49382716a5b4c3d2e1f0abcdef12"
