@@ -81,6 +81,14 @@ class EmulatorProcess:
             raise RuntimeError(f"the emulator did not start (got {line!r}); see {log_path}")
         self.url = line
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the emulator process has used so far (Linux /proc; 0.0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -135,8 +143,15 @@ class EmulatorProcess:
         return self.admin("PATCH", "/knobs", changes)
 
 
-def cli_env(url: str, source: Org = SOURCE, destination: Org = DESTINATION) -> dict[str, str]:
+def cli_env(
+    url: str, source: Org = SOURCE, destination: Org = DESTINATION, pycache: Path | None = None
+) -> dict[str, str]:
+    """The CLI's environment. With ``pycache``, bytecode is cached there (outside the tree), as a pip-installed
+    tool has its ``.pyc`` files: otherwise every run would compile the package from source again."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "MAX_WORKERS"))}
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     env.update(
         {
             "DD_SOURCE_API_KEY": source.api_key,
@@ -164,6 +179,9 @@ class CliRun:
     timed_out: bool = False
     stdout_path: Path | None = None
     stderr_path: Path | None = None
+    started_at: float = 0.0  # time.time() just before the spawn
+    ended_at: float = 0.0  # time.time() once reaped
+    rss_source: str = "VmHWM"
 
     @property
     def cpu_s(self) -> float:
@@ -180,6 +198,30 @@ class CliRun:
         return self.stderr_path.read_text(errors="replace") if self.stderr_path else ""
 
 
+#: Runs ``python -m datadog_sync`` and, at exit, writes the process's own peak RSS (VmHWM, KiB) to
+#: $BENCH_HWM_FILE. VmHWM starts afresh at exec; ``ru_maxrss`` from wait4 does not: Linux carries the high-water
+#: mark of the pre-exec address space over, and subprocess vforks from this (large) benchmark process.
+HWM_PRELUDE = """
+import atexit, os, sys
+
+def _hwm():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                with open(os.environ["BENCH_HWM_FILE"], "w") as f:
+                    f.write(line.split()[1])
+    except OSError:
+        pass
+
+atexit.register(_hwm)
+"""
+_BOOTSTRAP = HWM_PRELUDE + """
+import runpy
+sys.argv[0] = "datadog-sync"
+runpy.run_module("datadog_sync", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_cli(
     args: Sequence[str],
     *,
@@ -189,18 +231,30 @@ def run_cli(
     timeout: float = 3600.0,
     kill_after: float | None = None,
     python_args: Sequence[str] = (),
+    command: Sequence[str] | None = None,
 ) -> CliRun:
-    """Run ``python [python_args] -m datadog_sync <args>`` in ``cwd``; stdout/stderr go to ``cwd/<name>.out|err``.
+    """Run ``python [python_args] -m datadog_sync <args>`` (or ``command``) in ``cwd``; stdout/stderr go to
+    ``cwd/<name>.out|err``.
 
-    CPU and peak RSS come from ``os.wait4`` of that very process. ``kill_after`` SIGKILLs it after that many
+    CPU comes from ``os.wait4`` of that very process, peak RSS from its VmHWM (a ``command`` reports it by
+    starting with :data:`HWM_PRELUDE`; without it, and under ``python_args``, ru_maxrss is the fallback). ``kill_after`` SIGKILLs it after that many
     seconds (a simulated crash); ``timeout`` SIGKILLs it and marks the run ``timed_out``.
     """
     cwd.mkdir(parents=True, exist_ok=True)
     out_path, err_path = cwd / f"{name}.out", cwd / f"{name}.err"
-    cmd = [sys.executable, *python_args, "-m", "datadog_sync", *args]
+    hwm_path = cwd / f"{name}.hwm"
+    hwm_path.unlink(missing_ok=True)
+    env = {**env, "BENCH_HWM_FILE": str(hwm_path)}
+    if command:
+        cmd = list(command)
+    elif python_args:
+        cmd = [sys.executable, *python_args, "-m", "datadog_sync", *args]
+    else:
+        cmd = [sys.executable, "-c", _BOOTSTRAP, *args]
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        started_at = time.time()
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=dict(env))
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env)
     deadline = min(timeout, kill_after) if kill_after is not None else timeout
     exited = _wait_exit(proc.pid, deadline)
     killed = timed_out = False
@@ -211,18 +265,27 @@ def run_cli(
         timed_out = not killed
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    ended_at = time.time()
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
+    try:
+        maxrss_kib, rss_source = int(hwm_path.read_text()), "VmHWM"
+    except (OSError, ValueError):
+        # ru_maxrss survives exec, so it includes the (v)forking parent's peak: an upper bound only.
+        maxrss_kib, rss_source = usage.ru_maxrss, "ru_maxrss"
     return CliRun(
         list(args),
         None if (killed or timed_out) else proc.returncode,
         wall,
         usage.ru_utime,
         usage.ru_stime,
-        usage.ru_maxrss,
+        maxrss_kib,
         killed=killed,
         timed_out=timed_out,
         stdout_path=out_path,
         stderr_path=err_path,
+        started_at=started_at,
+        ended_at=ended_at,
+        rss_source=rss_source,
     )
 
 
@@ -294,6 +357,21 @@ def request_stats(entries: Iterable[Mapping[str, Any]], counted: int | None = No
     if counted is not None:
         stats.unlogged = max(0, counted - stats.total)
     return stats
+
+
+def timeline(entries: Sequence[Mapping[str, Any]], run: CliRun) -> dict[str, float]:
+    """Where a run's wall time went, from the emulator's request log (same host clock): ``startup`` (spawn to
+    the first request: interpreter, imports, state load), ``requests`` (first request to last answer) and ``tail``
+    (last answer to exit: state files, summary, interpreter shutdown)."""
+    if not entries:
+        return {"startup_s": round(run.wall_s, 4), "requests_s": 0.0, "tail_s": 0.0}
+    first = min(e["start"] for e in entries)
+    last = max(e["start"] + e["duration_ms"] / 1000 for e in entries)
+    return {
+        "startup_s": round(first - run.started_at, 4),
+        "requests_s": round(last - first, 4),
+        "tail_s": round(run.ended_at - last, 4),
+    }
 
 
 def floor_seconds(reads: int, writes: int, latency_ms: float, concurrency: int) -> float:

@@ -1,0 +1,43 @@
+"""A small fault soak in the normal test run (the full 500-account one is `python benchmarks/soak.py`).
+
+Real processes: the emulator and every CLI run are subprocesses, faults are the emulator's (random 5xx, a fixed-
+window rate limit with real 429s, lost responses), and `sync` is SIGKILLed at seeded random moments. See
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.soak import SoakConfig, run_soak
+
+pytestmark = pytest.mark.slow
+
+
+def test_fault_soak_converges_without_losing_anything(tmp_path):
+    cfg = SoakConfig(
+        accounts=40,
+        fault_rate=0.10,
+        lost_response_rate=0.05,
+        rate_limit=60,
+        rate_period=2,
+        latency_ms=2.0,
+        kills=2,
+        kill_min_s=0.3,
+        kill_max_s=3.0,
+        max_runs=2,
+        seed=11,
+        run_timeout_s=120.0,
+    )
+    report = run_soak(cfg, tmp_path, log=lambda _message: None)
+
+    for part in ("migrate", "kills"):
+        faults = report[part]["faults"]
+        assert faults["faults_injected"] > 0 and faults["rate_limited"] > 0, faults
+    assert report["migrate"]["faults"]["lost_responses"] + report["kills"]["faults"]["lost_responses"] > 0
+    assert any(run["killed"] for run in report["kills"]["runs"]), report["kills"]["runs"]
+
+    # WARN (a known gap that loses nothing silently, see docs/performance.md) does not fail the test.
+    failed = {name: detail for name, status, detail in report["verdicts"] if status == "FAIL"}
+    assert not failed, failed
+    assert report["passed"]
