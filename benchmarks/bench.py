@@ -253,6 +253,7 @@ class Bench:
         log = emu.requests()
         stats = harness.request_stats(log, counted)
         times = harness.timeline(log, run)
+        turnaround = harness.write_turnaround(log, args.latency_ms)
         floor = harness.floor_seconds(stats.reads, stats.writes, args.latency_ms, self.concurrency)
         floor_mw = harness.floor_seconds(stats.reads, stats.writes, args.latency_ms, args.max_workers)
         stdout = run.stdout()
@@ -272,6 +273,7 @@ class Bench:
             "emulator_cpu_s": round(emu_cpu, 3),
             **times,
             "requests_ratio": round(times["requests_s"] / floor, 4) if floor else None,
+            "write_turnaround": turnaround,
             "requests": stats.as_dict(),
             "reads": stats.reads,
             "writes": stats.writes,
@@ -346,7 +348,7 @@ def table(report: dict[str, Any]) -> str:
 def time_table(report: dict[str, Any]) -> str:
     head = (
         f"{'phase':<9}{'wall s':>9}{'startup':>9}{'requests':>10}{'tail':>8}{'floor s':>9}{'req/floor':>10}"
-        f"{'CLI CPU':>9}{'emu CPU':>9}{'retries':>9}"
+        f"{'CLI CPU':>9}{'emu CPU':>9}{'w srv+':>8}{'w gap':>8}{'retries':>9}"
     )
     lines = [head, "-" * len(head)]
     for phase, r in report["phases"].items():
@@ -354,9 +356,14 @@ def time_table(report: dict[str, Any]) -> str:
         lines.append(
             f"{phase:<9}{r['wall_s']:>9.2f}{r['startup_s']:>9.2f}{r['requests_s']:>10.2f}{r['tail_s']:>8.2f}"
             f"{r['floor_s']:>9.2f}{rr:>10}{r['cpu_s']:>9.2f}{r['emulator_cpu_s']:>9.2f}"
-            f"{sum(r['retries'].values()):>9}"
+            f"{_ms(r.get('write_turnaround', {}).get('server_over_l_ms')):>8}"
+            f"{_ms(r.get('write_turnaround', {}).get('gap_ms')):>8}{sum(r['retries'].values()):>9}"
         )
     return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def endpoints_table(report: dict[str, Any]) -> str:
@@ -457,7 +464,10 @@ def print_report(report: dict[str, Any]) -> None:
     print(table(report))
     print()
     print("where the wall time goes (startup: spawn to first request; requests: first request to last answer;")
-    print("tail: last answer to exit; req/floor: requests span over the floor; CPU of the CLI and of the emulator):")
+    print("tail: last answer to exit; req/floor: requests span over the floor; CPU of the CLI and of the emulator;")
+    print(
+        "w srv+ / w gap: per serialized write, ms the emulator took beyond L / ms from one answer to the next write):"
+    )
     print(time_table(report))
     print()
     print("requests per endpoint:")
@@ -466,6 +476,42 @@ def print_report(report: dict[str, Any]) -> None:
     print("targets:")
     for name, verdict, detail in targets(report):
         print(f"  [{verdict:>4}] {name}: {detail}")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown tables, as docs/performance.md records them."""
+    n = max(report["accounts"], 1)
+    empty = (report.get("fixed_cost") or {}).get("empty_import") or {}
+    out = [
+        f"{report['accounts']} accounts, L = {report['latency_ms']:g} ms, --max-workers {report['max_workers']}, "
+        f"c = {report['read_concurrency']}, commit `{report['commit']}`, {report['machine']['cpus']} CPUs "
+        f"({report['machine']['cpu_model'] or 'unknown CPU'}), Python {report['machine']['python']}.",
+        "",
+        "| phase | wall s | floor s | wall/floor | requests span/floor | reads | writes (min) | reads/acct | "
+        "writes/acct | CLI CPU s | CPU ms/acct (net) | peak RSS MB | emulator CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for phase, r in report["phases"].items():
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] else "-"
+        rr = f"{r['requests_ratio']:.2f}" if r["requests_ratio"] else "-"
+        net_ms = net(r["cpu_s"], empty.get("cpu_s")) * 1000 / n
+        out.append(
+            f"| {phase} | {r['wall_s']:.2f} | {r['floor_s']:.2f} | {ratio} | {rr} | {r['reads']} | "
+            f"{r['writes']} ({r['min_writes']}) | {r['reads'] / n:.2f} | {r['writes'] / n:.2f} | {r['cpu_s']:.2f} | "
+            f"{r['cpu_s'] * 1000 / n:.2f} ({net_ms:.2f}) | {r['maxrss_mb']:.0f} | {r['emulator_cpu_s']:.2f} |"
+        )
+    fixed = report.get("fixed_cost")
+    if fixed:
+        imp = fixed["interpreter_and_imports"]
+        out += [
+            "",
+            f"Fixed cost of one invocation: interpreter + imports {imp['wall_s']:.2f} s / {imp['cpu_s']:.2f} s CPU / "
+            f"{imp['maxrss_mb']:.0f} MB; an import of an empty org {empty['wall_s']:.2f} s / {empty['cpu_s']:.2f} s "
+            f"CPU / {empty['maxrss_mb']:.0f} MB.",
+        ]
+    out += ["", "| target | verdict | detail |", "|---|---|---|"]
+    out += [f"| {t} | {v} | {d} |" for t, v, d in targets(report)]
+    return "\n".join(out)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -486,6 +532,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds before a phase is killed (default 3600)")
     p.add_argument("--workdir", type=Path, help="keep state files and logs here (default: a temporary directory)")
     p.add_argument("--no-fixed-cost", action="store_true", help="skip measuring the fixed cost of an invocation")
+    p.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
+    p.add_argument("--from-json", type=Path, help="print the report of an earlier --json-out run; run nothing")
     args = p.parse_args(argv)
     unknown = set(args.phases) - set(PHASES)
     if unknown:
@@ -497,6 +545,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        report = json.loads(args.from_json.read_text())
+        print_report(report)
+        if args.markdown:
+            print("\n" + markdown(report))
+        return 0
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datadog-sync-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"benchmark: {args.accounts} accounts, L = {args.latency_ms:g} ms, work dir {workdir}", flush=True)
@@ -506,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     print_report(report)
+    if args.markdown:
+        print("\n" + markdown(report))
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         report["targets"] = [{"target": t, "verdict": v, "detail": d} for t, v, d in targets(report)]

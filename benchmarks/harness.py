@@ -374,6 +374,18 @@ def timeline(entries: Sequence[Mapping[str, Any]], run: CliRun) -> dict[str, flo
     }
 
 
+def write_turnaround(entries: Sequence[Mapping[str, Any]], latency_ms: float) -> dict[str, float | None]:
+    """For serialized writes: the mean time the emulator spent beyond L per write (its own overhead and timer
+    slack) and the mean gap between one write's answer and the next write's arrival (the client's turnaround:
+    reading the answer, the next request, loopback). wall ~ writes x (L + server_over_l + gap)."""
+    writes = sorted((e for e in entries if e["method"] not in ("GET", "HEAD", "OPTIONS")), key=lambda e: e["start"])
+    if len(writes) < 2:
+        return {"server_over_l_ms": None, "gap_ms": None}
+    over = sum(e["duration_ms"] for e in writes) / len(writes) - latency_ms
+    gaps = [b["start"] - (a["start"] + a["duration_ms"] / 1000) for a, b in zip(writes[:-1], writes[1:], strict=True)]
+    return {"server_over_l_ms": round(over, 3), "gap_ms": round(sum(gaps) / len(gaps) * 1000, 3)}
+
+
 def floor_seconds(reads: int, writes: int, latency_ms: float, concurrency: int) -> float:
     """Serialized writes (writes x L) plus concurrent reads (ceil(reads / concurrency) x L)."""
     return (writes + math.ceil(reads / max(concurrency, 1))) * latency_ms / 1000
