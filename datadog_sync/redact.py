@@ -105,6 +105,19 @@ def _redact_list(items: list) -> list:
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _secret_re: re.Pattern[str] | None = None
+_compiled_count = 0  # how many secrets _secret_re covers; compiled lazily, as runs register thousands
+
+
+def _pattern() -> re.Pattern[str] | None:
+    """The alternation of every registered secret, recompiled only when secrets were added since."""
+    global _secret_re, _compiled_count
+    if _compiled_count != len(_secrets):
+        with _lock:
+            # Longest first so that a secret containing another one is masked whole.
+            ordered = sorted(_secrets, key=len, reverse=True)
+            _secret_re = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+            _compiled_count = len(ordered)
+    return _secret_re
 
 
 def register_secret(value: str | None) -> None:
@@ -112,16 +125,10 @@ def register_secret(value: str | None) -> None:
 
     ``None`` and values shorter than 4 characters are ignored (masking them would garble ordinary text).
     """
-    global _secret_re
     if not value or not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
         return
     with _lock:
-        if value in _secrets:
-            return
         _secrets.add(value)
-        # Longest first so that a secret containing another one is masked whole.
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
 
 
 def registered_secret_count() -> int:
@@ -130,15 +137,16 @@ def registered_secret_count() -> int:
 
 def _clear_secrets() -> None:
     """Forget all registered secrets (for tests)."""
-    global _secret_re
+    global _secret_re, _compiled_count
     with _lock:
         _secrets.clear()
         _secret_re = None
+        _compiled_count = 0
 
 
 def redact_text(text: str) -> str:
     """Replace every registered secret value inside *text* with ``"***"``."""
-    pattern = _secret_re
+    pattern = _pattern()
     if pattern is None or not text:
         return text
     return pattern.sub(MASK, text)
@@ -153,7 +161,7 @@ class RedactingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        pattern = _secret_re
+        pattern = _pattern()
         if pattern is None:
             return True
         try:

@@ -230,3 +230,17 @@ async def test_no_debug_formatting_when_disabled(server, caplog):
     async with make_client(server.url, FakeTime()) as c:
         await c.get("/x")
     assert not [r for r in caplog.records if r.name == "datadog_sync"]
+
+
+def test_registering_thousands_of_secrets_stays_fast():
+    import time
+
+    from datadog_sync import redact as module
+
+    module._clear_secrets()
+    started = time.perf_counter()
+    for i in range(3000):
+        module.register_secret(f"wJalrXUtnFEMI/K7MDENG/bPxRfiCY{i:010d}")
+    assert time.perf_counter() - started < 0.5, "registration must not recompile the pattern each time"
+    assert module.redact_text("key wJalrXUtnFEMI/K7MDENG/bPxRfiCY0000002999 end") == "key *** end"
+    module._clear_secrets()
