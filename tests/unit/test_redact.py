@@ -232,15 +232,15 @@ async def test_no_debug_formatting_when_disabled(server, caplog):
     assert not [r for r in caplog.records if r.name == "datadog_sync"]
 
 
-def test_registering_thousands_of_secrets_stays_fast():
-    import time
-
+def test_registering_many_secrets_compiles_the_pattern_once_on_use():
     from datadog_sync import redact as module
 
     module._clear_secrets()
-    started = time.perf_counter()
     for i in range(3000):
         module.register_secret(f"wJalrXUtnFEMI/K7MDENG/bPxRfiCY{i:010d}")
-    assert time.perf_counter() - started < 0.5, "registration must not recompile the pattern each time"
+    assert module._secret_re is None, "registration must not compile the pattern (that was quadratic)"
     assert module.redact_text("key wJalrXUtnFEMI/K7MDENG/bPxRfiCY0000002999 end") == "key *** end"
+    compiled = module._secret_re
+    assert module.redact_text("nothing here") == "nothing here"
+    assert module._secret_re is compiled, "no recompilation without new secrets"
     module._clear_secrets()
