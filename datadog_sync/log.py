@@ -46,8 +46,7 @@ def setup_logging(*, verbose: bool = False, emit_json: bool = False) -> ErrorCou
     handler = logging.StreamHandler(sys.stdout if emit_json else sys.stderr)
     handler.setFormatter(JsonLogFormatter() if emit_json else logging.Formatter(LOG_FORMAT))
     handler.addFilter(RedactingFilter())
-    logger.addHandler(handler)
-    logger.addFilter(RedactingFilter())
+    logger.addHandler(handler)  # the handler's filter masks every line it prints, child loggers' included
     counter = ErrorCounter()
     logger.addHandler(counter)
     return counter

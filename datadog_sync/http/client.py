@@ -156,6 +156,9 @@ class Client:
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
         self._clock = clock
+        #: Clock time before which no request of this org is sent: set by a 429 or an exhausted rate limit,
+        #: so the org's concurrent requests wait for the window together instead of each finding the limit.
+        self._throttled_until = 0.0
         register_secret(api_key)
         register_secret(app_key)
         headers = {
@@ -274,6 +277,9 @@ class Client:
                 except CircuitOpenError:
                     stats.circuit_rejections += 1
                     raise
+            pause = self._throttled_until - clock()
+            if pause > 0:
+                await self._sleep(min(pause, max(deadline - clock(), 0.0)))
             stats.requests[method] += 1
             if is_read:
                 stats.reads += 1
@@ -321,6 +327,8 @@ class Client:
                 if debug:
                     self._debug_response(resp, method, path, t0)
                 if status < 300:
+                    if resp.headers.get("X-RateLimit-Remaining") == "0":
+                        self._throttle(parse_rate_limit_reset(resp.headers))
                     return decode_body(resp.body)
                 label = status
                 error = self._http_error(resp, method, path, permission, attempt, start)
@@ -341,7 +349,7 @@ class Client:
                                 f"rate limit resets in {reset:g}s, beyond the {max(remaining, 0.0):.1f}s "
                                 f"left of the {policy.retry_timeout:g}s retry budget",
                             )
-                        wait = min(policy.at_least(reset, self._rng), max(remaining, 0.0))
+                        wait = min(self._throttle(reset), max(remaining, 0.0))
                 elif status >= 500:
                     reason = "5xx"
                     failures += 1
@@ -368,19 +376,35 @@ class Client:
                     start,
                     f"waiting {wait:.1f}s more would exceed the {policy.retry_timeout:g}s retry budget",
                 )
-            logger.warning(
-                "[%s] %s on %s %s; retrying in %.1fs (attempt %d/%d)",
-                self.org,
-                label,
-                method,
-                path,
-                wait,
-                attempt + 1,
-                policy.max_attempts,
-            )
+            if reason == "429" and throttled:
+                logger.warning("[%s] 429 on %s %s: rate limited; retrying in %.1fs", self.org, method, path, wait)
+            else:
+                logger.warning(
+                    "[%s] %s on %s %s; retrying in %.1fs (attempt %d/%d)",
+                    self.org,
+                    label,
+                    method,
+                    path,
+                    wait,
+                    failures + 1,
+                    policy.max_attempts,
+                )
             stats.retries[reason] += 1
             last_error = error
             await self._sleep(wait)
+
+    def _throttle(self, reset: float | None) -> float:
+        """Hold the org's requests until the rate-limit window resets; return this request's wait.
+
+        ``X-RateLimit-Reset`` counts whole seconds, rounded down (0 during the window's last second), so the
+        window ends within [reset, reset + 1) s: waiting a random point of that second spreads the org's waiting
+        requests over it instead of sending them all at once.
+        """
+        if reset is None:
+            return 0.0
+        wait = reset + (self._rng.random() if self.retry.jitter else 0.0)
+        self._throttled_until = max(self._throttled_until, self._clock() + wait)
+        return wait
 
     def _http_error(
         self, resp: Response, method: str, path: str, permission: str | None, attempt: int, start: float

@@ -79,8 +79,11 @@ class AiohttpTransport:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._closed = False
 
     def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:  # a straggling retry after the run ended must not open a session nobody closes
+            raise ConnectionFailed("the HTTP client is closed", method="", url="")
         loop = asyncio.get_running_loop()
         session = self._session
         if session is None or session.closed or self._loop is not loop:
@@ -126,6 +129,7 @@ class AiohttpTransport:
             raise ConnectionFailed(f"connection error: {message}", method=method, url=url) from e
 
     async def close(self) -> None:
+        self._closed = True
         session, self._session = self._session, None
         if session is None or session.closed:
             return

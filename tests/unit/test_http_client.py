@@ -142,10 +142,13 @@ async def test_429_waits_rate_limit_reset(server, client, fake, caplog):
     )
     assert await client.get("/api/v2/integration/aws/accounts") == {"ok": 1}
     w0, w1 = fake.waits
-    assert 0.0 <= w0 <= 0.1  # reset 0: retry right away after a small jitter
-    assert 1.0 <= w1 <= 1.2  # never earlier than the reset
+    # The reset header counts whole seconds rounded down: the window ends within [reset, reset + 1).
+    assert 0.0 <= w0 < 1.0
+    assert 1.0 <= w1 < 2.0  # never earlier than the reset
     assert client.stats.retries == {"429": 2}
-    assert retry_lines(caplog)[1].startswith("[destination] 429 on GET /api/v2/integration/aws/accounts; retrying in")
+    assert retry_lines(caplog)[1].startswith(
+        "[destination] 429 on GET /api/v2/integration/aws/accounts: rate limited; retrying in"
+    )
 
 
 async def test_429_html_body_without_reset_uses_backoff_then_gives_up(server, fake):
@@ -432,3 +435,36 @@ async def test_exclusive_lock_is_held_only_while_on_the_wire(server, fake):
         assert await c.post("/x", json={}, exclusive=lock) == {}
     assert held_during_wait == [False]
     assert not lock.locked()
+
+
+async def test_an_exhausted_rate_limit_pauses_the_next_request(server, fake):
+    server.add(Reply(200, json={}, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "3"}))
+    server.add(Reply(200, json={"ok": 1}))
+    async with make_client(server.url, fake) as c:
+        await c.get("/a")
+        assert await c.get("/b") == {"ok": 1}
+    (pause,) = fake.waits
+    assert 3.0 <= pause < 4.0
+    assert c.stats.statuses[429] == 0, "no request was sent into the exhausted window"
+
+
+async def test_a_429_pauses_the_orgs_requests_sent_meanwhile(server, fake):
+    server.add(Reply(429, headers={"X-RateLimit-Reset": "2"}), Reply(200, json={}))
+    hold = asyncio.Event()
+    real_sleep = fake.sleep
+
+    async def sleep(seconds):  # the first request sleeps until the second one has been started
+        await hold.wait()
+        await real_sleep(seconds)
+
+    fake.sleep = sleep
+    async with make_client(server.url, fake) as c:
+        first = asyncio.create_task(c.get("/first"))
+        while not c.stats.statuses[429]:
+            await asyncio.sleep(0.01)
+        second = asyncio.create_task(c.get("/second"))
+        await asyncio.sleep(0.05)
+        assert c.stats.total == 1, "the second request waits for the window instead of drawing its own 429"
+        hold.set()
+        await asyncio.gather(first, second)
+    assert c.stats.statuses[429] == 1 and c.stats.statuses[200] == 2

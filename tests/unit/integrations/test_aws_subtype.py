@@ -572,3 +572,42 @@ async def test_role_accounts_with_unknown_external_id_are_listed(emu, clients, h
     doc = json.loads(handoff.handoff_path(h.config.destination_resources_path).read_text())
     assert doc["accounts"] == []
     assert doc["roles_with_unknown_external_id"] == ["arn:aws:iam::123456789012:role/DatadogAWSIntegrationRole"]
+
+
+async def test_account_created_by_a_run_killed_before_the_answer_gets_a_new_external_id(emu, clients, harness):
+    emu.seed("source", org_state(ROLE))
+    emu.seed("destination", org_state(ROLE))  # the killed run's create was applied...
+    src, dst = clients
+    h = harness()
+    # ...after it journaled its intent; Datadog's answer, the only copy of the external id, never arrived.
+    journal = handoff.Journal(h.config.destination_resources_path)
+    journal.append(ROLE["account_id"], ROLE["role_name"], intent="create")
+    journal.close()
+    source = await import_all(h, src)
+    (change,) = await plan(h, dst, source)
+    assert change.action == "update" and change.adopted
+    assert [d.path for d in change.differences] == ["external_id"]
+    emu.clear_requests()
+    await apply(h, dst, [change])
+    assert writes(emu) == [("PUT", "/api/v1/integration/aws/generate_new_external_id")]
+    rotated = dest_accounts(emu)["123456789012"]["external_id"]
+    assert h.state.destination["integrations"]["aws:123456789012"]["external_id"] == rotated
+    doc = json.loads(handoff.handoff_path(h.config.destination_resources_path).read_text())
+    assert [(a["external_id"], a["new_in_last_sync"]) for a in doc["accounts"]] == [(rotated, True)]
+    # and the next plan is quiet
+    (again,) = await plan(harness(), dst, source)
+    assert again.action == "noop"
+
+
+async def test_adopted_after_duplicate_is_never_rotated_later(emu, clients, harness):
+    emu.seed("source", org_state(ROLE))
+    src, dst = clients
+    h = harness()
+    source = await import_all(h, src)
+    (change,) = await plan(h, dst, source)
+    assert change.action == "create"
+    emu.seed("destination", org_state(ROLE))  # someone made it by hand in between: the create gets a duplicate
+    await apply(h, dst, [change])
+    assert handoff.journal_load(h.config.destination_resources_path) == {}
+    (later,) = await plan(harness(), dst, source)
+    assert later.action == "noop", "a hand-made account's external id is never rotated"

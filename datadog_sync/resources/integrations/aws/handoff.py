@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from datadog_sync.resources.integrations.aws import model
@@ -36,6 +36,8 @@ DATADOG_AWS_ACCOUNT = "464622532012"
 _SITE_AWS_ACCOUNTS = {"ddog-gov.com": "065115117704", "ap1.datadoghq.com": "417141415827"}
 _UNKNOWN_SITES = ("ap2.datadoghq.com",)
 PLACEHOLDER = "<Datadog's AWS account id for your site>"
+#: New external IDs listed in the log; the hand-off file has them all (a big migration issues thousands).
+MAX_LISTED = 20
 
 
 def handoff_path(destination_root: Path) -> Path:
@@ -46,19 +48,37 @@ def journal_path(destination_root: Path) -> Path:
     return Path(destination_root) / HANDOFF_DIR / JOURNAL_FILE
 
 
-def journal_append(destination_root: Path, account_id: str, role_name: str, external_id: str) -> None:
-    """Record an issued external ID at once (one JSON line; the OS keeps it even if the process is killed)."""
-    path = journal_path(destination_root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"account_id": account_id, "role_name": role_name, "external_id": external_id})
-    with path.open("a", encoding="utf-8") as journal:
-        journal.write(line + "\n")
+class Journal:
+    """Appends each issued external ID as one JSON line the moment it arrives.
+
+    The file stays open for the run and each line is flushed: the OS keeps flushed data when the process is
+    killed, and one open per ID would cost more than the request that brought it.
+    """
+
+    def __init__(self, destination_root: Path):
+        self.path = journal_path(destination_root)
+        self._file: TextIO | None = None
+
+    def append(self, account_id: str, role_name: str, external_id: str | None = None, intent: str | None = None):
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+        item = {"account_id": account_id, "role_name": role_name}
+        item.update({"external_id": external_id} if external_id else {"intent": intent})
+        self._file.write(json.dumps(item) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
-def journal_load(destination_root: Path) -> dict[tuple[str, str], str]:
-    """External IDs by (account id, role name), the latest one winning; a torn last line is ignored."""
+def journal_load(destination_root: Path) -> dict[tuple[str, str], str | None]:
+    """By (account id, role name): the latest external ID issued, or None when a create was started (an
+    ``intent`` line) and no ID was ever received. A torn last line (the writer was killed) is ignored."""
     path = journal_path(destination_root)
-    found: dict[tuple[str, str], str] = {}
+    found: dict[tuple[str, str], str | None] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -66,9 +86,15 @@ def journal_load(destination_root: Path) -> dict[tuple[str, str], str]:
     for line in lines:
         try:
             item = json.loads(line)
-            found[(item["account_id"], item["role_name"])] = item["external_id"]
+            key = (item["account_id"], item["role_name"])
         except (ValueError, KeyError, TypeError):
             continue
+        if item.get("external_id"):
+            found[key] = item["external_id"]
+        elif item.get("intent") == "create":  # sent; unless an id line follows, its answer never arrived
+            found[key] = None
+        elif item.get("intent") == "adopted":  # the account was someone else's: nothing to recover
+            found.pop(key, None)
     return found
 
 
@@ -113,14 +139,18 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
     known = {
         key: entry(obj["account_id"], obj["role_name"], obj[model.EXTERNAL_ID])
         for key, obj in state.items()
-        if obj.get(model.EXTERNAL_ID) and obj.get("account_id") and obj.get("role_name")
+        if obj.get(model.EXTERNAL_ID) not in (None, "", model.LOST_EXTERNAL_ID)
+        and obj.get("account_id")
+        and obj.get("role_name")
     }
     # Accounts created in this run and still there (state holds an external id the moment it is issued).
     issued = {key: item for key, item in issued.items() if key in known}
     unknown = sorted(
         model.role_arn(obj["account_id"], obj["role_name"])
         for obj in state.values()
-        if not obj.get(model.EXTERNAL_ID) and obj.get("account_id") and obj.get("role_name")
+        if obj.get(model.EXTERNAL_ID) in (None, "", model.LOST_EXTERNAL_ID)
+        and obj.get("account_id")
+        and obj.get("role_name")
     )
     if not known and not unknown and not path.exists():
         return None
@@ -159,6 +189,9 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
             len(issued),
             path,
         )
-        for item in (issued[key] for key in sorted(issued)):
+        shown = sorted(issued)[:MAX_LISTED]
+        for item in (issued[key] for key in shown):
             log.warning("  %s: new external ID %s", item["role_arn"], item["external_id"])
+        if len(issued) > len(shown):
+            log.warning("  ... and %d more in %s", len(issued) - len(shown), path)
     return path

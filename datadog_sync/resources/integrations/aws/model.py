@@ -43,6 +43,8 @@ LAMBDA_ARNS = "lambda_arns"
 SERVICES = "services"
 #: Kept in destination state only; never compared, never shown in diffs or backups.
 EXTERNAL_ID = "external_id"
+#: Stands for the external id of an account this tool created in a run that died before Datadog's answer came.
+LOST_EXTERNAL_ID = "(never received)"
 SECRET = "secret_access_key"
 
 

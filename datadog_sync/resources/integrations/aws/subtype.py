@@ -33,6 +33,9 @@ class AwsV1Subtype(Subtype):
         super().__init__(*args, **kwargs)
         #: Role accounts that got a new external id in this run: key -> hand-off entry.
         self.issued: dict[str, dict] = {}
+        #: Accounts whose live tag filters could not be read: planned as skips with the error.
+        self.read_errors: dict[str, str] = {}
+        self.journal = handoff.Journal(self.ctx.config.destination_resources_path)
         self._reads: asyncio.Semaphore | None = None
 
     def _read_limit(self) -> asyncio.Semaphore:
@@ -109,26 +112,37 @@ class AwsV1Subtype(Subtype):
             raw = live.get(model.identity(ref))
             if raw is not None:
                 matched[key] = self.preview(raw)
-        filters = await asyncio.gather(*(self._tag_filters(api, obj) for obj in matched.values()))
+        # One account's failed read must not stop the plan of all the others.
+        filters = await asyncio.gather(
+            *(self._tag_filters(api, obj) for obj in matched.values()), return_exceptions=True
+        )
         current: dict[str, dict] = {}
-        journal: dict[tuple[str, str], str] | None = None
+        journal: dict[tuple[str, str], str | None] | None = None
         for (key, obj), tag_filters in zip(matched.items(), filters, strict=True):
+            if isinstance(tag_filters, BaseException):
+                if not isinstance(tag_filters, Exception):
+                    raise tag_filters
+                self.read_errors[key] = f"cannot read its tag filters in the destination: {tag_filters}"
+                tag_filters = {}
             obj[model.TAG_FILTERS] = tag_filters
             known = destination_state.get(key) or {}
             if known.get(model.EXTERNAL_ID) and model.identity(known) == model.identity(obj):
                 obj[model.EXTERNAL_ID] = known[model.EXTERNAL_ID]
             elif not model.is_key_account(obj):
-                # Created by a run that was killed before saving its state: the journal kept the id.
+                # Created by a run killed before it saved its state: the journal kept the id, or shows that the
+                # create was sent but its answer (the id) never arrived.
                 if journal is None:
                     journal = handoff.journal_load(self.ctx.config.destination_resources_path)
-                external_id = journal.get((obj["account_id"], obj["role_name"]))
-                if external_id:
-                    obj[model.EXTERNAL_ID] = external_id
+                account = (obj["account_id"], obj["role_name"])
+                if account in journal:
+                    obj[model.EXTERNAL_ID] = journal[account] or model.LOST_EXTERNAL_ID
             current[key] = _ordered(obj)
         return current
 
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
         """A key account whose write needs its secret, and the secrets file lacks it, is planned as a skip."""
+        if key in self.read_errors:
+            return self.read_errors[key]
         if model.is_key_account(desired) and self._needs_secret(desired, current):
             if not self.secrets.aws_key(desired["access_key_id"]):
                 return missing_aws_secret_message(desired["access_key_id"])
@@ -144,7 +158,12 @@ class AwsV1Subtype(Subtype):
         )
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return compute_diff(model.comparable(current, desired), model.comparable(desired, current))
+        differences = compute_diff(model.comparable(current, desired), model.comparable(desired, current))
+        if current.get(model.EXTERNAL_ID) == model.LOST_EXTERNAL_ID:
+            # This tool created the account but was killed before Datadog's answer arrived: nobody can use the
+            # unseen id, so sync asks Datadog for a new one (the only drift ever shown for an external id).
+            differences.append(Difference(model.EXTERNAL_ID, "changed", "(never received)", "(new from Datadog)"))
+        return differences
 
     def redacted(self, obj: dict) -> dict:
         return {k: v for k, v in obj.items() if k not in (model.EXTERNAL_ID, model.SECRET)}
@@ -168,6 +187,10 @@ class AwsV1Subtype(Subtype):
         obj.pop(model.EXTERNAL_ID, None)
         secret = self._secret(key, obj)
         api = AwsV1Api(client)
+        if not model.is_key_account(obj):
+            # Journaled before sending: if this run dies before Datadog's answer (the only copy of the new
+            # external id) arrives, the next run knows this tool made the account and may safely rotate its id.
+            self.journal.append(obj["account_id"], obj["role_name"], intent="create")
         try:
             body = await api.create_account(model.account_payload(obj, secret))
         except HTTPError as err:
@@ -205,6 +228,8 @@ class AwsV1Subtype(Subtype):
             self.log.warning(
                 "already exists in the destination: adopting and updating it instead of creating it", id=key
             )
+            if not model.is_key_account(obj):  # not ours after all: its id must never be rotated by a later run
+                self.journal.append(obj["account_id"], obj["role_name"], intent="adopted")
         if external_id:
             current[model.EXTERNAL_ID] = external_id
         return await self._update(api, key, obj, current, secret)
@@ -228,9 +253,7 @@ class AwsV1Subtype(Subtype):
         """Keep a new external id the moment Datadog issues it: it is never returned again, so it must
         survive a failure of the account's later writes (the host keeps state entries of failed changes)."""
         self.issued[key] = handoff.entry(obj["account_id"], obj["role_name"], external_id)
-        handoff.journal_append(
-            self.ctx.config.destination_resources_path, obj["account_id"], obj["role_name"], external_id
-        )
+        self.journal.append(obj["account_id"], obj["role_name"], external_id)
         state = self.ctx.state.destination.setdefault(RESOURCE_TYPE, {})
         state[key] = {
             **(state.get(key) or {"name": self.name, **model.account_part(obj)}),
@@ -243,6 +266,14 @@ class AwsV1Subtype(Subtype):
         return await self._update(AwsV1Api(client), key, obj, model.normalize(current), None)
 
     async def _update(self, api: AwsV1Api, key: str, obj: dict, current: dict, secret: str | None) -> dict:
+        if current.get(model.EXTERNAL_ID) == model.LOST_EXTERNAL_ID:
+            self.log.warning("its external id never arrived (interrupted run): asking Datadog for a new one", id=key)
+            external_id = await self._call(
+                obj, api.generate_new_external_id(current["account_id"], current["role_name"])
+            )
+            current[model.EXTERNAL_ID] = external_id
+            if external_id:
+                self._remember_external_id(key, obj, external_id)
         if self._needs_secret(obj, current):
             if model.is_key_account(obj) and secret is None:
                 secret = self._secret(key, obj)
@@ -292,6 +323,7 @@ class AwsV1Subtype(Subtype):
             raise ResourceError(_message(obj, err)) from err
 
     def after_apply(self, changes: list[Change]) -> None:
+        self.journal.close()
         handoff.report(self.ctx, self.log, self.issued)
 
 
