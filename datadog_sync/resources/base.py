@@ -124,10 +124,6 @@ class BaseResource:
                 current[key] = existing[str(value)]
         return current
 
-    def is_adopted(self, key: str, current: dict) -> bool:
-        """True when ``current`` was found in the destination rather than in destination state."""
-        return key not in self.ctx.state.destination.get(self.resource_type, {})
-
     def prepare(self, obj: dict) -> dict:
         """A copy of ``obj`` without excluded attributes: what is sent and what is compared."""
         return strip_paths(obj, self.config.excluded_attributes)
