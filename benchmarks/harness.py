@@ -594,10 +594,14 @@ def git_commit() -> str:
     return head + ("+dirty(datadog_sync)" if dirty else "")
 
 
+#: ``[org] <status or error> on <METHOD> <path>[: rate limited]; retrying in <s>s ...`` (http/client.py).
+_RETRY = re.compile(r"\] (.+?) on [A-Z]+ [^\s;]+?(?::[^;\n]*)?; retrying in")
+
+
 def count_retries(stderr: str) -> Counter:
     """Client retries by the status (or error) that caused them, from the ``...; retrying in`` warnings."""
     out: Counter = Counter()
-    for m in re.finditer(r"\] (.+?) on [A-Z]+ \S+; retrying in", stderr):
+    for m in _RETRY.finditer(stderr):
         out[m.group(1)] += 1
     return out
 
