@@ -291,6 +291,11 @@ class Client:
                     resp = await transport.send(method, url, headers, body, self.timeout)
                 else:
                     async with exclusive:
+                        # Writes queued on the lock while the org was paused must not go out one after another
+                        # into the exhausted window; nothing else of that kind may be sent meanwhile anyway.
+                        pause = self._throttled_until - clock()
+                        if pause > 0:
+                            await self._sleep(min(pause, max(deadline - clock(), 0.0)))
                         resp = await transport.send(method, url, headers, body, self.timeout)
             except TransportError as err:
                 breaker.record_failure(probe)

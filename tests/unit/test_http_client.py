@@ -468,3 +468,14 @@ async def test_a_429_pauses_the_orgs_requests_sent_meanwhile(server, fake):
         hold.set()
         await asyncio.gather(first, second)
     assert c.stats.statuses[429] == 1 and c.stats.statuses[200] == 2
+
+
+async def test_serialized_writes_queued_during_a_pause_wait_for_the_window(server, fake):
+    server.add(Reply(200, json={}, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2"}))
+    server.default = Reply(200, json={})
+    lock = asyncio.Lock()
+    async with make_client(server.url, fake) as c:
+        # Both writes queue on the lock before the first answer exhausts the window.
+        await asyncio.gather(c.post("/a", json={}, exclusive=lock), c.post("/b", json={}, exclusive=lock))
+    assert len(fake.waits) == 1 and 2.0 <= fake.waits[0] < 3.0, "the second write waited inside the lock"
+    assert c.stats.statuses[429] == 0
