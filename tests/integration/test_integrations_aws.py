@@ -188,6 +188,8 @@ class TestIntegrationsAws:
         orgs.cli("import")
         result = orgs.cli("sync")
         assert "AKIADDSYNCTEST000003" in result.stderr and "--integrations-secrets-file" in result.stderr
+        assert "1 created" in result.stdout and "1 skipped" in result.stdout
+        assert result.exit_code == 1, "an account left behind makes the run fail, so CI notices"
         assert set(orgs.accounts("destination")) == {B}  # the others proceed
         assert C not in orgs.state("destination")
 
