@@ -102,6 +102,7 @@ async def create_account(request: web.Request) -> web.Response:
         raise duplicate(account.account_id)  # type: ignore[arg-type]
     _apply(account, body)
     aws.accounts.append(account)
+    aws.changed()
     aws.installed = True
     return ok({"external_id": account.external_id} if account.external_id else {})
 
@@ -149,6 +150,7 @@ async def update_account(request: web.Request) -> web.Response:
         raise duplicate(updated.account_id)  # type: ignore[arg-type]
     _apply(updated, body)
     aws.accounts[aws.accounts.index(current)] = updated
+    aws.changed()
     return ok()
 
 
@@ -169,6 +171,7 @@ async def delete_account(request: web.Request) -> web.Response:
         raise ApiError(400, "Either 'account_id' and 'role_name', or 'access_key_id' is required")  # assumed
     # Tag filters and logs config live in the account, so they go with it (the real GET /logs is [] afterwards).
     aws.accounts.remove(account)
+    aws.changed()
     return ok()
 
 

@@ -234,6 +234,26 @@ class AwsIntegration:
     accounts: list[AwsAccount] = field(default_factory=list)
     # TF treats a 400 on list as "integration not installed" (reference §1.3); False reproduces that.
     installed: bool = True
+    #: Bumped by every change to `accounts` (see `changed`); the lookup indexes below follow it, so the
+    #: per-account reads of a 10,000-account org cost O(1) instead of a scan each.
+    version: int = 0
+    _indexed_version: int = field(default=-1, repr=False, compare=False)
+    _by_identifier: dict[str, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
+    _by_logs_id: dict[str, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
+
+    def changed(self) -> None:
+        """Call after adding, replacing or removing an account."""
+        self.version += 1
+
+    def _index(self) -> None:
+        if self._indexed_version == self.version:
+            return
+        self._by_identifier, self._by_logs_id = {}, {}
+        for account in self.accounts:  # the first match wins, as a scan would find it
+            self._by_identifier.setdefault(account.identifier, account)
+            if account.logs_id:
+                self._by_logs_id.setdefault(account.logs_id, account)
+        self._indexed_version = self.version
 
     def find_role(self, account_id: str | None) -> AwsAccount | None:
         return next((a for a in self.accounts if not a.is_key_account and a.account_id == account_id), None)
@@ -243,11 +263,13 @@ class AwsIntegration:
 
     def find_for_filtering(self, account_id: str) -> AwsAccount | None:
         """Role accounts by account id, key accounts by access key id (reference §1.7)."""
-        return next((a for a in self.accounts if a.identifier == account_id), None)
+        self._index()
+        return self._by_identifier.get(account_id)
 
     def find_for_logs(self, account_id: str) -> AwsAccount | None:
         """Role accounts by account id, key accounts by the numeric id sent at create time (reference §1.8)."""
-        return next((a for a in self.accounts if a.logs_id == account_id), None)
+        self._index()
+        return self._by_logs_id.get(account_id)
 
     def account_id_in_use(self, account_id: str | None, ignore: AwsAccount | None = None) -> bool:
         return account_id is not None and any(a.account_id == account_id for a in self.accounts if a is not ignore)
@@ -271,6 +293,7 @@ class AwsIntegration:
             if (acc.is_key_account and aws.find_key(acc.access_key_id)) or aws.account_id_in_use(acc.account_id):
                 raise InvalidField(f"duplicate account {acc.identifier}")
             aws.accounts.append(acc)
+        aws.changed()
         return aws
 
 
