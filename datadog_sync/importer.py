@@ -53,9 +53,7 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
     prefilter = bool(filters.for_type(rtype)) and not (filters.names_for_type(rtype) & res.config.fetched_attributes)
     previous = ctx.state.source.get(rtype, {})
     imported: dict[str, dict] = {}
-    limit = asyncio.Semaphore(
-        ctx.config.max_workers_per_type.get(rtype) or res.config.max_concurrent or ctx.config.max_workers
-    )
+    workers = ctx.config.max_workers_per_type.get(rtype) or res.config.max_concurrent or ctx.config.max_workers
 
     async def one(raw: dict) -> None:
         key = res.key_of(raw)
@@ -63,8 +61,7 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
             if prefilter and not filters.matches(rtype, res.preview(raw)):
                 ctx.reporter.record(Outcome(ctx.config.command, rtype, key or "", "import", "filtered"))
                 return
-            async with limit:
-                key, obj = await res.import_resource(raw, client)
+            key, obj = await res.import_resource(raw, client)
             if not filters.matches(rtype, obj):
                 ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "import", "filtered"))
                 return
@@ -83,6 +80,14 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
         finally:
             progress.update()
 
-    await asyncio.gather(*(one(raw) for raw in raw_items))
+    # A pool of workers, not a task per item behind a semaphore: a worker sends its next read as soon as an
+    # answer is handled, instead of a loop iteration later, and 10,000 items do not mean 10,000 tasks.
+    pending = iter(raw_items)
+
+    async def worker() -> None:
+        for raw in pending:
+            await one(raw)
+
+    await asyncio.gather(*(worker() for _ in range(min(workers, len(raw_items)))))
     ctx.state.source[rtype] = imported
     return True

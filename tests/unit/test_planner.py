@@ -121,3 +121,16 @@ def test_type_order_puts_dependencies_first_and_detects_cycles():
 
     with pytest.raises(ValueError, match="cycle"):
         type_order({"a": A, "b": B}, ["a", "b"])
+
+
+def test_a_run_collects_garbage_less_often_and_restores_the_thresholds():
+    import gc
+
+    from datadog_sync.runner import RUN_GC_THRESHOLDS, fewer_gc_pauses
+
+    before = gc.get_threshold()
+    assert before != RUN_GC_THRESHOLDS
+    with pytest.raises(RuntimeError), fewer_gc_pauses():
+        assert gc.get_threshold() == RUN_GC_THRESHOLDS
+        raise RuntimeError("a run that fails still restores them")
+    assert gc.get_threshold() == before
