@@ -61,3 +61,28 @@ def test_migrate_converges_through_faults_rate_limits_and_lost_responses(workdir
         result = invoke(emu, "diffs", "--exit-code", **env)
         assert result.exit_code == 0, result.stdout
         assert "0 to create, 0 to update, 0 to delete, 25 unchanged" in result.stdout
+
+
+def _most_in_flight(requests: list[dict], path: str) -> int:
+    """The most requests to `path` the emulator was handling at one moment (from their start and duration)."""
+    edges = []
+    for r in requests:
+        if r["path"] == path:
+            edges += [(r["start"], 1), (r["start"] + r["duration_ms"] / 1000, -1)]
+    most = current = 0
+    for _, step in sorted(edges, key=lambda e: (e[0], e[1])):  # an end before a start at the same instant
+        current += step
+        most = max(most, current)
+    return most
+
+
+@pytest.mark.parametrize(("flags", "low", "high"), [((), 20, 40), (("--max-workers-per-type=integrations=4",), 2, 4)])
+def test_import_reads_accounts_concurrently_up_to_the_worker_cap(workdir, flags, low, high):
+    with emulated_orgs(source_state=make_aws_org(40, seed=2, key_account_share=0), latency_ms=30) as emu:
+        result = invoke(emu, "import", *flags)
+        assert result.exit_code == 0, result.stdout + result.stderr
+        filtering = [r for r in emu.requests("source") if r["path"] == "/api/v1/integration/aws/filtering"]
+        assert len(filtering) == 40, "one tag-filter read per account, no more"
+        assert low <= _most_in_flight(filtering, "/api/v1/integration/aws/filtering") <= high
+        state = json.loads((workdir / "resources/source/integrations.json").read_text())
+        assert len(state) == 40
