@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from datadog_sync.context import RunContext
+from datadog_sync.pool import map_bounded
 from datadog_sync.progress import Progress
 from datadog_sync.report import Outcome, failure_class
 from datadog_sync.resources.base import BaseResource, SkipResource
@@ -80,14 +81,6 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
         finally:
             progress.update()
 
-    # A pool of workers, not a task per item behind a semaphore: a worker sends its next read as soon as an
-    # answer is handled, instead of a loop iteration later, and 10,000 items do not mean 10,000 tasks.
-    pending = iter(raw_items)
-
-    async def worker() -> None:
-        for raw in pending:
-            await one(raw)
-
-    await asyncio.gather(*(worker() for _ in range(min(workers, len(raw_items)))))
+    await map_bounded(one, raw_items, workers)
     ctx.state.source[rtype] = imported
     return True

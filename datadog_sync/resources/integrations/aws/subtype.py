@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from datadog_sync.diffing import Difference, compute_diff
 from datadog_sync.http.errors import HTTPError
+from datadog_sync.pool import map_bounded
 from datadog_sync.redact import redact_text
 from datadog_sync.resources.base import ResourceError, SkipResource
 from datadog_sync.resources.integrations.aws import handoff, model, permissions
@@ -38,11 +39,15 @@ class AwsV1Subtype(Subtype):
         self.journal = handoff.Journal(self.ctx.config.destination_resources_path)
         self._reads: asyncio.Semaphore | None = None
 
+    def _read_limit_size(self) -> int:
+        """Per-account reads in flight: --max-workers-per-type integrations=N, else --max-workers."""
+        config = self.ctx.config
+        return config.max_workers_per_type.get(RESOURCE_TYPE) or config.max_workers
+
     def _read_limit(self) -> asyncio.Semaphore:
+        # Shared by every caller of _tag_filters, so concurrent callers together stay within the limit.
         if self._reads is None:  # created inside the running loop
-            # Per-account reads follow --max-workers-per-type integrations=N, else --max-workers.
-            config = self.ctx.config
-            self._reads = asyncio.Semaphore(config.max_workers_per_type.get(RESOURCE_TYPE) or config.max_workers)
+            self._reads = asyncio.Semaphore(self._read_limit_size())
         return self._reads
 
     # ------------------------------------------------------------------------------------------- import
@@ -113,8 +118,8 @@ class AwsV1Subtype(Subtype):
             if raw is not None:
                 matched[key] = self.preview(raw)
         # One account's failed read must not stop the plan of all the others.
-        filters = await asyncio.gather(
-            *(self._tag_filters(api, obj) for obj in matched.values()), return_exceptions=True
+        filters = await map_bounded(
+            lambda obj: self._tag_filters(api, obj), matched.values(), self._read_limit_size(), return_exceptions=True
         )
         current: dict[str, dict] = {}
         journal: dict[tuple[str, str], str | None] | None = None
