@@ -23,12 +23,13 @@ import json as _json
 import logging
 import platform
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from datadog_sync import __version__
 from datadog_sync.http.errors import CircuitOpenError, HTTPError, RetryBudgetExceeded, TransportError
@@ -87,6 +88,10 @@ class ClientStats:
         }
 
 
+#: Characters ``quote`` never escapes: ids and most values need no escaping, and matching is 10x cheaper.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
 def _param_value(value: Any) -> str:
     if value is True:
         return "true"
@@ -95,18 +100,21 @@ def _param_value(value: Any) -> str:
     return str(value)
 
 
+def _quote(text: str) -> str:
+    return text if _UNRESERVED(text) else quote(text, safe="")
+
+
 def encode_params(params: Mapping[str, Any]) -> str:
     """Query string in the mapping's order. ``None`` values are skipped, lists/tuples repeat the key, booleans are
     ``true``/``false``; everything else is percent-encoded (space as ``%20``, ``page%5Bsize%5D``), as on the wire."""
-    items: list[tuple[str, str]] = []
+    parts: list[str] = []
     for key, value in params.items():
         if value is None:
             continue
-        if isinstance(value, (list, tuple)):
-            items.extend((key, _param_value(v)) for v in value)
-        else:
-            items.append((key, _param_value(value)))
-    return urlencode(items, quote_via=quote)
+        name = _quote(str(key))
+        for v in value if isinstance(value, (list, tuple)) else (value,):
+            parts.append(f"{name}={_quote(_param_value(v))}")
+    return "&".join(parts)
 
 
 def decode_body(body: bytes) -> Any:

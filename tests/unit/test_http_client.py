@@ -479,3 +479,26 @@ async def test_serialized_writes_queued_during_a_pause_wait_for_the_window(serve
         await asyncio.gather(c.post("/a", json={}, exclusive=lock), c.post("/b", json={}, exclusive=lock))
     assert len(fake.waits) == 1 and 2.0 <= fake.waits[0] < 3.0, "the second write waited inside the lock"
     assert c.stats.statuses[429] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "query"),
+    [
+        ({"account_id": "123456789012"}, "account_id=123456789012"),
+        ({"page[size]": 100, "filter": "a b/c", "on": True, "off": False, "none": None}, None),
+        ({"tag": ["env:prod", "team:a&b"], "q": "é€"}, None),
+        ({"id": "AKIA~x_y.z-1"}, "id=AKIA~x_y.z-1"),
+    ],
+)
+def test_query_strings_are_encoded_as_urlencode_with_quote_would(params, query):
+    from urllib.parse import quote, urlencode
+
+    from datadog_sync.http.client import encode_params
+
+    def wire(v):
+        return "true" if v is True else "false" if v is False else str(v)
+
+    items = [(k, wire(x)) for k, v in params.items() if v is not None for x in (v if isinstance(v, list) else [v])]
+    expected = query or urlencode(items, quote_via=quote)
+    assert encode_params(params) == expected
+    assert "%5B" in encode_params({"page[size]": 1}) and "%20" in encode_params({"q": "a b"})
