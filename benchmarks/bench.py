@@ -10,6 +10,7 @@ N accounts (`make_aws_org`: role and key accounts, tag filters, Lambda ARNs, log
 `python -m datadog_sync ...` subprocess in a temporary directory:
 
   import   source org -> source state
+  aiohttp  the import's requests made by a bare aiohttp client (benchmarks/bare_import.py): the reference
   diffs    plan against the empty destination
   sync     create everything in the empty destination
   resync   the same sync again: must write nothing
@@ -42,9 +43,10 @@ from benchmarks import harness  # noqa: E402
 from benchmarks.harness import DESTINATION, EMPTY, SOURCE, EmulatorProcess, run_cli  # noqa: E402
 from datadog_sync.emulator import make_aws_org  # noqa: E402
 
-PHASES = ("import", "diffs", "sync", "resync", "reimport", "update")
+PHASES = ("import", "aiohttp", "diffs", "sync", "resync", "reimport", "update")
 NEEDS = {
     "import": (),
+    "aiohttp": (),
     "diffs": ("import",),
     "sync": ("import",),
     "resync": ("sync",),
@@ -53,6 +55,7 @@ NEEDS = {
 }
 COMMANDS = {
     "import": "import",
+    "aiohttp": "import",  # not the CLI: benchmarks/bare_import.py, the import's requests on bare aiohttp
     "diffs": "diffs",
     "sync": "sync",
     "resync": "sync",
@@ -68,7 +71,9 @@ CLI_MODULES = (
     "datadog_sync.resources.integrations",
 )
 #: Phases that leave both orgs and the state as they found them, so they can be repeated.
-REPEATABLE = ("import", "diffs", "resync")
+REPEATABLE = ("import", "aiohttp", "diffs", "resync")
+#: The reference phase: the import's requests made by a bare aiohttp client in a fresh process.
+BARE_IMPORT = Path(__file__).resolve().parent / "bare_import.py"
 RATIO_TARGET = 1.15
 CPU_TARGET_MS = 2.0
 RSS_TARGET_MB = 200.0
@@ -252,6 +257,12 @@ class Bench:
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
             python_args = ["-m", "cProfile", "-o", str(args.profile / f"{phase}.prof")]
+        command = None
+        if phase == "aiohttp":
+            out = self.workdir / "run" / "aiohttp.json"
+            bare = f"runpy.run_path({str(BARE_IMPORT)!r}, run_name='__main__')"
+            code = f"{harness.HWM_PRELUDE}\nimport runpy\nsys.argv[1:1] = [{str(out)!r}]\n{bare}"
+            command = [sys.executable, "-c", code, f"--max-workers={args.max_workers}"]
         run = run_cli(
             self.cli_args(COMMANDS[phase]),
             env=self.env,
@@ -259,6 +270,7 @@ class Bench:
             name=phase,
             timeout=args.timeout,
             python_args=python_args,
+            command=command,
         )
         emu_cpu = emu.cpu_seconds() - emu_cpu
         counters = emu.counters()
@@ -406,6 +418,16 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"cost of one invocation; requests span {r['requests_ratio']:.3f}x)",
             )
         )
+        bare = phases.get("aiohttp")
+        if phase == "import" and bare and bare["ratio"]:
+            rows.append(
+                (
+                    "reference: the import's requests on bare aiohttp",
+                    "ref",
+                    f"{bare['ratio']:.3f}x ({bare['wall_s']:.2f} s; requests span {bare['requests_ratio']:.3f}x); "
+                    f"import takes {r['wall_s'] / bare['wall_s']:.2f}x its time",
+                )
+            )
     if "resync" in phases:
         w = phases["resync"]["writes"]
         rows.append(("no-op re-sync makes 0 writes", "PASS" if w == 0 else "FAIL", f"{w} writes"))
@@ -421,7 +443,8 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
             )
             eq = r.get("destination_equals_source", {})
             rows.append((f"{phase}: destination == source", "PASS" if eq.get("equal") else "FAIL", _eq_detail(eq)))
-    for phase, r in phases.items():
+    tool_phases = {p: r for p, r in phases.items() if p != "aiohttp"}  # the reference is not the tool
+    for phase, r in tool_phases.items():
         if latency:
             break
         ms = net(r["cpu_s"], empty.get("cpu_s")) * 1000 / max(n, 1)
@@ -432,8 +455,8 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{ms:.3f} ms/account net of the fixed cost ({r['cpu_s'] * 1000 / max(n, 1):.3f} gross)",
             )
         )
-    if n >= RSS_TARGET_ACCOUNTS and phases:
-        peak_phase, peak = max(((p, r["maxrss_mb"]) for p, r in phases.items()), key=lambda x: x[1])
+    if n >= RSS_TARGET_ACCOUNTS and tool_phases:
+        peak_phase, peak = max(((p, r["maxrss_mb"]) for p, r in tool_phases.items()), key=lambda x: x[1])
         rows.append(
             (
                 f"peak RSS < {RSS_TARGET_MB:.0f} MB at {n} accounts",
