@@ -152,6 +152,23 @@ COMMON_OPTIONS: list[Callable] = [
         "(env DD_HTTP_CLIENT_RETRY_TIMEOUT).",
     ),
     click.option(
+        "--verify-ssl-certificates",
+        envvar="DD_VERIFY_SSL_CERTIFICATES",
+        type=bool,
+        default=True,
+        show_default=True,
+        help="Verify the API's TLS certificate against the system's CAs (env DD_VERIFY_SSL_CERTIFICATES). "
+        "false turns verification off, with a warning.",
+    ),
+    click.option(
+        "--http-client-trust-env",
+        envvar="DD_HTTP_CLIENT_TRUST_ENV",
+        type=bool,
+        default=False,
+        show_default=True,
+        help="Honour HTTP_PROXY, HTTPS_PROXY, NO_PROXY and ~/.netrc (env DD_HTTP_CLIENT_TRUST_ENV).",
+    ),
+    click.option(
         "--show-progress-bar",
         envvar="DD_SHOW_PROGRESS_BAR",
         type=bool,
@@ -368,6 +385,8 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         http_client_retry_timeout=float(
             kw.get("http_client_retry_timeout") if kw.get("http_client_retry_timeout") is not None else 60
         ),
+        verify_ssl_certificates=bool(kw.get("verify_ssl_certificates", True)),
+        http_client_trust_env=bool(kw.get("http_client_trust_env", False)),
         show_progress_bar=bool(kw.get("show_progress_bar", True)) and not emit_json,
         emit_json=emit_json,
         verbose=bool(kw.get("verbose")),

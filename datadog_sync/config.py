@@ -48,6 +48,8 @@ class Configuration:
     destination_resources_path: Path = Path("resources/destination")
     http_client_timeout: float = 30.0
     http_client_retry_timeout: float = 60.0
+    verify_ssl_certificates: bool = True
+    http_client_trust_env: bool = False
     show_progress_bar: bool = True
     emit_json: bool = False
     verbose: bool = False

@@ -15,6 +15,7 @@ from datadog_sync.config import Configuration, OrgConfig
 from datadog_sync.context import LOGGER_NAME, RunContext
 from datadog_sync.http.client import Client
 from datadog_sync.http.retry import RetryPolicy
+from datadog_sync.http.transport import AiohttpTransport
 from datadog_sync.importer import import_resources
 from datadog_sync.log import setup_logging
 from datadog_sync.redact import register_secret
@@ -85,6 +86,11 @@ def fewer_gc_pauses() -> Iterator[None]:
 async def _run(config: Configuration, reporter: Reporter) -> int:
     logger = logging.getLogger(LOGGER_NAME)
     logger.info("Starting %s...", config.command)
+    if not config.verify_ssl_certificates:
+        logger.warning(
+            "TLS certificate verification is off (--verify-ssl-certificates=false): the API keys go to "
+            "whoever answers at the API URL"
+        )
     state = StateStore(
         config.source_resources_path, config.destination_resources_path, resource_per_file=config.resource_per_file
     )
@@ -121,6 +127,9 @@ def _client(config: Configuration, org: OrgConfig) -> Client:
         org=org.name,
         timeout=config.http_client_timeout,
         retry=RetryPolicy(retry_timeout=config.http_client_retry_timeout),
+        transport=AiohttpTransport(
+            ssl=None if config.verify_ssl_certificates else False, trust_env=config.http_client_trust_env
+        ),
     )
 
 

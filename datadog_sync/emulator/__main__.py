@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 
@@ -38,10 +39,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of random 500/502/503 (not applied)")
     parser.add_argument("--lost-response-rate", type=float, default=0.0, help="share of writes applied but 504ed")
     parser.add_argument("--seed", type=int, default=None, help="RNG seed for reproducible runs")
+    parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain) file")
+    parser.add_argument("--tls-key", metavar="PEM", help="the certificate's private key (default: in --tls-cert)")
     args = parser.parse_args(argv)
     if not args.org and not args.read_only_org:
         parser.error("give at least one --org or --read-only-org")
+    if args.tls_key and not args.tls_cert:
+        parser.error("--tls-key needs --tls-cert")
     return args
+
+
+def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    if not cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -57,6 +70,7 @@ async def serve(args: argparse.Namespace) -> None:
         fault_rate=args.fault_rate,
         lost_response_rate=args.lost_response_rate,
         seed=args.seed,
+        ssl_context=_tls_context(args.tls_cert, args.tls_key),
     )
     for item in args.state:
         name, _, path = item.partition("=")

@@ -7,6 +7,7 @@ CliRunner): the emulator then needs its own loop. Its methods are thread-safe: t
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,22 +29,31 @@ class Emulator:
     methods: call them from the loop the emulator runs on.
     """
 
-    def __init__(self, orgs: Iterable[OrgSpec], *, host: str = "127.0.0.1", port: int = 0, **knobs: Any) -> None:
+    def __init__(
+        self,
+        orgs: Iterable[OrgSpec],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        **knobs: Any,
+    ) -> None:
         self.core = EmulatorCore(orgs, Knobs(**knobs))
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context  # serve HTTPS with it (e.g. to test certificate verification)
         self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         if self._runner is None:
             raise RuntimeError("emulator is not started")
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://{self.host}:{self.port}"
 
     async def start(self) -> str:
         self._runner = web.AppRunner(build_app(self.core), access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         await site.start()
         if self.port == 0:
             self.port = self._runner.addresses[0][1]

@@ -2,6 +2,7 @@
 
 from datadog_sync.http.client import Client, ClientStats
 from datadog_sync.http.errors import (
+    CertificateError,
     CircuitOpenError,
     ConnectionFailed,
     HTTPError,
@@ -15,6 +16,7 @@ from datadog_sync.http.transport import AiohttpTransport, Response, Transport
 
 __all__ = [
     "AiohttpTransport",
+    "CertificateError",
     "CircuitBreaker",
     "CircuitOpenError",
     "Client",

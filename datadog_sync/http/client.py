@@ -319,7 +319,7 @@ class Client:
                         path,
                         (time.perf_counter() - t0) * 1000,
                     )
-                if not retry_transport:
+                if not retry_transport or not err.retryable:
                     raise
                 reason = "connection"
                 label: Any = err.message

@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 __all__ = [
+    "CertificateError",
     "CircuitOpenError",
     "ConnectionFailed",
     "HTTPError",
@@ -259,6 +260,9 @@ class TransportError(Exception):
         self.retries_exhausted = False
         self.note: str | None = None
 
+    #: Whether another attempt could succeed (for reads and idempotent writes).
+    retryable = True
+
     def __str__(self) -> str:
         text = self.message
         target = self.path or self.url
@@ -277,6 +281,12 @@ class ConnectionFailed(TransportError):
 
 class RequestTimeout(TransportError):
     """Connecting or reading the response took longer than the timeout."""
+
+
+class CertificateError(ConnectionFailed):
+    """The server's TLS certificate failed verification. Never retried: trying again cannot fix it."""
+
+    retryable = False
 
 
 class CircuitOpenError(Exception):

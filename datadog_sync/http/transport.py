@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from datadog_sync.http.errors import ConnectionFailed, RequestTimeout
+from datadog_sync.http.errors import CertificateError, ConnectionFailed, RequestTimeout
 
 __all__ = ["AiohttpTransport", "Response", "Transport"]
 
@@ -118,6 +118,14 @@ class AiohttpTransport:
             raise RequestTimeout(f"timed out after {timeout:g}s connecting", method=method, url=url) from e
         except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as e:
             raise RequestTimeout(f"timed out after {timeout:g}s reading response", method=method, url=url) from e
+        except aiohttp.ClientConnectorCertificateError as e:
+            raise CertificateError(
+                f"TLS certificate of {e.host}:{e.port} failed verification: {e.certificate_error}; if a proxy "
+                "re-signs TLS, point SSL_CERT_FILE at its CA bundle (--verify-ssl-certificates=false turns "
+                "verification off)",
+                method=method,
+                url=url,
+            ) from e
         except aiohttp.ClientConnectorError as e:
             reason = e.os_error.strerror or str(e.os_error) or type(e.os_error).__name__
             raise ConnectionFailed(f"cannot connect to {e.host}:{e.port}: {reason}", method=method, url=url) from e
