@@ -186,6 +186,13 @@ COMMON_OPTIONS: list[Callable] = [
     ),
     click.option("-v", "--verbose", is_flag=True, default=False, help="Debug logging (secrets stay redacted)."),
     click.option(
+        "--send-metrics",
+        type=bool,
+        default=False,
+        show_default=True,
+        help="Accepted for datadog-sync-cli scripts: datadog-sync sends no usage metrics, so only false is valid.",
+    ),
+    click.option(
         "--integrations-secrets-file",
         envvar="DD_INTEGRATIONS_SECRETS_FILE",
         type=click.Path(dir_okay=False),
@@ -201,6 +208,15 @@ CLEANUP_OPTION = click.option(
     default="False",
     show_default=True,
     help="Delete destination resources whose source is gone: True asks first, Force does not (env DD_CLEANUP).",
+)
+
+
+GLOBAL_DOWNTIME_OPTION = click.option(
+    "--create-global-downtime",
+    type=bool,
+    default=False,
+    show_default=True,
+    help="Accepted for datadog-sync-cli scripts: datadog-sync creates no downtime, so only false is valid.",
 )
 
 
@@ -265,7 +281,7 @@ def import_cmd(**kwargs: Any) -> None:
     "sync",
     "Create, update (and with --cleanup delete) destination resources to match source state. Before changing "
     "or deleting an existing destination resource it is backed up under <destination path>/.backup/.",
-    [source_options, destination_options, CLEANUP_OPTION],
+    [source_options, destination_options, CLEANUP_OPTION, GLOBAL_DOWNTIME_OPTION],
 )
 def sync_cmd(**kwargs: Any) -> None:
     _run("sync", kwargs)
@@ -274,7 +290,7 @@ def sync_cmd(**kwargs: Any) -> None:
 @_command(
     "migrate",
     "import followed by sync, in one run.",
-    [source_options, destination_options, CLEANUP_OPTION],
+    [source_options, destination_options, CLEANUP_OPTION, GLOBAL_DOWNTIME_OPTION],
 )
 def migrate_cmd(**kwargs: Any) -> None:
     _run("migrate", kwargs)
@@ -357,6 +373,16 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
     if emit_json and cleanup == "true" and not (command == "reset" and kw.get("assume_yes")):
         hint = "pass --yes" if command == "reset" else "use --cleanup=Force"
         raise click.UsageError(f"--json cannot ask for confirmation: {hint}")
+    if kw.get("send_metrics"):
+        raise click.UsageError(
+            "--send-metrics=true is not supported: datadog-sync sends no usage metrics to your orgs "
+            "(datadog-sync-cli sends datadog.org-sync.* metrics); use --send-metrics=false or leave it out"
+        )
+    if kw.get("create_global_downtime"):
+        raise click.UsageError(
+            "--create-global-downtime=true is not supported: datadog-sync syncs no monitors and creates no "
+            "downtime; use --create-global-downtime=false or leave it out"
+        )
     secrets_file = kw.get("integrations_secrets_file")
     if secrets_file:
         _check_secrets_file(secrets_file)

@@ -57,7 +57,6 @@ class Configuration:
     assume_yes: bool = False
     diff_exit_code: bool = False
     integrations_secrets_file: Path | None = None
-    send_metrics: bool = False
 
 
 def normalize_api_url(value: str | None) -> str:

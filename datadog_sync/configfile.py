@@ -185,6 +185,47 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return values
 
 
+#: datadog-sync-cli options (config-file keys) this tool does not have, so their error says so, not "unknown".
+UPSTREAM_ONLY = frozenset(
+    {
+        "source_jwt",
+        "destination_jwt",
+        "destination_logs_intake_url",
+        "id_file",
+        "max_concurrent_reads",
+        "transient_failure_threshold_pct",
+        "datadog_host_override",
+        "storage_type",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_region_name",
+        "aws_bucket_name",
+        "aws_bucket_key_prefix_source",
+        "aws_bucket_key_prefix_destination",
+        "gcs_bucket_name",
+        "gcs_service_account_key_file",
+        "gcs_bucket_key_prefix_source",
+        "gcs_bucket_key_prefix_destination",
+        "azure_container_name",
+        "azure_storage_account_name",
+        "azure_storage_account_key",
+        "azure_storage_connection_string",
+        "azure_container_key_prefix_source",
+        "azure_container_key_prefix_destination",
+        "skip_failed_resource_connections",
+        "drop_unresolvable_principals",
+        "force_missing_dependencies",
+        "refresh_destination_state_before_apply",
+        "alter_flex_logs_retention_days",
+        "allow_partial_permissions_roles",
+        "allow_self_lockout",
+        "skip_state_load",
+        "minimize_reads",
+    }
+)
+
+
 def to_default_map(
     values: Mapping[str, Any],
     known_params: Collection[str],
@@ -204,6 +245,10 @@ def to_default_map(
     known = set(known_params)
     result: dict[str, Any] = {}
     for key, value in values.items():
+        if key not in known and key in UPSTREAM_ONLY:
+            raise ConfigFileError(
+                path, lines.get(key), f"{key!r} is a datadog-sync-cli option that datadog-sync does not support"
+            )
         if key not in known:
             candidates = difflib.get_close_matches(key.replace("-", "_").lower(), sorted(known), n=1, cutoff=0.6)
             hint = f"did you mean {candidates[0]!r}?" if candidates else "known keys: " + ", ".join(sorted(known))

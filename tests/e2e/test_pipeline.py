@@ -269,3 +269,35 @@ def test_help_documents_every_command(run):
         result = run.runner.invoke(cli, [command, "--help"])
         assert result.exit_code == 0
         assert "--source-api-key" in result.output and "--filter" in result.output
+
+
+def test_upstream_script_flags_send_metrics_and_global_downtime_false_are_accepted(run, server):
+    seed_source(server)
+    assert run("import", "--send-metrics=False").exit_code == 0
+    result = run("sync", "--send-metrics=False", "--create-global-downtime=False")
+    assert result.exit_code == 0, result.stderr
+    assert set(run.state("destination", "gadgets")) == {"1", "2"} and writes(server)
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "message"),
+    [
+        ("import", "--send-metrics=true", "sends no usage metrics"),
+        ("sync", "--create-global-downtime=true", "creates no downtime"),
+    ],
+)
+def test_upstream_features_we_do_not_have_are_usage_errors(run, server, command, flag, message):
+    seed_source(server)
+    result = run(command, flag)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert server.requests == [], "a usage error sends nothing"
+
+
+def test_config_file_with_an_upstream_only_option_says_so(run, tmp_path):
+    config = tmp_path / "upstream.conf"
+    config.write_text('send_metrics="False"\nstorage_type="s3"\n')
+    result = run("import", f"--config={config}")
+    assert result.exit_code == 2
+    assert "'storage_type' is a datadog-sync-cli option that datadog-sync does not support" in result.output
+    assert "upstream.conf" in result.output and "line 2" in result.output
