@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterable
 from pprint import pformat
 
 from datadog_sync.context import RunContext
@@ -38,7 +39,7 @@ async def build_plan(ctx: RunContext, resources: dict[str, BaseResource]) -> Pla
         except Exception as exc:  # noqa: BLE001 - reported per type; the other types are still planned
             reason = f"reading the destination's current {rtype} failed, so none was planned or applied: {exc}"
             res.log.error("%s", reason)
-            plan.unread[rtype] = str(exc)
+            plan.unread.add(rtype)
             ctx.reporter.record(
                 Outcome(ctx.config.command, rtype, "", "sync", "failure", "", reason, failure_class(exc))
             )
@@ -63,7 +64,7 @@ async def build_plan(ctx: RunContext, resources: dict[str, BaseResource]) -> Pla
     return plan
 
 
-def _warn_unmatched_filters(ctx: RunContext, res: BaseResource, objects) -> None:
+def _warn_unmatched_filters(ctx: RunContext, res: BaseResource, objects: Iterable[dict]) -> None:
     check = PathCheck(res.resource_type, ctx.config.filters.for_type(res.resource_type))
     for obj in objects:
         check.see(obj)

@@ -81,9 +81,10 @@ def upstream_diff(differences: list[Difference]) -> dict[str, Any]:
         path = d.deep_path or _deep(d.path)
         section = d.section or {"changed": "values_changed"}.get(d.kind, f"dictionary_item_{d.kind}")
         if section == "values_changed":
-            entry = out.setdefault(section, {}).setdefault(path, {})
-            entry.update({"old_value": d.old} if d.kind == "removed" else {"new_value": d.new})
-            if d.kind == "changed":
+            entry = out.setdefault(section, {}).setdefault(path, {})  # an unordered list's pair shares a path
+            if d.kind != "removed":
+                entry["new_value"] = d.new
+            if d.kind != "added":
                 entry["old_value"] = d.old
         elif section == "type_changes":
             entry = {"new_type": type(d.new), "new_value": d.new, "old_type": type(d.old), "old_value": d.old}

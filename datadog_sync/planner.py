@@ -47,8 +47,8 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     #: Source resources that the filters left out of the plan.
     filtered: int = 0
-    #: Types whose destination could not be read, with the error: their plan is unknown, nothing of them is applied.
-    unread: dict[str, str] = field(default_factory=dict)
+    #: Types whose destination could not be read: their plan is unknown and nothing of them is applied.
+    unread: set[str] = field(default_factory=set)
     #: Types that were planned.
     planned: set[str] = field(default_factory=set)
 
@@ -64,7 +64,8 @@ class Plan:
         line += (f", {skipped} skipped" if skipped else "") + (f", {self.filtered} filtered" if self.filtered else "")
         if self.unread:
             # Said first: "0 unchanged" must not read as "the destination matches" when it could not be read.
-            unknown = f"Plan: unknown for {', '.join(sorted(self.unread))} (reading the destination failed, see the error above)"
+            types = ", ".join(sorted(self.unread))
+            unknown = f"Plan: unknown for {types} (reading the destination failed, see the error above)"
             return f"{unknown}; other types: {line}." if self.planned else f"{unknown}."
         return f"Plan: {line}."
 
