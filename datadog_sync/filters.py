@@ -31,6 +31,7 @@ applies a wrong one):
 * A filter operator other than ``AND`` / ``OR`` (any case) is an error (upstream treats it as ``OR``).
 * Upstream's deprecation warnings for a missing ``Operator`` and for ``SubString`` are not emitted.
 * A path running into a non-container value is a plain "no match" (upstream could raise there).
+* A filter whose ``Name`` no object of its type has is warned about once per run (:class:`PathCheck`).
 
 Whether ``Type`` names a known resource type is for the caller to check, see :attr:`Filters.resource_types`.
 """
