@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterable
+from pprint import pformat
 
 from datadog_sync.context import RunContext
+from datadog_sync.diffing import upstream_diff
+from datadog_sync.filters import PathCheck
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change, Plan, plan_type
 from datadog_sync.progress import Progress
@@ -26,13 +30,18 @@ async def build_plan(ctx: RunContext, resources: dict[str, BaseResource]) -> Pla
         res = resources[rtype]
         all_source = ctx.state.source.get(rtype, {})
         source = {k: v for k, v in all_source.items() if ctx.config.filters.matches(rtype, v)}
+        plan.filtered += len(all_source) - len(source)
+        if ctx.config.command != "migrate":  # migrate's import has checked the filters already
+            _warn_unmatched_filters(ctx, res, all_source.values())
         destination_state = ctx.state.destination.get(rtype, {})
         try:
             current = await res.current_destination(ctx.destination, source, destination_state)
         except Exception as exc:  # noqa: BLE001 - reported per type; the other types are still planned
-            res.log.error("cannot read the destination's current %s: %s", rtype, exc)
+            reason = f"reading the destination's current {rtype} failed, so none was planned or applied: {exc}"
+            res.log.error("%s", reason)
+            plan.unread.add(rtype)
             ctx.reporter.record(
-                Outcome(ctx.config.command, rtype, "", "sync", "failure", "", str(exc), failure_class(exc))
+                Outcome(ctx.config.command, rtype, "", "sync", "failure", "", reason, failure_class(exc))
             )
             continue
         changes = plan_type(
@@ -51,7 +60,18 @@ async def build_plan(ctx: RunContext, resources: dict[str, BaseResource]) -> Pla
             if change.adopted and change.current is not None:
                 type_state[change.key] = change.current
         plan.changes.extend(changes)
+        plan.planned.add(rtype)
     return plan
+
+
+def _warn_unmatched_filters(ctx: RunContext, res: BaseResource, objects: Iterable[dict]) -> None:
+    check = PathCheck(res.resource_type, ctx.config.filters.for_type(res.resource_type))
+    for obj in objects:
+        check.see(obj)
+        if not check.pending:
+            return
+    for warning in check.warnings():
+        res.log.warning("%s", warning)
 
 
 def print_plan(ctx: RunContext, plan: Plan, resources: dict[str, BaseResource]) -> None:
@@ -60,6 +80,7 @@ def print_plan(ctx: RunContext, plan: Plan, resources: dict[str, BaseResource]) 
     for change in plan.changes:
         if change.action == "noop":
             continue
+        _log_upstream_diff(ctx, change, resources[change.resource_type])
         if ctx.config.emit_json:
             out.emit(
                 {
@@ -88,13 +109,25 @@ def print_plan(ctx: RunContext, plan: Plan, resources: dict[str, BaseResource]) 
     out.stream.flush()
 
 
-def _plan_counts(plan: Plan) -> dict[str, int]:
+def _log_upstream_diff(ctx: RunContext, change: Change, res: BaseResource) -> None:
+    """datadog-sync-cli's ``diffs`` lines (INFO, on stderr), for scripts that grep them; secrets stay redacted."""
+    if change.action == "create":
+        ctx.logger.info("to be created: %s %s", change.resource_type, change.key)
+    elif change.action == "update" and change.differences:
+        res.log.info("diff: \n %s", pformat(upstream_diff(change.differences)), id=change.key)
+    elif change.action == "delete" and change.current is not None:
+        res.log.info("to be deleted: \n %s", pformat(res.redacted(change.current)), id=change.key)
+
+
+def _plan_counts(plan: Plan) -> dict[str, object]:
     return {
         "create": plan.count("create"),
         "update": plan.count("update"),
         "delete": plan.count("delete"),
         "unchanged": plan.count("noop"),
         "skipped": plan.count("skip"),
+        "filtered": plan.filtered,
+        "unknown": sorted(plan.unread),
     }
 
 
@@ -282,10 +315,11 @@ async def _checkpoint(ctx: RunContext, types: set[str]) -> None:
         ctx.logger.debug("checkpointed destination state in %.0f ms", (time.monotonic() - started) * 1000)
 
 
-def applied_summary(ctx: RunContext) -> str:
+def applied_summary(ctx: RunContext, plan: Plan | None = None) -> str:
     rep = ctx.reporter
+    filtered = f", {plan.filtered} filtered" if plan is not None and plan.filtered else ""
     return (
         f"Applied: {rep.total('sync', 'success', 'create')} created, {rep.total('sync', 'success', 'update')} updated, "
         f"{rep.total('delete', 'success')} deleted, {rep.unchanged} unchanged, {rep.failures} failed, "
-        f"{rep.skipped_with_reason} skipped."
+        f"{rep.skipped_with_reason} skipped{filtered}."
     )

@@ -31,6 +31,7 @@ applies a wrong one):
 * A filter operator other than ``AND`` / ``OR`` (any case) is an error (upstream treats it as ``OR``).
 * Upstream's deprecation warnings for a missing ``Operator`` and for ``SubString`` are not emitted.
 * A path running into a non-container value is a plain "no match" (upstream could raise there).
+* A filter whose ``Name`` no object of its type has is warned about once per run (:class:`PathCheck`).
 
 Whether ``Type`` names a known resource type is for the caller to check, see :attr:`Filters.resource_types`.
 """
@@ -52,6 +53,7 @@ __all__ = [
     "Filter",
     "FilterError",
     "Filters",
+    "PathCheck",
     "split_env_filters",
 ]
 
@@ -162,6 +164,18 @@ class Filter:
                 return False
         return self._match_leaf(node)
 
+    def has_path(self, node: Any, index: int = 0) -> bool:
+        """Whether ``node`` has the attribute ``Name`` names (through lists, like matching), whatever its value."""
+        path = self.path
+        while index < len(path):
+            if isinstance(node, list):
+                return any(self.has_path(item, index) for item in node)
+            if not isinstance(node, Mapping) or path[index] not in node:
+                return False
+            node = node[path[index]]
+            index += 1
+        return True
+
     def _match_leaf(self, value: Any) -> bool:
         if isinstance(value, list):
             return any(self._match_leaf(item) for item in value)
@@ -271,6 +285,37 @@ class Filters:
 
     def __repr__(self) -> str:
         return f"Filters({list(self)!r}, operator={self.operator!r})"
+
+
+class PathCheck:
+    """Finds the filters of one type whose ``Name`` no object has: a typo such as ``Name=acount_id`` would
+    otherwise silently match nothing (or, with ``Not``, everything)."""
+
+    def __init__(self, resource_type: str, filters: Iterable[Filter]) -> None:
+        self.resource_type = resource_type
+        self.pending = list(filters)
+        self.seen = 0
+        self.keys: set[str] = set()
+
+    def see(self, obj: Mapping[str, Any]) -> None:
+        self.seen += 1
+        if self.pending:
+            self.keys.update(obj)
+            self.pending = [f for f in self.pending if not f.has_path(obj)]
+
+    def warnings(self) -> list[str]:
+        """One message per filter whose path no seen object has (none when no object was seen)."""
+        if not self.seen:
+            return []
+        out = []
+        for f in self.pending:
+            effect = "keeps every" if f.operator == NOT else "matches no"
+            hint = _suggest(f.path[0], self.keys) if f.path[0] not in self.keys else ""
+            out.append(
+                f"filter {str(f)!r}: no {self.resource_type} object has the attribute {f.name!r}{hint}, so it "
+                f"{effect} {self.resource_type} object; Name is a dot path into the stored object (docs/filters.md)"
+            )
+        return out
 
 
 def split_env_filters(value: str | None) -> list[str]:

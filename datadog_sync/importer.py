@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from datadog_sync.context import RunContext
+from datadog_sync.filters import PathCheck
 from datadog_sync.pool import map_bounded
 from datadog_sync.progress import Progress
 from datadog_sync.report import Outcome, failure_class
@@ -52,6 +53,7 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
     filters = ctx.config.filters
     # Filters that only name list-item attributes can drop items before their extra reads.
     prefilter = bool(filters.for_type(rtype)) and not (filters.names_for_type(rtype) & res.config.fetched_attributes)
+    paths = PathCheck(rtype, filters.for_type(rtype))
     previous = ctx.state.source.get(rtype, {})
     imported: dict[str, dict] = {}
     workers = ctx.config.max_workers_per_type.get(rtype) or res.config.max_concurrent or ctx.config.max_workers
@@ -59,10 +61,14 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
     async def one(raw: dict) -> None:
         key = res.key_of(raw)
         try:
-            if prefilter and not filters.matches(rtype, res.preview(raw)):
-                ctx.reporter.record(Outcome(ctx.config.command, rtype, key or "", "import", "filtered"))
-                return
+            if prefilter:
+                preview = res.preview(raw)
+                paths.see(preview)
+                if not filters.matches(rtype, preview):
+                    ctx.reporter.record(Outcome(ctx.config.command, rtype, key or "", "import", "filtered"))
+                    return
             key, obj = await res.import_resource(raw, client)
+            paths.see(obj)
             if not filters.matches(rtype, obj):
                 ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "import", "filtered"))
                 return
@@ -82,5 +88,7 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
             progress.update()
 
     await map_bounded(one, raw_items, workers)
+    for warning in paths.warnings():
+        log.warning("%s", warning)
     ctx.state.source[rtype] = imported
     return True

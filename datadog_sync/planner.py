@@ -45,17 +45,29 @@ class Change:
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
+    #: Source resources that the filters left out of the plan.
+    filtered: int = 0
+    #: Types whose destination could not be read: their plan is unknown and nothing of them is applied.
+    unread: set[str] = field(default_factory=set)
+    #: Types that were planned.
+    planned: set[str] = field(default_factory=set)
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
 
     def summary(self) -> str:
         line = (
-            f"Plan: {self.count('create')} to create, {self.count('update')} to update, "
+            f"{self.count('create')} to create, {self.count('update')} to update, "
             f"{self.count('delete')} to delete, {self.count('noop')} unchanged"
         )
         skipped = self.count("skip")
-        return line + (f", {skipped} skipped." if skipped else ".")
+        line += (f", {skipped} skipped" if skipped else "") + (f", {self.filtered} filtered" if self.filtered else "")
+        if self.unread:
+            # Said first: "0 unchanged" must not read as "the destination matches" when it could not be read.
+            types = ", ".join(sorted(self.unread))
+            unknown = f"Plan: unknown for {types} (reading the destination failed, see the error above)"
+            return f"{unknown}; other types: {line}." if self.planned else f"{unknown}."
+        return f"Plan: {line}."
 
     @property
     def has_changes(self) -> bool:

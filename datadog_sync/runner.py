@@ -205,6 +205,8 @@ async def _dispatch(ctx: RunContext, resources: dict) -> int:
     plan = await build_plan(ctx, resources)
     if command == "diffs":
         print_plan(ctx, plan, resources)
+        if plan.unread:
+            return EXIT_FAILURE  # an unknown plan is a failure, not "differences" (--exit-code)
         return EXIT_DIFFERENCES if ctx.config.diff_exit_code and plan.has_changes else EXIT_OK
     return await _sync(ctx, plan, resources)
 
@@ -236,7 +238,7 @@ async def _sync(ctx: RunContext, plan, resources: dict) -> int:
         await apply_plan(ctx, plan, resources)
     finally:
         ctx.state.dump("destination", resources)
-    _summary(ctx, applied_summary(ctx), "sync")
+    _summary(ctx, applied_summary(ctx, plan), "sync")
     return EXIT_OK
 
 

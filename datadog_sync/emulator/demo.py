@@ -2,7 +2,8 @@
 
 Starts emulated source and destination orgs, seeds the source with 12 AWS accounts, then runs the real CLI
 (`import`, `diffs`, `sync`, `diffs`) against them as subprocesses, echoing each command and its output.
-A failing command is reported with its exit code and the demo goes on.
+A failing command is reported with its exit code and the demo goes on. The working directory (state files,
+hand-off, backups) is kept and listed at the end, so it can be looked at afterwards.
 """
 
 from __future__ import annotations
@@ -70,28 +71,65 @@ def _comparable(state: dict) -> dict[str, dict]:
     }
 
 
+#: What a newcomer finds in the working directory afterwards.
+WORKDIR_GUIDE = """\
+  resources/source/integrations.json       what `import` read from the source org, keyed by source id
+  resources/destination/integrations.json  what `sync` made in the destination, under the same keys
+  resources/destination/handoff/           new external IDs of role accounts, with IAM trust-policy snippets
+  resources/destination/.backup/<time>/    destination objects saved before sync updates or deletes them
+                                           (none here: this demo's sync only creates)
+  aws-secrets.json                         the emulator's made-up AWS secret keys (--integrations-secrets-file)"""
+
+
+def make_workdir(path: Path | None) -> Path:
+    """A new temporary directory, or ``path`` if it is empty or new: a demo mixed with other state misleads."""
+    if path is None:
+        return Path(tempfile.mkdtemp(prefix="datadog-sync-demo-"))
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ValueError(f"--workdir {path} must be a new or empty directory")
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+def show_workdir(workdir: Path) -> None:
+    print(f"\n== working directory (kept): {workdir}", flush=True)
+    for path in sorted(p for p in workdir.rglob("*") if p.is_file()):
+        print(f"  {path.relative_to(workdir)}")
+    print(f"what is what:\n{WORKDIR_GUIDE}\nremove it when done: rm -r {shlex.quote(str(workdir))}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m datadog_sync.emulator.demo", description=__doc__)
     parser.add_argument("--accounts", type=int, default=12, help="AWS accounts seeded in the source org")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per CLI command")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="new or empty directory for state files, hand-off and backups (kept); "
+        "default: a new temporary directory, also kept",
+    )
     args = parser.parse_args(argv)
+    try:
+        workdir = make_workdir(args.workdir)
+    except (ValueError, OSError) as exc:
+        parser.error(str(exc))
 
     state = make_aws_org(args.accounts)
     codes: list[int] = []
     with emulated_orgs(source_state=state, latency_ms=args.latency_ms) as emu:
         print(f"emulator: {emu.url} (orgs {SOURCE.name!r}, {DESTINATION.name!r})", flush=True)
-        with tempfile.TemporaryDirectory(prefix="datadog-sync-demo-") as tmp:
-            workdir = Path(tmp)
-            secrets = workdir / "aws-secrets.json"
-            secrets.write_text(json.dumps(make_secrets_file(state, with_account_ids=True), indent=2))
-            print(f"working dir: {workdir}; secrets file: {secrets}", flush=True)
-            env = {**os.environ, **cli_env(emu), "DD_SHOW_PROGRESS_BAR": "false"}
-            extra = ["--resources=integrations", f"--integrations-secrets-file={secrets}"]
-            for command in COMMANDS:
-                codes.append(run_cli(command, extra, env, workdir, args.timeout))
+        secrets = workdir / "aws-secrets.json"
+        secrets.touch(mode=0o600)
+        secrets.write_text(json.dumps(make_secrets_file(state, with_account_ids=True), indent=2))
+        print(f"working dir: {workdir}; secrets file: {secrets}", flush=True)
+        env = {**os.environ, **cli_env(emu), "DD_SHOW_PROGRESS_BAR": "false"}
+        extra = ["--resources=integrations", f"--integrations-secrets-file={secrets}"]
+        for command in COMMANDS:
+            codes.append(run_cli(command, extra, env, workdir, args.timeout))
         summary(emu)
     print("exit codes: " + ", ".join(f"{c}={code}" for c, code in zip(COMMANDS, codes, strict=True)), flush=True)
+    show_workdir(workdir)
     # Always 0: a non-zero `diffs` can simply mean "differences found"; the codes are printed above.
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pprint import pformat
 
 import pytest
 
@@ -301,3 +302,82 @@ def test_config_file_with_an_upstream_only_option_says_so(run, tmp_path):
     assert result.exit_code == 2
     assert "'storage_type' is a datadog-sync-cli option that datadog-sync does not support" in result.output
     assert "upstream.conf" in result.output and "line 2" in result.output
+
+
+def test_diffs_logs_upstream_lines_for_datadog_sync_cli_scripts(run, server):
+    seed_source(server)
+    run("import")
+    result = run("diffs")
+    for rtype, key in (("gadgets", "1"), ("gadgets", "2"), ("widgets", "10")):
+        assert f" - INFO - to be created: {rtype} {key}\n" in result.stderr
+    run("sync")
+    server.data["source"]["gadgets"]["2"]["size"] = 20
+    del server.data["source"]["widgets"]["10"]
+    run("import")
+    result = run("diffs", "--cleanup=force")
+    assert result.exit_code == 0, result.stderr
+    diff = """{'values_changed': {"root['size']": {'new_value': 20, 'old_value': 2}}}"""
+    assert f" - INFO - [gadgets - 2] - diff: \n {diff}\n" in result.stderr
+    widget = run.state("destination", "widgets")["10"]
+    assert f" - INFO - [widgets - 10] - to be deleted: \n {pformat(widget)}\n" in result.stderr
+    assert "to be created" not in result.stderr
+    assert "~ gadgets 2: update" in result.stdout and "- widgets 10: delete" in result.stdout
+
+
+def test_filter_on_an_attribute_no_object_has_warns_once(run, server):
+    seed_source(server)
+    result = run("import", "--resources=gadgets", "--filter=Type=gadgets;Name=nmae;Value=alpha")
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if " - WARNING - " in line]
+    assert len(warnings) == 1, result.stderr
+    assert "'Type=gadgets;Name=nmae;Value=alpha;Operator=ExactMatch'" in warnings[0]
+    assert "no gadgets object has the attribute 'nmae' (did you mean 'name'?)" in warnings[0]
+    assert "Imported: 0 resources, 0 failed, 0 skipped, 2 filtered." in result.stdout
+
+    run("import")
+    result = run("diffs", "--filter=Type=gadgets;Name=nmae;Value=alpha;Operator=Not")
+    assert result.stderr.count("no gadgets object has the attribute 'nmae'") == 1
+    assert "so it keeps every gadgets object" in result.stderr
+    result = run("diffs", "--filter=Type=gadgets;Name=name;Value=alpha")
+    assert "WARNING" not in result.stderr
+
+
+def test_plan_and_applied_lines_count_what_the_filters_left_out(run, server):
+    seed_source(server)
+    run("import")
+    only_alpha = "--filter=Type=gadgets;Name=name;Value=alpha"
+    result = run("diffs", only_alpha)
+    assert "Plan: 2 to create, 0 to update, 0 to delete, 0 unchanged, 1 filtered." in result.stdout
+    result = run("diffs", only_alpha, "--json")
+    (summary,) = [e for e in map(json.loads, result.stdout.splitlines()) if e["type"] == "summary"]
+    assert summary["filtered"] == 1 and summary["create"] == 2
+    result = run("sync", only_alpha)
+    assert result.exit_code == 0, result.stderr
+    assert "Applied: 2 created, 0 updated, 0 deleted, 0 unchanged, 0 failed, 0 skipped, 1 filtered." in result.stdout
+    assert [g["name"] for g in server.data["destination"]["gadgets"].values()] == ["alpha"]
+
+
+def test_failed_destination_read_makes_the_plan_of_its_type_unknown_and_fails(run, server):
+    seed_source(server)
+    run("import")
+    run("sync")
+    server.data["source"]["gadgets"]["3"] = {"id": "3", "name": "gamma", "size": 3}  # a key to look up
+    server.data["source"]["widgets"]["10"]["name"] = "w2"
+    run("import")
+    server.fail[("GET", "/api/v1/gadgets")] = 400  # the destination listing that adoption needs
+    result = run("diffs", "--exit-code")
+    assert result.exit_code == 1, "a failure, not 'differences found' (2)"
+    assert (
+        "Plan: unknown for gadgets (reading the destination failed, see the error above); "
+        "other types: 0 to create, 1 to update, 0 to delete, 0 unchanged." in result.stdout
+    )
+    assert "reading the destination's current gadgets failed, so none was planned or applied" in result.stderr
+
+    server.requests.clear()
+    server.fail[("GET", "/api/v1/gadgets")] = 400
+    result = run("sync", "--cleanup=force")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Plan: unknown for gadgets")
+    assert "1 updated" in result.stdout and "1 failed" in result.stdout
+    assert [r for r in writes(server) if "gadgets" in r[2]] == [], "nothing is done to a type that was not read"
+    assert "3" not in run.state("destination", "gadgets")

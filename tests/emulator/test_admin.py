@@ -183,10 +183,10 @@ def test_seed_generator_is_realistic_and_reproducible() -> None:
     assert make_aws_org(0) == {"aws": {"installed": True, "accounts": []}}
 
 
-def test_demo_runs_every_command_and_reports_exit_codes(capsys: Any) -> None:
+def test_demo_runs_every_command_and_reports_exit_codes(capsys: Any, tmp_path: Any) -> None:
     from datadog_sync.emulator import demo
 
-    assert demo.main(["--accounts", "3", "--timeout", "60"]) == 0
+    assert demo.main(["--accounts", "3", "--timeout", "60", "--workdir", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     for command in demo.COMMANDS:
         assert f"-m datadog_sync {command} --resources=integrations --integrations-secrets-file=" in out

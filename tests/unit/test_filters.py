@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from datadog_sync.filters import Filter, FilterError, Filters, split_env_filters
+from datadog_sync.filters import Filter, FilterError, Filters, PathCheck, split_env_filters
 
 
 def one(expression: str) -> Filter:
@@ -373,3 +373,35 @@ class TestSplitEnv:
         assert parts == ["Type=monitors;Name=name;Value=my", "monitor"]
         with pytest.raises(FilterError, match="part 'monitor' has no '='"):
             Filters.parse(parts)
+
+
+# ------------------------------------------------------------------ attribute paths that no object has (PathCheck)
+def test_has_path_walks_dicts_and_lists_whatever_the_value():
+    f = Filter("t", "logs.services", "x")
+    assert f.has_path({"logs": {"services": []}})
+    assert f.has_path({"logs": [{"other": 1}, {"services": None}]})
+    assert not f.has_path({"logs": {"lambdas": []}})
+    assert not f.has_path({"logs": "flat"})
+    assert not f.has_path({"log": {"services": ["a"]}})
+
+
+def test_path_check_names_each_filter_no_object_has_once_with_a_suggestion():
+    typo = Filter("integrations", "acount_id", "1")
+    good = Filter("integrations", "account_id", "1")
+    negated = Filter("integrations", "rol_name", "x", "Not")
+    check = PathCheck("integrations", [typo, good, negated])
+    for i in range(50):
+        check.see({"account_id": str(i), "role_name": "r"})
+    warnings = check.warnings()
+    assert len(warnings) == 2
+    assert "'Type=integrations;Name=acount_id;Value=1;Operator=ExactMatch'" in warnings[0]
+    assert "(did you mean 'account_id'?)" in warnings[0] and "matches no integrations object" in warnings[0]
+    assert "(did you mean 'role_name'?)" in warnings[1] and "keeps every integrations object" in warnings[1]
+
+
+def test_path_check_is_silent_without_objects_or_when_some_object_has_the_path():
+    assert PathCheck("t", [Filter("t", "a", "1")]).warnings() == []
+    check = PathCheck("t", [Filter("t", "a.b", "1")])
+    check.see({"x": 1})
+    check.see({"a": {"b": 2}})  # the value need not match: the path exists
+    assert check.warnings() == []

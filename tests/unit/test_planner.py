@@ -134,3 +134,20 @@ def test_a_run_collects_garbage_less_often_and_restores_the_thresholds():
         assert gc.get_threshold() == RUN_GC_THRESHOLDS
         raise RuntimeError("a run that fails still restores them")
     assert gc.get_threshold() == before
+
+
+def test_plan_summary_counts_filtered_resources():
+    plan = Plan([], filtered=3, planned={"things"})
+    assert plan.summary() == "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged, 3 filtered."
+    assert Plan([], planned={"things"}).summary() == "Plan: 0 to create, 0 to update, 0 to delete, 0 unchanged."
+
+
+def test_plan_summary_says_a_type_whose_destination_read_failed_is_unknown():
+    only = Plan([], unread={"things"})
+    assert only.summary() == "Plan: unknown for things (reading the destination failed, see the error above)."
+    assert "unchanged" not in only.summary()
+    mixed = Plan([], unread={"things"}, planned={"holders"})
+    assert mixed.summary() == (
+        "Plan: unknown for things (reading the destination failed, see the error above); "
+        "other types: 0 to create, 0 to update, 0 to delete, 0 unchanged."
+    )
