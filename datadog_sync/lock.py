@@ -159,7 +159,10 @@ class RunLock:
 
     def release(self) -> None:
         if self._data is not None:
-            self.store.remove_if(self._data)
+            try:
+                self.store.remove_if(self._data)
+            except OSError:
+                pass  # the next run on this host finds our pid gone and takes the lock over
             self._data = None
 
 

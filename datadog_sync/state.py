@@ -225,9 +225,11 @@ class StateStore:
         except FileExistsError:
             raise StateFileError(root, f"the {origin} state path is a file, not a directory") from None
         except NotADirectoryError:
-            raise StateFileError(root, f"the {origin} state path runs through a file, not only directories") from None
+            raise StateFileError(root, f"a part of the {origin} state path is a file, not a directory") from None
         except OSError as exc:
-            raise StateFileError(root, f"cannot create the {origin} state directory: {exc.strerror or exc}") from None
+            raise StateFileError(
+                root, f"the {origin} state directory cannot be created ({exc.strerror or exc})"
+            ) from None
         return root
 
     def file_name_problem(self, resource_type: str, _id: str) -> str | None:
