@@ -6,8 +6,9 @@ a lock file in the state directory it writes, holding JSON ``{owner, host, pid, 
 removes it on every exit path. A second run fails at once naming the holder. A lock left by a dead process
 on this host is taken over with a warning; any other lock needs ``--force-unlock``.
 
-Storage is behind :class:`LockStore`: three operations a local directory does with ``O_CREAT | O_EXCL`` and
-``rename``, and an object store (S3, GCS, Azure) with a conditional create and a conditional delete.
+Storage is behind :class:`LockStore`: three operations a local directory does with ``link`` (or
+``O_CREAT | O_EXCL``) and ``rename``, and an object store (S3, GCS, Azure) with a conditional create
+(``If-None-Match: *``) and a conditional delete.
 """
 
 from __future__ import annotations
@@ -54,20 +55,35 @@ class FileLockStore:
         self.location = str(self.path)
 
     def create(self, data: bytes) -> bool:
+        # The content is written to a private name first and then linked into place, which fails if a lock
+        # exists: a reader never sees a half-written lock. Where hard links are unsupported, O_EXCL creates it.
+        tmp = self.path.with_name(f"{LOCK_FILE}.{secrets.token_hex(6)}.new")
+        self._write_new(tmp, data)
         try:
-            # Readable by all: it holds no secret, and other users should see who holds it.
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.link(tmp, self.path)
         except FileExistsError:
             return False
+        except OSError:
+            try:
+                self._write_new(self.path, data)
+            except FileExistsError:
+                return False
+        finally:
+            tmp.unlink()
+        return True
+
+    @staticmethod
+    def _write_new(path: Path, data: bytes) -> None:
+        # Readable by all: it holds no secret, and other users should see who holds it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             os.write(fd, data)
             os.fsync(fd)
         except BaseException:
             os.close(fd)
-            os.unlink(self.path)
+            os.unlink(path)
             raise
         os.close(fd)
-        return True
 
     def read(self) -> bytes | None:
         try:
