@@ -88,7 +88,7 @@ class FileLockStore:
     def read(self) -> bytes | None:
         try:
             return self.path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
 
     def remove_if(self, data: bytes) -> bool:
@@ -183,6 +183,8 @@ class RunLock:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill would terminate the process there: cannot tell, so --force-unlock decides
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -36,8 +36,12 @@ SOURCE_COMMANDS = {"import", "migrate"}
 DESTINATION_COMMANDS = {"sync", "migrate", "diffs", "reset"}
 DDR_SOURCE_COMMANDS = {"import", "diffs", "migrate"}
 #: The state directories each command writes, and so locks for the run (docs/state.md). diffs takes no lock.
-LOCKED_ORIGINS = {"import": ("source",), "sync": ("destination",), "migrate": ("source", "destination")}
-LOCKED_ORIGINS["reset"] = LOCKED_ORIGINS["sync"]
+LOCKED_ORIGINS = {
+    "import": ("source",),
+    "sync": ("destination",),
+    "reset": ("destination",),
+    "migrate": ("source", "destination"),
+}
 
 #: Garbage-collector thresholds during a run (CPython's default is 700, 10, 10); see :func:`fewer_gc_pauses`.
 RUN_GC_THRESHOLDS = (10_000, 10, 10)
@@ -115,7 +119,7 @@ def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger
         _warn_if_locked(state, logger)
         return []
     locks: list[RunLock] = []
-    roots: dict = {}
+    roots: dict[object, str] = {}
     for origin in LOCKED_ORIGINS.get(config.command, ()):
         roots.setdefault(state.root(origin), origin)  # one lock when both origins share a directory
     for origin in roots.values():
@@ -144,7 +148,10 @@ def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger
 def _warn_if_locked(state: StateStore, logger: logging.Logger) -> None:
     """diffs reads state without locking it (it writes nothing), but says when a run may be changing it."""
     for origin in ("source", "destination"):
-        found = read_holder(FileLockStore(state.root(origin)))
+        try:
+            found = read_holder(FileLockStore(state.root(origin)))
+        except OSError:
+            continue  # unreadable: loading the state says why
         if found is not None:
             who = found[1].describe() if found[1] else "an unknown run"
             logger.warning(
