@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 
 import pytest
 from click.testing import CliRunner
@@ -71,41 +70,45 @@ def dead_pid():
 def test_a_second_run_fails_at_once_naming_the_first_which_releases_the_lock_on_ctrl_c(workdir, emu):
     # The first run is a real `datadog-sync sync` process whose first request never gets an answer: accepting
     # its connection proves it holds the lock (taken before any request) and is busy.
-    with socket.create_server(("127.0.0.1", 0)) as silent:
-        env = {
-            **os.environ,
-            **cli_env(emu),
-            "DD_DESTINATION_API_URL": f"http://127.0.0.1:{silent.getsockname()[1]}",
-            "DD_HTTP_CLIENT_TIMEOUT": "600",
-            "DD_SHOW_PROGRESS_BAR": "false",
-        }
-        first = subprocess.Popen(
-            [sys.executable, "-m", "datadog_sync", "sync", "--resources=integrations"],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        watchdog = threading.Timer(300, first.kill)  # only if the first run never connects (a bug): no hang
-        watchdog.start()
-        try:
-            conn, _ = silent.accept()
-            holder = json.loads((workdir / DEST_LOCK).read_text())
-            assert holder["pid"] == first.pid and holder["command"] == "sync"
+    silent = socket.create_server(("127.0.0.1", 0))
+    silent.settimeout(300)  # a safety net if the first run never connects (a bug), not a timing assumption
+    env = {
+        **os.environ,
+        **cli_env(emu),
+        "DD_DESTINATION_API_URL": f"http://127.0.0.1:{silent.getsockname()[1]}",
+        "DD_HTTP_CLIENT_TIMEOUT": "600",
+        "DD_HTTP_CLIENT_RETRY_TIMEOUT": "0",
+        "DD_SHOW_PROGRESS_BAR": "false",
+    }
+    first = subprocess.Popen(
+        [sys.executable, "-m", "datadog_sync", "sync", "--resources=integrations"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        conn, _ = silent.accept()
+        holder = json.loads((workdir / DEST_LOCK).read_text())
+        assert holder["pid"] == first.pid and holder["command"] == "sync"
 
-            second = invoke(emu, "sync")
-            assert second.exit_code == 1
-            assert f"`datadog-sync sync` run by {holder['owner']} on host {socket.gethostname()}" in second.stderr
-            assert f"(pid {first.pid})" in second.stderr and "wait for it to finish" in second.stderr
-            assert emu.requests("destination") == [], "the second run sent nothing"
-            assert json.loads((workdir / DEST_LOCK).read_text()) == holder, "and left the lock alone"
+        second = invoke(emu, "sync")
+        assert second.exit_code == 1
+        assert f"`datadog-sync sync` run by {holder['owner']} on host {socket.gethostname()}" in second.stderr
+        assert f"(pid {first.pid})" in second.stderr and "wait for it to finish" in second.stderr
+        assert emu.requests("destination") == [], "the second run sent nothing"
+        assert json.loads((workdir / DEST_LOCK).read_text()) == holder, "and left the lock alone"
 
-            first.send_signal(signal.SIGINT)
-            _, stderr = first.communicate()
-            conn.close()
-        finally:
-            watchdog.cancel()
+        first.send_signal(signal.SIGINT)
+        conn.close()  # whatever the first run still waits for fails now
+        silent.close()
+        _, stderr = first.communicate()
+    finally:
+        silent.close()
+        if first.poll() is None:
+            first.kill()
+            first.wait()
     assert first.returncode != 0, stderr
     assert "Traceback" not in stderr
     assert not (workdir / DEST_LOCK).exists(), "Ctrl-C released the lock"
