@@ -186,6 +186,13 @@ COMMON_OPTIONS: list[Callable] = [
     ),
     click.option("-v", "--verbose", is_flag=True, default=False, help="Debug logging (secrets stay redacted)."),
     click.option(
+        "--force-unlock",
+        is_flag=True,
+        default=False,
+        help="Take the state directory's run lock even if another run holds it: only when that run is over "
+        "(it ran on another host, or died).",
+    ),
+    click.option(
         "--send-metrics",
         type=bool,
         default=False,
@@ -420,6 +427,7 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         assume_yes=bool(kw.get("assume_yes")),
         diff_exit_code=bool(kw.get("diff_exit_code")),
         integrations_secrets_file=Path(secrets_file) if secrets_file else None,
+        force_unlock=bool(kw.get("force_unlock")),
     )
 
 

@@ -57,6 +57,7 @@ class Configuration:
     assume_yes: bool = False
     diff_exit_code: bool = False
     integrations_secrets_file: Path | None = None
+    force_unlock: bool = False
 
 
 def normalize_api_url(value: str | None) -> str:

@@ -9,7 +9,7 @@ from datadog_sync.filters import PathCheck
 from datadog_sync.pool import map_bounded
 from datadog_sync.progress import Progress
 from datadog_sync.report import Outcome, failure_class
-from datadog_sync.resources.base import BaseResource, SkipResource
+from datadog_sync.resources.base import BaseResource, ResourceError, SkipResource
 
 
 async def import_resources(ctx: RunContext, resources: dict[str, BaseResource], client=None) -> set[str]:
@@ -72,6 +72,8 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
             if not filters.matches(rtype, obj):
                 ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "import", "filtered"))
                 return
+            if problem := ctx.state.file_name_problem(rtype, key):  # --resource-per-file: fail this one only
+                raise ResourceError(problem)
             imported[key] = obj
             ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "import", "success"))
         except SkipResource as skip:

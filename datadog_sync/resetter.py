@@ -1,4 +1,4 @@
-"""``reset``: back up the destination's resources, confirm per type, then delete them."""
+"""``reset``: confirm per type, back up what will be deleted, then delete it."""
 
 from __future__ import annotations
 
@@ -25,11 +25,8 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
             )
     if ctx.config.do_not_backup:
         ctx.logger.warning(click.style("ABOUT TO RESET WITHOUT BACKUP", fg="red"))
-    elif any(found.values()):
-        backup = {t: {k: resources[t].redacted(v) for k, v in objs.items()} for t, objs in found.items() if objs}
-        path = ctx.state.write_backup(backup, label="reset")
-        ctx.logger.info("backed up the destination's resources to %s", path)
 
+    confirmed: dict[str, dict[str, dict]] = {}
     for rtype in reversed(type_order(resources, found)):  # dependents first
         objects = found[rtype]
         res = resources[rtype]
@@ -38,13 +35,25 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
             continue
         for key in objects:
             res.log.warning("Resource will be deleted: %s", key, id=key)
-        if not ctx.config.assume_yes and not click.confirm(
+        if ctx.config.assume_yes or click.confirm(
             f"Delete above {len(objects)} resources from destination org?", err=True
         ):
-            res.log.info("not deleting %s: not confirmed", rtype)
+            confirmed[rtype] = objects
             continue
+        res.log.info("not deleting %s: not confirmed", rtype)
+        for key in objects:
+            ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "delete", "skipped", "", "not confirmed"))
+
+    if confirmed and not ctx.config.do_not_backup:  # only what is about to be deleted
+        backup = {t: {k: resources[t].redacted(v) for k, v in objs.items()} for t, objs in confirmed.items()}
+        path = ctx.state.write_backup(backup, label="reset")
+        ctx.logger.info("backed up the destination's resources to %s", path)
+
+    for rtype in reversed(type_order(resources, confirmed)):  # dependents first
+        objects, res = confirmed[rtype], resources[rtype]
         limit = asyncio.Semaphore(ctx.config.max_workers_per_type.get(rtype) or ctx.config.max_workers)
-        await asyncio.gather(*(_delete(ctx, res, key, obj, limit) for key, obj in objects.items()))
+        done = await asyncio.gather(*(_delete(ctx, res, key, obj, limit) for key, obj in objects.items()))
+        res.after_reset([key for key, deleted in zip(objects, done, strict=True) if deleted])
         res.log.info("finished deleting resources")
 
 
@@ -63,7 +72,7 @@ async def _read_destination(ctx: RunContext, res: BaseResource) -> dict[str, dic
     return {key: obj for key, obj in filter(None, items) if ctx.config.filters.matches(res.resource_type, obj)}
 
 
-async def _delete(ctx: RunContext, res: BaseResource, key: str, obj: dict, limit: asyncio.Semaphore) -> None:
+async def _delete(ctx: RunContext, res: BaseResource, key: str, obj: dict, limit: asyncio.Semaphore) -> bool:
     rtype = res.resource_type
     async with limit:
         try:
@@ -74,9 +83,10 @@ async def _delete(ctx: RunContext, res: BaseResource, key: str, obj: dict, limit
             ctx.reporter.record(
                 Outcome(ctx.config.command, rtype, key, "delete", "failure", "", str(exc), failure_class(exc))
             )
-            return
+            return False
     _forget(ctx, res, key, obj)
     ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "delete", "success"))
+    return True
 
 
 def _forget(ctx: RunContext, res: BaseResource, key: str, obj: dict) -> None:

@@ -17,6 +17,7 @@ from datadog_sync.http.client import Client
 from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.http.transport import AiohttpTransport
 from datadog_sync.importer import import_resources
+from datadog_sync.lock import FileLockStore, LockError, RunLock, read_holder
 from datadog_sync.log import setup_logging
 from datadog_sync.redact import register_secret
 from datadog_sync.report import Reporter
@@ -34,6 +35,13 @@ DDR_NAMES = {**DDR_ALLOWED, 3: "FAILOVER", 4: "ACTIVE"}
 SOURCE_COMMANDS = {"import", "migrate"}
 DESTINATION_COMMANDS = {"sync", "migrate", "diffs", "reset"}
 DDR_SOURCE_COMMANDS = {"import", "diffs", "migrate"}
+#: The state directories each command writes, and so locks for the run (docs/state.md). diffs takes no lock.
+LOCKED_ORIGINS = {
+    "import": ("source",),
+    "sync": ("destination",),
+    "reset": ("destination",),
+    "migrate": ("source", "destination"),
+}
 
 #: Garbage-collector thresholds during a run (CPython's default is 700, 10, 10); see :func:`fewer_gc_pauses`.
 RUN_GC_THRESHOLDS = (10_000, 10, 10)
@@ -95,6 +103,67 @@ async def _run(config: Configuration, reporter: Reporter) -> int:
         config.source_resources_path, config.destination_resources_path, resource_per_file=config.resource_per_file
     )
     try:
+        locks = _lock_state(config, state, logger)
+    except RunFailed:
+        return EXIT_FAILURE
+    try:  # the locks are released on every exit path, Ctrl-C (task cancellation) included
+        return await _run_locked(config, reporter, state, logger)
+    finally:
+        for lock in reversed(locks):
+            lock.release()
+
+
+def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger) -> list[RunLock]:
+    """Lock the state directories the command writes, which also proves they are writable before any request."""
+    if config.command == "diffs":
+        _warn_if_locked(state, logger)
+        return []
+    locks: list[RunLock] = []
+    roots: dict[object, str] = {}
+    for origin in LOCKED_ORIGINS.get(config.command, ()):
+        roots.setdefault(state.root(origin), origin)  # one lock when both origins share a directory
+    for origin in roots.values():
+        try:
+            root = state.prepare_root(origin)
+            lock = RunLock(FileLockStore(root), f"{origin} state directory {root}", config.command)
+            lock.acquire(force=config.force_unlock, warn=logger.warning)
+            locks.append(lock)
+        except (StateFileError, LockError, OSError) as exc:
+            for taken in locks:
+                taken.release()
+            if isinstance(exc, LockError):
+                logger.error("%s", exc)
+            else:
+                reason = exc.reason if isinstance(exc, StateFileError) else f"it cannot be written ({exc.strerror})"
+                logger.error(
+                    "%s: %s; nothing was done. Use a writable --%s-resources-path.",
+                    state.root(origin),
+                    reason,
+                    origin,
+                )
+            raise RunFailed from None
+    return locks
+
+
+def _warn_if_locked(state: StateStore, logger: logging.Logger) -> None:
+    """diffs reads state without locking it (it writes nothing), but says when a run may be changing it."""
+    for origin in ("source", "destination"):
+        try:
+            found = read_holder(FileLockStore(state.root(origin)))
+        except OSError:
+            continue  # unreadable: loading the state says why
+        if found is not None:
+            who = found[1].describe() if found[1] else "an unknown run"
+            logger.warning(
+                "the %s state directory %s is locked by %s: the plan may change when that run ends",
+                origin,
+                state.root(origin),
+                who,
+            )
+
+
+async def _run_locked(config: Configuration, reporter: Reporter, state: StateStore, logger: logging.Logger) -> int:
+    try:
         state.load(config.resources)
     except StateFileError as exc:
         logger.error("%s", exc)
@@ -110,6 +179,9 @@ async def _run(config: Configuration, reporter: Reporter) -> int:
         await _check_orgs(ctx)
         code = await _dispatch(ctx, resources)
     except RunFailed:
+        code = EXIT_FAILURE
+    except StateFileError as exc:  # e.g. a checkpoint in per-file mode meeting an id that cannot be a file name
+        logger.error("%s", exc)
         code = EXIT_FAILURE
     finally:
         for client in (ctx.source, ctx.destination):
@@ -198,7 +270,14 @@ async def _dispatch(ctx: RunContext, resources: dict) -> int:
         try:
             await reset_resources(ctx, resources)
         finally:
-            ctx.state.dump("destination", resources)
+            _save(ctx, "destination", resources)
+        rep = ctx.reporter
+        _summary(
+            ctx,
+            f"Reset: {rep.total('delete', 'success')} deleted, {rep.total('delete', 'failure')} failed, "
+            f"{rep.total('delete', 'skipped')} skipped.",
+            "reset",
+        )
         return EXIT_OK
     if command == "migrate":
         await _import(ctx, resources)
@@ -213,7 +292,7 @@ async def _dispatch(ctx: RunContext, resources: dict) -> int:
 
 async def _import(ctx: RunContext, resources: dict) -> None:
     imported = await import_resources(ctx, resources)
-    ctx.state.dump("source", imported)
+    _save(ctx, "source", imported)
     rep = ctx.reporter
     _summary(
         ctx,
@@ -237,9 +316,17 @@ async def _sync(ctx: RunContext, plan, resources: dict) -> int:
     try:
         await apply_plan(ctx, plan, resources)
     finally:
-        ctx.state.dump("destination", resources)
+        _save(ctx, "destination", resources)
     _summary(ctx, applied_summary(ctx, plan), "sync")
     return EXIT_OK
+
+
+def _save(ctx: RunContext, origin, types) -> None:
+    """Write state; a problem is logged (the run fails) instead of hiding the summary behind a traceback."""
+    try:
+        ctx.state.dump(origin, types)
+    except StateFileError as exc:
+        ctx.logger.error("%s", exc)
 
 
 def _summary(ctx: RunContext, line: str, command: str) -> None:

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["Origin", "StateFileError", "StateStore", "sanitize_id"]
+__all__ = ["Origin", "StateFileError", "StateStore", "sanitize_id", "write_private_atomic"]
 
 Origin = Literal["source", "destination"]
 ORIGINS: tuple[Origin, ...] = ("source", "destination")
@@ -58,6 +58,9 @@ _UNSAFE_ID = re.compile(r"[/\\\x00]")
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _MAX_NAME = 255  # bytes in a file name on common file systems
 _TMP_EXTRA = len(".") + len(".0123456789ab.tmp")  # what _atomic_write adds for its temporary file
+#: State files, backups and their directories hold configurations and AWS external IDs: owner only.
+FILE_MODE, DIR_MODE = 0o600, 0o700
+_JSON_TYPES = {type(None): "null", bool: "true or false", int: "a number", float: "a number", str: "a string"}
 
 
 class StateFileError(Exception):
@@ -83,9 +86,17 @@ def _fix_hint(origin: Origin, destination_root: Path) -> str:
         return "fix it by hand, or delete it and run `datadog-sync import` again to rebuild it"
     return (
         f"fix it by hand or restore it from a copy (reset and sync backups are under {destination_root / BACKUP_DIR}); "
-        "deleting it loses the source-to-destination id mapping it holds, so the next sync would create "
-        "those resources again in the destination"
+        "if you delete it, the next sync looks the resources up in the destination again and adopts those it "
+        "finds (AWS accounts by account id), but what only this file held is lost, such as the external IDs "
+        "of AWS role accounts created by earlier syncs"
     )
+
+
+def _json_kind(value: Any) -> str:
+    """How a JSON value reads to a user: "null", "a list", "a string"..."""
+    if isinstance(value, list):
+        return "a list"
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -103,9 +114,9 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory, fsync and ``os.replace``."""
+    """Write ``data`` to ``path`` (owner-only) via a temporary file in the same directory, fsync, ``os.replace``."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -118,6 +129,16 @@ def _atomic_write(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def write_private_atomic(path: Path | str, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically, readable by the owner only; a missing directory is made 0700.
+
+    For files holding configurations or external IDs (state, backups, hand-off, journal rewrites).
+    """
+    path = Path(path)
+    path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _atomic_write(path, text.encode("utf-8"))
 
 
 class StateStore:
@@ -196,6 +217,37 @@ class StateStore:
         """The files currently holding ``resource_type`` in ``origin`` (both layouts), sorted by name."""
         return [path for _, path in self._scan(self.root(origin), origin).get(resource_type, [])]
 
+    def prepare_root(self, origin: Origin) -> Path:
+        """Create ``origin``'s state directory if needed (owner-only) or raise :class:`StateFileError` saying why not."""
+        root = self.root(origin)
+        try:
+            root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        except FileExistsError:
+            raise StateFileError(root, f"the {origin} state path is a file, not a directory") from None
+        except NotADirectoryError:
+            raise StateFileError(root, f"a part of the {origin} state path is a file, not a directory") from None
+        except OSError as exc:
+            raise StateFileError(
+                root, f"the {origin} state directory cannot be created ({exc.strerror or exc})"
+            ) from None
+        return root
+
+    def file_name_problem(self, resource_type: str, _id: str) -> str | None:
+        """Why ``_id`` cannot have its own state file in per-file mode (None in combined mode or when it can)."""
+        if not self.resource_per_file:
+            return None
+        sanitized = sanitize_id(_id)
+        if _UNSAFE_ID.search(sanitized) or sanitized in (".", ".."):
+            reason = "it contains '/', '\\' or NUL" if sanitized not in (".", "..") else f"it is {sanitized!r}"
+        elif len(f"{resource_type}.{sanitized}.json".encode()) + _TMP_EXTRA > _MAX_NAME:
+            reason = "it is too long"
+        else:
+            return None
+        return (
+            f"the {resource_type} id {_id!r} cannot be used in a state file name ({reason}); "
+            "use combined state files (no --resource-per-file) for this type"
+        )
+
     def _per_file_path(self, origin: Origin, rtype: str, _id: str) -> Path:
         return self.root(origin) / f"{rtype}.{sanitize_id(_id)}.json"
 
@@ -255,7 +307,7 @@ class StateStore:
                 for key, value in content.items():
                     if not isinstance(value, (dict, list)):
                         raise StateFileError(
-                            path, f"the value for id {key!r} is {type(value).__name__}, not a JSON object; {hint}"
+                            path, f"the value for id {key!r} is {_json_kind(value)}, not a JSON object; {hint}"
                         )
                     if key in came_from and not _newer_or_equal(path, came_from[key]):
                         continue  # a newer combined file holds this id too
@@ -283,9 +335,7 @@ class StateStore:
         except ValueError as exc:
             raise StateFileError(path, f"is not valid JSON ({exc}); {hint}") from None
         if not isinstance(content, dict):
-            raise StateFileError(
-                path, f"the top level is a JSON {type(content).__name__}, not an object keyed by id; {hint}"
-            )
+            raise StateFileError(path, f"the file holds {_json_kind(content)}, not a JSON object keyed by id; {hint}")
         return raw, content
 
     # ------------------------------------------------------------------ dump
@@ -300,23 +350,25 @@ class StateStore:
         wanted = self._types_arg(types, "dump") or []
         if not wanted:
             return
-        root = self.root(origin)
+        root = self.prepare_root(origin)
         state = self.state(origin)
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateFileError(root, f"cannot create the {origin} state directory: {exc.strerror or exc}") from None
         existing = self._scan(root, origin)
+        problems: list[StateFileError] = []
         try:
             for rtype in wanted:
                 entries = state.get(rtype) or {}
                 files = existing.get(rtype, [])
-                if self.resource_per_file:
-                    self._dump_per_file(origin, rtype, entries, files, prune)
-                else:
-                    self._dump_combined(origin, rtype, entries, files, prune)
+                try:
+                    if self.resource_per_file:
+                        self._dump_per_file(origin, rtype, entries, files, prune)
+                    else:
+                        self._dump_combined(origin, rtype, entries, files, prune)
+                except StateFileError as exc:  # one type's unwritable ids must not cost the other types
+                    problems.append(exc)
         finally:
             _fsync_dir(root)
+        if problems:
+            raise problems[0]
 
     @staticmethod
     def _check_ids(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> None:
@@ -356,21 +408,12 @@ class StateStore:
         self._check_ids(origin, rtype, entries)
         root = self.root(origin)
         names: dict[str, str] = {}
+        # Ids that cannot be file names are left out; the others are written, then the first one is reported.
+        unwritable = [(key, problem) for key in entries if (problem := self.file_name_problem(rtype, key))]
+        skipped = {key for key, _ in unwritable}
+        entries = {key: value for key, value in entries.items() if key not in skipped}
         for key in entries:
             sanitized = sanitize_id(key)
-            file_name = f"{rtype}.{sanitized}.json"
-            if _UNSAFE_ID.search(sanitized) or sanitized in (".", ".."):
-                raise StateFileError(
-                    root / file_name,
-                    f"the {rtype} id {key!r} cannot be used as a file name (it contains '/', '\\' or NUL); "
-                    "use combined state files (no --resource-per-file) for this type",
-                )
-            if len(file_name.encode("utf-8")) + _TMP_EXTRA > _MAX_NAME:
-                raise StateFileError(
-                    root / file_name,
-                    f"the {rtype} id {key!r} is too long for a file name; "
-                    "use combined state files (no --resource-per-file) for this type",
-                )
             other = names.setdefault(sanitized, key)
             if other != key:
                 raise StateFileError(
@@ -393,6 +436,9 @@ class StateStore:
             for sanitized, path in files:
                 if sanitized is None or sanitized not in names:
                     _unlink(path)
+        if unwritable:
+            others = f" (and {len(unwritable) - 1} more)" if len(unwritable) > 1 else ""
+            raise StateFileError(root, f"{unwritable[0][1]}{others}; the other {rtype} entries were written")
 
     # ------------------------------------------------------------------ backups
 
@@ -402,8 +448,8 @@ class StateStore:
         The directory appears complete or not at all: files are written to a hidden temporary directory
         that is renamed into place.
         """
-        backups = self.destination_path / BACKUP_DIR
-        backups.mkdir(parents=True, exist_ok=True)
+        backups = self.prepare_root("destination") / BACKUP_DIR
+        backups.mkdir(mode=DIR_MODE, exist_ok=True)
         clean_label = _LABEL_UNSAFE.sub("_", label or "").strip("._")
         suffix = f"-{clean_label}" if clean_label else ""
         encoded = {}
@@ -412,7 +458,7 @@ class StateStore:
             self._check_ids("destination", rtype, entries)
             encoded[rtype] = self._encode("destination", rtype, entries)
         tmp = backups / f".tmp-{secrets.token_hex(6)}"
-        tmp.mkdir()
+        tmp.mkdir(mode=DIR_MODE)
         try:
             for rtype, data in encoded.items():
                 _atomic_write(tmp / f"{rtype}.json", data)

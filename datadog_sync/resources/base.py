@@ -176,6 +176,9 @@ class BaseResource:
     def after_apply(self, changes: list[Change]) -> None:
         """Runs once after ``sync`` applied this type (reports, hand-off files)."""
 
+    def after_reset(self, deleted: list[str]) -> None:
+        """Runs once after ``reset`` deleted these keys of this type from the destination (hand-off files)."""
+
     def redacted(self, obj: dict) -> dict:
         """The object as it may be shown to a user (diffs, backups, logs)."""
         return obj

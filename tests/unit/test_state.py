@@ -125,13 +125,36 @@ class TestCombined:
         assert fresh.destination == {"monitors": {"1": {"id": 101}}}
         assert list(fresh.source["monitors"]) == ["1", "2"]
 
-    def test_files_are_created_with_umask_permissions(self, roots):
-        s = store(roots)
-        s.source["monitors"] = {}
+    @pytest.mark.parametrize("per_file", [False, True])
+    def test_files_and_directories_are_created_owner_only(self, roots, per_file):
+        # They hold configurations and AWS external IDs (issue 9, item 16).
+        s = store(roots, per_file=per_file)
+        s.source["monitors"] = {"1": {}}
+        s.destination["monitors"] = {"1": {"id": 2}}
         s.dump("source", ["monitors"])
-        umask = os.umask(0)
-        os.umask(umask)
-        assert (roots[0] / "monitors.json").stat().st_mode & 0o777 == 0o666 & ~umask
+        s.dump("destination", ["monitors"])
+        backup = s.write_backup({"monitors": {"1": {"id": 2}}}, label="sync")
+        name = "monitors.1.json" if per_file else "monitors.json"
+        for path in (roots[0] / name, roots[1] / name, backup / "monitors.json"):
+            assert path.stat().st_mode & 0o777 == 0o600, path
+        for path in (roots[0], roots[1], roots[1] / ".backup", backup):
+            assert path.stat().st_mode & 0o777 == 0o700, path
+
+    def test_rewriting_an_existing_file_makes_it_owner_only(self, roots):
+        path = write_json(roots[1] / "monitors.json", {})
+        path.chmod(0o644)
+        s = store(roots)
+        s.destination["monitors"] = {"1": {"id": 2}}
+        s.dump("destination", ["monitors"])
+        assert path.stat().st_mode & 0o777 == 0o600
+
+    def test_write_private_atomic(self, tmp_path):
+        path = tmp_path / "new" / "handoff.json"
+        state_module.write_private_atomic(path, '{"é": 1}')
+        assert read_json(path) == {"é": 1}
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert path.parent.stat().st_mode & 0o777 == 0o700
+        assert names(path.parent) == ["handoff.json"], "no temporary file left"
 
     def test_only_dumped_types_are_rewritten(self, roots):
         s = store(roots)
@@ -369,18 +392,20 @@ class TestPerFile:
     def test_ids_unusable_as_file_names(self, roots, bad_id):
         s = store(roots, per_file=True)
         s.source["monitors"] = {bad_id: {}}
-        with pytest.raises(StateFileError, match="cannot be used as a file name"):
+        with pytest.raises(StateFileError, match="cannot be used in a state file name"):
             s.dump("source", ["monitors"])
 
     def test_id_too_long_for_a_file_name(self, roots):
         s = store(roots, per_file=True)
         s.source["monitors"] = {"ok": {}, "x" * 240: {}}
-        with pytest.raises(StateFileError, match="is too long for a file name"):
-            s.dump("source", ["monitors"])
-        assert not roots[0].exists() or names(roots[0]) == []
+        s.source["users"] = {"u": {}}
+        with pytest.raises(StateFileError, match="cannot be used in a state file name .it is too long.") as info:
+            s.dump("source", ["monitors", "users"])
+        assert "the other monitors entries were written" in str(info.value)
+        assert names(roots[0]) == ["monitors.ok.json", "users.u.json"], "the other entries and types are written"
         s.source["monitors"] = {"x" * 220: {}}
         s.dump("source", ["monitors"])
-        assert names(roots[0]) == [f"monitors.{'x' * 220}.json"]
+        assert names(roots[0]) == [f"monitors.{'x' * 220}.json", "users.u.json"]
 
     def test_same_ids_are_fine_in_combined_mode(self, roots):
         s = store(roots)
@@ -553,17 +578,19 @@ class TestCorruptFiles:
         [
             ("monitors.json", b'{"1": {"id": 1}', "is not valid JSON"),
             ("monitors.json", b"", "is not valid JSON"),
-            ("monitors.json", b"[1, 2]", "the top level is a JSON list, not an object keyed by id"),
-            ("monitors.json", b'"text"', "the top level is a JSON str"),
-            ("monitors.json", b'{"1": 5}', "the value for id '1' is int, not a JSON object"),
-            ("monitors.json", b'{"1": null}', "the value for id '1' is NoneType"),
-            ("monitors.json", b'{"1": "x"}', "the value for id '1' is str"),
+            ("monitors.json", b"[1, 2]", "the file holds a list, not a JSON object keyed by id"),
+            ("monitors.json", b'"text"', "the file holds a string, not a JSON object"),
+            ("monitors.json", b"null", "the file holds null, not a JSON object keyed by id"),
+            ("monitors.json", b"true", "the file holds true or false, not a JSON object"),
+            ("monitors.json", b'{"1": 5}', "the value for id '1' is a number, not a JSON object"),
+            ("monitors.json", b'{"1": null}', "the value for id '1' is null, not a JSON object"),
+            ("monitors.json", b'{"1": "x"}', "the value for id '1' is a string"),
             ("monitors.json", b'{"1": "\xff"}', "is not UTF-8 text"),
             ("monitors.1.json", b"{}", "must hold exactly one entry, found 0"),
             ("monitors.1.json", b'{"1": {}, "2": {}}', "must hold exactly one entry, found 2"),
             ("monitors.1.json", b'{"2": {}}', "its entry '2' belongs in a file named 'monitors.2.json'"),
             ("integrations.aws.1.json", b'{"aws:2": {}}', "belongs in a file named 'integrations.aws.2.json'"),
-            ("monitors.1.json", b'{"1": 3}', "is int, not a JSON object"),
+            ("monitors.1.json", b'{"1": 3}', "is a number, not a JSON object"),
         ],
     )
     @pytest.mark.parametrize("origin", ["source", "destination"])
@@ -585,7 +612,9 @@ class TestCorruptFiles:
             assert "delete it and run `datadog-sync import` again" in str(err)
         else:
             assert f"restore it from a copy (reset and sync backups are under {roots[1] / '.backup'})" in str(err)
-            assert "create those resources again" in str(err)
+            assert "create those resources again" not in str(err), "adoption prevents duplicates"
+            assert "adopts those it finds (AWS accounts by account id)" in str(err)
+            assert "external IDs of AWS role accounts" in str(err)
         # all or nothing: memory untouched, file untouched
         assert s.source == {"keep": {"me": {}}}
         assert s.destination == {}

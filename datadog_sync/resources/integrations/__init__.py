@@ -128,6 +128,11 @@ class IntegrationsResource(BaseResource):
         for name, subtype_changes in self._changes_by_subtype(changes).items():
             self.subtypes[name].after_apply(subtype_changes)
 
+    def after_reset(self, deleted: list[str]) -> None:
+        for name, keys in self._split(dict.fromkeys(deleted, {})).items():
+            if keys:
+                self.subtypes[name].after_reset(list(keys))
+
     def _changes_by_subtype(self, changes: list[Change]) -> dict[str, list[Change]]:
         out: dict[str, list[Change]] = {}
         for change in changes:

@@ -75,3 +75,6 @@ class Subtype:
 
     def after_apply(self, changes: list[Change]) -> None:
         """Runs once after ``sync`` with this subtype's changes (reports, hand-off files)."""
+
+    def after_reset(self, deleted: list[str]) -> None:
+        """Runs once after ``reset`` deleted these keys from the destination."""

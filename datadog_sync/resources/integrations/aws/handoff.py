@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from datadog_sync.resources.integrations.aws import model
 from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE
+from datadog_sync.state import write_private_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.context import ResourceLogger, RunContext
@@ -96,6 +97,20 @@ def journal_load(destination_root: Path) -> dict[tuple[str, str], str | None]:
         elif item.get("intent") == "adopted":  # the account was someone else's: nothing to recover
             found.pop(key, None)
     return found
+
+
+def forget(destination_root: Path, state_keys: list[str]) -> None:
+    """Drop accounts that ``reset`` deleted from the hand-off file: their roles no longer need its external IDs."""
+    path = handoff_path(destination_root)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        accounts = document["accounts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no hand-off file (or not ours to fix): nothing to update
+    gone = set(state_keys)
+    kept = [item for item in accounts if not (isinstance(item, dict) and item.get("state_key") in gone)]
+    if len(kept) != len(accounts):
+        write_private_atomic(path, json.dumps({**document, "accounts": kept}, indent=2) + "\n")
 
 
 def datadog_aws_account(api_url: str) -> str:

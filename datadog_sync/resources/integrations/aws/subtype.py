@@ -331,6 +331,9 @@ class AwsV1Subtype(Subtype):
         self.journal.close()
         handoff.report(self.ctx, self.log, self.issued)
 
+    def after_reset(self, deleted: list[str]) -> None:
+        handoff.forget(self.ctx.config.destination_resources_path, deleted)
+
 
 def _message(obj: dict, err: HTTPError) -> str:
     """The API's error with the account it concerns; masked in case an API ever echoes a secret back."""

@@ -1,0 +1,205 @@
+"""The run lock: one command at a time per state directory.
+
+Two runs writing one state directory interleave silently: each saves its own view of destination state and
+of the external-ID hand-off, so both end up holding IDs Datadog no longer has. A run therefore first creates
+a lock file in the state directory it writes, holding JSON ``{owner, host, pid, started_at, command}``, and
+removes it on every exit path. A second run fails at once naming the holder. A lock left by a dead process
+on this host is taken over with a warning; any other lock needs ``--force-unlock``.
+
+Storage is behind :class:`LockStore`: three operations a local directory does with ``link`` (or
+``O_CREAT | O_EXCL``) and ``rename``, and an object store (S3, GCS, Azure) with a conditional create
+(``If-None-Match: *``) and a conditional delete.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import secrets
+import socket
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["LOCK_FILE", "FileLockStore", "LockError", "LockHolder", "RunLock", "read_holder"]
+
+LOCK_FILE = ".datadog-sync.lock"  # a leading "." keeps it out of state loading
+
+
+class LockError(Exception):
+    """The lock cannot be taken; the message says by whom and what to do."""
+
+
+class LockStore(Protocol):
+    """Where a lock lives. Each operation must be atomic against other processes."""
+
+    location: str
+
+    def create(self, data: bytes) -> bool:
+        """Create the lock holding ``data`` unless one exists; False when one exists."""
+
+    def read(self) -> bytes | None:
+        """The current lock's content, or None when there is no lock."""
+
+    def remove_if(self, data: bytes) -> bool:
+        """Remove the lock only if it still holds ``data`` (never someone else's); False otherwise."""
+
+
+class FileLockStore:
+    """A lock file in a local directory."""
+
+    def __init__(self, directory: Path):
+        self.path = Path(directory) / LOCK_FILE
+        self.location = str(self.path)
+
+    def create(self, data: bytes) -> bool:
+        # The content is written to a private name first and then linked into place, which fails if a lock
+        # exists: a reader never sees a half-written lock. Where hard links are unsupported, O_EXCL creates it.
+        tmp = self.path.with_name(f"{LOCK_FILE}.{secrets.token_hex(6)}.new")
+        self._write_new(tmp, data)
+        try:
+            os.link(tmp, self.path)
+        except FileExistsError:
+            return False
+        except OSError:
+            try:
+                self._write_new(self.path, data)
+            except FileExistsError:
+                return False
+        finally:
+            tmp.unlink()
+        return True
+
+    @staticmethod
+    def _write_new(path: Path, data: bytes) -> None:
+        # Readable by all: it holds no secret, and other users should see who holds it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)
+            raise
+        os.close(fd)
+
+    def read(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def remove_if(self, data: bytes) -> bool:
+        # Move it aside first, so that a lock another run created meanwhile is never deleted.
+        aside = self.path.with_name(f"{LOCK_FILE}.{secrets.token_hex(6)}.old")
+        try:
+            os.rename(self.path, aside)
+        except FileNotFoundError:
+            return False
+        if aside.read_bytes() == data:
+            aside.unlink()
+            return True
+        os.rename(aside, self.path)  # not the lock we meant: put it back
+        return False
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    owner: str
+    host: str
+    pid: int
+    started_at: str
+    command: str
+
+    def describe(self) -> str:
+        return (
+            f"`datadog-sync {self.command}` run by {self.owner} on host {self.host} (pid {self.pid}) "
+            f"since {self.started_at}"
+        )
+
+    def is_dead_here(self) -> bool:
+        """True when the holder ran on this host and its process is gone."""
+        return self.host == socket.gethostname() and not _pid_alive(self.pid)
+
+
+def read_holder(store: LockStore) -> tuple[bytes, LockHolder | None] | None:
+    """The lock's raw content and holder (None when unreadable), or None when there is no lock."""
+    data = store.read()
+    if data is None:
+        return None
+    try:
+        fields = json.loads(data)
+        holder = LockHolder(**{k: fields[k] for k in ("owner", "host", "pid", "started_at", "command")})
+        if not isinstance(holder.pid, int):
+            holder = None
+    except (ValueError, TypeError, KeyError):
+        holder = None
+    return data, holder
+
+
+class RunLock:
+    """The lock of one state directory for one run: :meth:`acquire`, then :meth:`release` on every exit path."""
+
+    def __init__(self, store: LockStore, what: str, command: str):
+        self.store = store
+        self.what = what  # e.g. "destination state /path/to/resources/destination"
+        self.command = command
+        self._data: bytes | None = None
+
+    def acquire(self, *, force: bool = False, warn=None) -> None:
+        """Take the lock or raise :class:`LockError`. ``warn(message)`` reports a lock taken over."""
+        holder = LockHolder(_user(), socket.gethostname(), os.getpid(), _now(), self.command)
+        data = (json.dumps(asdict(holder)) + "\n").encode()
+        for _ in range(3):  # another run may create or remove the lock between our steps
+            if self.store.create(data):
+                self._data = data
+                return
+            current = read_holder(self.store)
+            if current is None:
+                continue  # released meanwhile
+            raw, other = current
+            who = other.describe() if other else f"an unknown holder (unreadable lock file {self.store.location})"
+            if force or (other is not None and other.is_dead_here()):
+                reason = "--force-unlock" if force else "its process is gone: it was killed or crashed"
+                if self.store.remove_if(raw) and warn:
+                    warn(f"took over the lock of the {self.what} from {who} ({reason})")
+                continue
+            if other is not None and other.host == socket.gethostname():
+                hint = f"wait for it to finish (if pid {other.pid} is not that run, re-run with --force-unlock)"
+            else:
+                hint = "if no such run is in progress any more, re-run with --force-unlock"
+            raise LockError(f"the {self.what} is locked by {who}: {hint} (lock file {self.store.location})")
+        raise LockError(f"could not lock the {self.what}: other runs keep taking it (lock file {self.store.location})")
+
+    def release(self) -> None:
+        if self._data is not None:
+            try:
+                self.store.remove_if(self._data)
+            except OSError:
+                pass  # the next run on this host finds our pid gone and takes the lock over
+            self._data = None
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill would terminate the process there: cannot tell, so --force-unlock decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError, ValueError):
+        return True  # exists (another user's), or cannot tell: assume alive
+    return True
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
