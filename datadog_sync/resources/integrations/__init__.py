@@ -48,7 +48,8 @@ class IntegrationsResource(BaseResource):
     def secrets(self) -> IntegrationSecrets:
         if self._secrets is None:
             try:
-                self._secrets = load_secrets(getattr(self.ctx.config, "integrations_secrets_file", None))
+                path = getattr(self.ctx.config, "integrations_secrets_file", None)
+                self._secrets = load_secrets(path, warn=self.log.warning)
             except SecretsFileError as exc:
                 raise ResourceError(str(exc)) from None
         return self._secrets

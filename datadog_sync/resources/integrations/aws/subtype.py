@@ -69,8 +69,9 @@ class AwsV1Subtype(Subtype):
             if logs_id:
                 item[model.LOGS] = logs_by_id.get(logs_id, model.empty_logs())
             items.append(item)
-        if unattributed:
-            # Said once per import; the destination listings of diffs/sync/reset keep it at debug level.
+        if unattributed and self.secrets.path is not None:
+            # Said once per import; the destination listings of diffs/sync/reset keep it at debug level. Without
+            # a secrets file key accounts are skipped anyway, with a message saying how to give their secret.
             level = logging.INFO if getattr(client, "org", "") == "source" else logging.DEBUG
             self.log.log(
                 level,
