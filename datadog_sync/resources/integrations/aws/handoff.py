@@ -112,7 +112,7 @@ def journal_load(destination_root: Path) -> dict[tuple[str, str], str | None]:
             found[key] = item["external_id"]
         elif item.get("intent") == "create":  # sent; unless an id line follows, its answer never arrived
             found[key] = None
-        elif item.get("intent") == "adopted":  # the account was someone else's: nothing to recover
+        elif item.get("intent") in ("adopted", "refused"):  # someone else's account, or none made: never rotate
             found.pop(key, None)
     return found
 

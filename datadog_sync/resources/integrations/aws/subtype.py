@@ -18,7 +18,7 @@ from datadog_sync.pool import map_bounded
 from datadog_sync.redact import redact_text
 from datadog_sync.resources.base import ResourceError, SkipResource
 from datadog_sync.resources.integrations.aws import handoff, model, permissions
-from datadog_sync.resources.integrations.aws.api import AwsV1Api, is_absent, is_duplicate
+from datadog_sync.resources.integrations.aws.api import NEW_EXTERNAL_ID, AwsV1Api, is_absent, is_duplicate
 from datadog_sync.resources.integrations.secrets import missing_aws_secret_message
 from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE, Subtype
 
@@ -201,6 +201,10 @@ class AwsV1Subtype(Subtype):
             body = await api.create_account(model.account_payload(obj, secret))
         except HTTPError as err:
             if not is_duplicate(err):
+                if not model.is_key_account(obj) and err.status < 500 and not err.earlier_attempt_may_have_applied:
+                    # Refused by every attempt: this run made no account, so a later run must never rotate the
+                    # external id of one that someone else creates under this name.
+                    self.journal.append(obj["account_id"], obj["role_name"], intent="refused")
                 raise ResourceError(_message(obj, err)) from err
             return await self._adopt_after_duplicate(api, key, obj, secret, err)
         external_id = body.get(model.EXTERNAL_ID)
@@ -219,9 +223,10 @@ class AwsV1Subtype(Subtype):
                 f"{model.label(obj)}: the create was refused as a duplicate, yet no such account is listed: {err}"
             )
         external_id = None
-        if err.attempts > 1 and not model.is_key_account(obj):
-            # Our own first attempt made the account but its response (and external id) was lost. Rotating
-            # is safe only for an account this run created: no trust policy can use its id yet.
+        if err.earlier_attempt_may_have_applied and not model.is_key_account(obj):
+            # An earlier attempt of this create got no answer (or a 5xx): it made the account and its answer,
+            # the external id, was lost. Rotating is safe only for an account this run created: no trust policy
+            # can use its id yet. A 409 "conflicting updates" or 429 proves an attempt was not applied.
             self.log.warning(
                 "created by a retried request whose response was lost: asking Datadog for its external id", id=key
             )
@@ -230,12 +235,21 @@ class AwsV1Subtype(Subtype):
             )
             if external_id:
                 self._remember_external_id(key, obj, external_id)
-        else:
+        elif model.is_key_account(obj):
             self.log.warning(
                 "already exists in the destination: adopting and updating it instead of creating it", id=key
             )
-            if not model.is_key_account(obj):  # not ours after all: its id must never be rotated by a later run
-                self.journal.append(obj["account_id"], obj["role_name"], intent="adopted")
+        else:
+            # Made by another writer (none of our attempts can have been applied): its id is theirs, never rotated.
+            self.log.warning(
+                "already exists in the destination (created by another writer): adopting and updating it. Its "
+                "external ID is unknown to datadog-sync and was not changed; if Datadog cannot assume %s, rotate it "
+                "deliberately (Datadog AWS integration page, or PUT %s) and put the new ID in the role's trust policy",
+                model.role_arn(obj["account_id"], obj["role_name"]),
+                NEW_EXTERNAL_ID,
+                id=key,
+            )
+            self.journal.append(obj["account_id"], obj["role_name"], intent="adopted")
         if external_id:
             current[model.EXTERNAL_ID] = external_id
         return await self._update(api, key, obj, current, secret)
