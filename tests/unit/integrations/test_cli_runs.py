@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -39,3 +40,41 @@ def test_the_permission_pre_flight_lists_the_accounts_once_per_run(workdir):
     # ...and the accounts needing each permission are listed once.
     for permission in ("aws_configurations_manage", "aws_configuration_edit"):
         assert output.count(f"4 account(s) need `{permission}`: {', '.join(keys)}") == 1
+
+
+@pytest.mark.parametrize("per_file", [False, True])
+def test_diffs_and_sync_agree_on_a_bad_source_entry_and_send_nothing_of_it(workdir, per_file):
+    good = {"name": "aws", "account_id": "123456789012", "role_name": "R", "host_tags": ["a"]}
+    entries = {
+        "aws:123456789012": good,
+        "aws:100000000001": {**good, "account_id": "100000000001", "host_tags": "notalist"},
+        "aws:AKIAEXAMPLEKEY000009": {"name": "aws", "access_key_id": "AKIAEXAMPLEKEY000009", "role_name": "R"},
+    }
+    source = workdir / "resources" / "source"
+    source.mkdir(parents=True)
+    flags = ["--resource-per-file"] if per_file else []
+    if per_file:
+        for key, obj in entries.items():
+            (source / f"integrations.{key.replace(':', '.')}.json").write_text(json.dumps({key: obj}))
+        files = {key: source / f"integrations.{key.replace(':', '.')}.json" for key in entries}
+    else:
+        (source / "integrations.json").write_text(json.dumps(entries))
+        files = dict.fromkeys(entries, source / "integrations.json")
+    expected = {
+        "aws:100000000001": f"invalid source state entry aws:100000000001 in {files['aws:100000000001']}: "
+        "host_tags: expected a list of strings, got a string",
+        "aws:AKIAEXAMPLEKEY000009": f"invalid source state entry aws:AKIAEXAMPLEKEY000009 in "
+        f"{files['aws:AKIAEXAMPLEKEY000009']}: role_name and access_key_id",
+    }
+    with emulated_orgs() as emu:
+        diffs = invoke(emu, "diffs", *flags)
+        sync = invoke(emu, "sync", *flags)
+        accounts = emu.dump("destination")["aws"]["accounts"]
+    assert diffs.exit_code == sync.exit_code == 1
+    assert "Traceback" not in diffs.output + sync.output
+    for key, message in expected.items():
+        assert f"! integrations {key}: skip  ({message}" in diffs.stdout
+        assert message in diffs.stderr and message in sync.stderr and message in sync.stdout
+    assert "+ integrations aws:123456789012: create" in diffs.stdout
+    assert [a["account_id"] for a in accounts] == ["123456789012"], "only the good entry is sent"
+    assert "1 created" in sync.stdout

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference, compute_diff
 from datadog_sync.http.errors import HTTPError
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class AwsV1Subtype(Subtype):
     name: ClassVar[str] = model.SUBTYPE
+    schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,6 +101,9 @@ class AwsV1Subtype(Subtype):
             return model.normalize_tag_filters(await api.tag_filters(model.filtering_id(obj)))
 
     # --------------------------------------------------------------------------------------------- plan
+    def problems(self, key: str, obj: Mapping) -> list[str]:
+        return super().problems(key, obj) or model.identity_problems(key, obj)
+
     async def current_destination(
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
     ) -> dict[str, dict]:
@@ -115,7 +119,7 @@ class AwsV1Subtype(Subtype):
         matched: dict[str, dict] = {}
         for key in {**destination_state, **source}:
             ref = source.get(key) or destination_state[key]
-            raw = live.get(model.identity(ref))
+            raw = live.get(_identity(ref))
             if raw is not None:
                 matched[key] = self.preview(raw)
         # One account's failed read must not stop the plan of all the others.
@@ -132,7 +136,7 @@ class AwsV1Subtype(Subtype):
                 tag_filters = {}
             obj[model.TAG_FILTERS] = tag_filters
             known = destination_state.get(key) or {}
-            if known.get(model.EXTERNAL_ID) and model.identity(known) == model.identity(obj):
+            if known.get(model.EXTERNAL_ID) and _identity(known) == model.identity(obj):
                 obj[model.EXTERNAL_ID] = known[model.EXTERNAL_ID]
             elif not model.is_key_account(obj):
                 # Created by a run killed before it saved its state: the journal kept the id, or shows that the
@@ -345,6 +349,14 @@ class AwsV1Subtype(Subtype):
     def after_apply(self, changes: list[Change]) -> None:
         self.journal.close()
         handoff.report(self.ctx, self.log, self.issued)
+
+
+def _identity(obj: Mapping) -> tuple[str, str] | None:
+    """The identity of a state entry, or None for one too malformed to have one (it then matches nothing)."""
+    try:
+        return model.identity(obj)
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 def _message(obj: dict, err: HTTPError) -> str:
