@@ -157,8 +157,8 @@ async def _scripted(
         return json_error(429, "Rate limit exceeded", headers={**headers, "X-RateLimit-Reset": "0"})
     await _call(handler, request)  # applied: lost, rival, hang
     if fault == "hang":
-        await asyncio.Event().wait()  # until the client goes away and the emulator stops
-    status, message = (504, "Gateway Timeout") if fault == "lost" else (409, WRITE_CONFLICT)
+        await core.hung().wait()  # until the script is changed; then answered like a lost response
+    status, message = (409, WRITE_CONFLICT) if fault == "rival" else (504, "Gateway Timeout")
     return json_error(status, message, headers=headers)
 
 
