@@ -109,7 +109,9 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
         core.counters.add("forbidden", org.name)
         return json_error(403, *PERMISSION_DENIED, headers=headers), None
 
-    scripted = knobs.take_scripted(org.name, request.method, request.path) if knobs.script else None
+    scripted = None
+    if knobs.script:
+        scripted = knobs.take_scripted(org.name, request.method, request.path, _body_account_id(await request.read()))
     if scripted:
         core.counters.add("scripted_faults", org.name)
         return await _scripted(scripted, core, request, handler, headers), f"scripted_{scripted}"
@@ -160,6 +162,14 @@ async def _scripted(
         await core.hung().wait()  # until the script is changed; then answered like a lost response
     status, message = (409, WRITE_CONFLICT) if fault == "rival" else (504, "Gateway Timeout")
     return json_error(status, message, headers=headers)
+
+
+def _body_account_id(raw: bytes) -> str | None:
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return str(body["account_id"]) if isinstance(body, dict) and body.get("account_id") is not None else None
 
 
 def _authenticate(core: EmulatorCore, request: web.Request, spec: Endpoint) -> tuple[Org | None, web.Response]:

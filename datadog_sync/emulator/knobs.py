@@ -25,7 +25,7 @@ class Knobs:
     lost_response_rate: float = 0.0  # share of writes applied whose answer is replaced by a 504
     fault_path_prefix: str = "/api/"  # only paths starting with this get faults or lost responses
     seed: int | None = None  # RNG seed for faults, lost responses and generated external ids
-    # One-shot faults for deterministic tests: rules {"fault", "method"?, "path"?, "org"?, "skip"?, "times"?}.
+    # One-shot faults for deterministic tests: {"fault", "method"?, "path"?, "org"?, "account_id"?, "skip"?, "times"?}.
     script: list[dict[str, Any]] = field(default_factory=list)
 
     def write_latency(self) -> float:
@@ -72,12 +72,14 @@ class Knobs:
         for rule in self.script:
             _validate_rule(rule)
 
-    def take_scripted(self, org: str, method: str, path: str) -> str | None:
-        """The fault of the first live rule matching this request, consuming one use of it (None: no fault)."""
+    def take_scripted(self, org: str, method: str, path: str, account_id: str | None = None) -> str | None:
+        """The fault of the first live rule matching this request, consuming one use of it (None: no fault).
+        ``account_id`` is the one in the request's JSON body, if any."""
+        request = {"org": org, "method": method, "path": path, "account_id": account_id}
         for rule in self.script:
             if rule.get("times", 1) <= 0:
                 continue
-            if any(rule.get(k) not in (None, v) for k, v in (("org", org), ("method", method), ("path", path))):
+            if any(rule.get(k) not in (None, v) for k, v in request.items()):
                 continue
             if rule.get("skip", 0) > 0:
                 rule["skip"] -= 1
@@ -96,7 +98,7 @@ SCRIPTED_FAULTS = ("fault", "conflict", "rate_limited", "lost", "rival", "hang")
 def _validate_rule(rule: Any) -> None:
     if not isinstance(rule, dict) or rule.get("fault") not in SCRIPTED_FAULTS:
         raise ValueError(f"knob script: each rule needs a fault in {list(SCRIPTED_FAULTS)}")
-    unknown = set(rule) - {"fault", "method", "path", "org", "skip", "times"}
+    unknown = set(rule) - {"fault", "method", "path", "org", "account_id", "skip", "times"}
     if unknown:
         raise ValueError(f"knob script: unknown rule keys {sorted(unknown)}")
     for key in ("skip", "times"):

@@ -132,17 +132,21 @@ def test_a_re_run_killed_while_rotating_an_external_id_converges_on_the_next(org
 
 
 def test_lost_answers_conflicts_and_a_concurrent_writer_converge_in_one_run(orgs, tmp_path):
+    lost, conflict, limited, rival = sorted(a["account_id"] for a in orgs.dump("source")["aws"]["accounts"])
     orgs.set_knobs(
         script=[
-            {**CREATE, "fault": "lost"},  # applied, answer lost: rotated
-            {**CREATE, "fault": "conflict"},  # refused: retried
-            {**CREATE, "fault": "rate_limited"},  # refused: retried
-            {**CREATE, "fault": "rival"},  # another writer's create won: adopted, never rotated
+            {**CREATE, "account_id": lost, "fault": "lost"},  # applied, answer lost: rotated
+            {**CREATE, "account_id": conflict, "fault": "conflict"},  # refused: retried
+            {**CREATE, "account_id": limited, "fault": "rate_limited"},  # refused: retried
+            {**CREATE, "account_id": limited, "fault": "lost"},  # then applied, answer lost: rotated
+            {**CREATE, "account_id": rival, "fault": "rival"},  # another writer's create won: adopted
         ]
     )
     result = run(orgs, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    (rival,) = [r["body"]["account_id"] for r in orgs.requests("destination") if r["injected"] == "scripted_rival"]
+    assert orgs.counters()["scripted_faults"] == 5
+    rotated = sorted(r["body"]["account_id"] for r in writes(orgs) if r["path"] == ROTATE["path"])
+    assert rotated == sorted([lost, limited])
     assert_converged(orgs, tmp_path, adopted=(rival,))
     assert "rotate it deliberately" in result.stderr
     orgs.set_knobs(script=[])
