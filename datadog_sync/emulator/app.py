@@ -109,6 +109,12 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
         core.counters.add("forbidden", org.name)
         return json_error(403, *PERMISSION_DENIED, headers=headers), None
 
+    scripted = None
+    if knobs.script:
+        scripted = knobs.take_scripted(org.name, request.method, request.path, _body_account_id(await request.read()))
+    if scripted:
+        core.counters.add("scripted_faults", org.name)
+        return await _scripted(scripted, core, request, handler, headers), f"scripted_{scripted}"
     # Draw the dice up front, in arrival order, so a given seed gives the same sequence of outcomes.
     chaos = request.path.startswith(knobs.fault_path_prefix)
     is_write = request.method not in ("GET", "HEAD", "OPTIONS")
@@ -139,6 +145,31 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
         return json_error(504, "Gateway Timeout", headers=headers), "lost"
     response.headers.update(headers)
     return response, None
+
+
+async def _scripted(
+    fault: str, core: EmulatorCore, request: web.Request, handler: Handler, headers: dict[str, str]
+) -> web.StreamResponse:
+    """A scripted one-shot fault (knob ``script``): answered at once, or after applying the request."""
+    if fault == "fault":
+        return json_error(503, FAULT_BODIES[503], headers=headers)
+    if fault == "conflict":
+        return json_error(409, WRITE_CONFLICT, headers=headers)
+    if fault == "rate_limited":
+        return json_error(429, "Rate limit exceeded", headers={**headers, "X-RateLimit-Reset": "0"})
+    await _call(handler, request)  # applied: lost, rival, hang
+    if fault == "hang":
+        await core.hung().wait()  # until the script is changed; then answered like a lost response
+    status, message = (409, WRITE_CONFLICT) if fault == "rival" else (504, "Gateway Timeout")
+    return json_error(status, message, headers=headers)
+
+
+def _body_account_id(raw: bytes) -> str | None:
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return str(body["account_id"]) if isinstance(body, dict) and body.get("account_id") is not None else None
 
 
 def _authenticate(core: EmulatorCore, request: web.Request, spec: Endpoint) -> tuple[Org | None, web.Response]:

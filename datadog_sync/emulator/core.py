@@ -5,6 +5,7 @@ Everything here runs on the emulator's event loop thread; the thread runner (ser
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import deque
 from collections.abc import Iterable
@@ -58,6 +59,7 @@ class EmulatorCore:
         self.counters = Counters()
         self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
         self.orgs: dict[str, Org] = {}
+        self._hung: asyncio.Event | None = None  # scripted "hang" requests wait on it
         for spec in orgs:
             self.add_org(spec)
 
@@ -116,8 +118,16 @@ class EmulatorCore:
 
     # --- knobs, log, counters -------------------------------------------------------------------------------------
 
+    def hung(self) -> asyncio.Event:
+        if self._hung is None:
+            self._hung = asyncio.Event()
+        return self._hung
+
     def set_knobs(self, changes: dict[str, Any]) -> Knobs:
         self.knobs = self.knobs.updated(changes)
+        if "script" in changes and self._hung is not None:  # a new script releases the hung requests
+            self._hung.set()
+            self._hung = None
         if "seed" in changes:
             self.rng.seed(self.knobs.seed)
             self._id_rng.seed(self.knobs.seed)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -24,6 +25,8 @@ class Knobs:
     lost_response_rate: float = 0.0  # share of writes applied whose answer is replaced by a 504
     fault_path_prefix: str = "/api/"  # only paths starting with this get faults or lost responses
     seed: int | None = None  # RNG seed for faults, lost responses and generated external ids
+    # One-shot faults for deterministic tests: {"fault", "method"?, "path"?, "org"?, "account_id"?, "skip"?, "times"?}.
+    script: list[dict[str, Any]] = field(default_factory=list)
 
     def write_latency(self) -> float:
         return self.latency_ms if self.write_latency_ms is None else self.write_latency_ms
@@ -37,7 +40,7 @@ class Knobs:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown knobs: {sorted(unknown)}")
-        new = Knobs(**{**asdict(self), **changes})
+        new = Knobs(**{**asdict(self), **copy.deepcopy(changes)})
         new.validate()
         return new
 
@@ -64,6 +67,43 @@ class Knobs:
             raise ValueError("knob rate_period must be >= 1")
         if not isinstance(self.fault_path_prefix, str) or not isinstance(self.rate_limit_name, str):
             raise ValueError("knobs fault_path_prefix and rate_limit_name must be strings")
+        if not isinstance(self.script, list):
+            raise ValueError("knob script must be a list of rules")
+        for rule in self.script:
+            _validate_rule(rule)
+
+    def take_scripted(self, org: str, method: str, path: str, account_id: str | None = None) -> str | None:
+        """The fault of the first live rule matching this request, consuming one use of it (None: no fault).
+        ``account_id`` is the one in the request's JSON body, if any."""
+        request = {"org": org, "method": method, "path": path, "account_id": account_id}
+        for rule in self.script:
+            if rule.get("times", 1) <= 0:
+                continue
+            if any(rule.get(k) not in (None, v) for k, v in request.items()):
+                continue
+            if rule.get("skip", 0) > 0:
+                rule["skip"] -= 1
+                return None
+            rule["times"] = rule.get("times", 1) - 1
+            return rule["fault"]
+        return None
+
+
+#: Scripted faults: "fault" 503 and "conflict" 409 (conflicting updates) and "rate_limited" 429 are not applied;
+#: "lost" is applied and answered 504; "rival" is applied (as if another writer's identical request won the
+#: write slot) and answered 409 conflicting updates; "hang" is applied and never answered.
+SCRIPTED_FAULTS = ("fault", "conflict", "rate_limited", "lost", "rival", "hang")
+
+
+def _validate_rule(rule: Any) -> None:
+    if not isinstance(rule, dict) or rule.get("fault") not in SCRIPTED_FAULTS:
+        raise ValueError(f"knob script: each rule needs a fault in {list(SCRIPTED_FAULTS)}")
+    unknown = set(rule) - {"fault", "method", "path", "org", "account_id", "skip", "times"}
+    if unknown:
+        raise ValueError(f"knob script: unknown rule keys {sorted(unknown)}")
+    for key in ("skip", "times"):
+        if key in rule and (isinstance(rule[key], bool) or not isinstance(rule[key], int) or rule[key] < 0):
+            raise ValueError(f"knob script: {key} must be an integer >= 0")
 
 
 @dataclass(frozen=True)
@@ -105,7 +145,15 @@ class FixedWindowRateLimiter:
 class Counters:
     """Tallies for soak reports, global and per org."""
 
-    NAMES = ("requests", "faults_injected", "rate_limited", "lost_responses", "write_conflicts", "forbidden")
+    NAMES = (
+        "requests",
+        "faults_injected",
+        "rate_limited",
+        "lost_responses",
+        "write_conflicts",
+        "forbidden",
+        "scripted_faults",
+    )
 
     def __init__(self) -> None:
         self.total: Counter[str] = Counter()

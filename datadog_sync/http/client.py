@@ -276,6 +276,8 @@ class Client:
         # 429s count apart, so a request that waited out rate limits still gets its full share of error retries.
         failures = throttled = 0
         last_error: BaseException | None = None
+        # A lost answer or a 5xx may hide an applied write; a 4xx answer (409 conflict, 429) proves it was not.
+        uncertain = False
         while True:
             attempt += 1
             probe = 0
@@ -321,6 +323,7 @@ class Client:
                     )
                 if not retry_transport or not err.retryable:
                     raise
+                uncertain = True
                 reason = "connection"
                 label: Any = err.message
                 failures += 1
@@ -345,6 +348,8 @@ class Client:
                     return decode_body(resp.body)
                 label = status
                 error = self._http_error(resp, method, path, permission, attempt, start)
+                error.earlier_attempt_may_have_applied = uncertain
+                uncertain = uncertain or status >= 500
                 if status == 429:
                     reason = "429"
                     reset = parse_rate_limit_reset(resp.headers)

@@ -159,6 +159,8 @@ class HTTPError(Exception):
         self.elapsed = elapsed
         self.retries_exhausted = retries_exhausted
         self.note = note
+        #: An earlier attempt of this request got no answer or a 5xx, so it may have been applied (set by the client).
+        self.earlier_attempt_may_have_applied = False
         self._messages: list[str] | None = None
 
     @property
@@ -238,6 +240,7 @@ class RetryBudgetExceeded(HTTPError):
             note=note,
         )
         new._messages = err._messages
+        new.earlier_attempt_may_have_applied = err.earlier_attempt_may_have_applied
         return new
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from datadog_sync.diffing import Difference
@@ -18,6 +19,7 @@ from datadog_sync.resources.base import BaseResource, ResourceConfig, ResourceEr
 from datadog_sync.resources.integrations.aws import AwsV1Subtype
 from datadog_sync.resources.integrations.secrets import IntegrationSecrets, SecretsFileError, load_secrets
 from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE, Subtype
+from datadog_sync.state import sanitize_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.context import RunContext
@@ -42,13 +44,16 @@ class IntegrationsResource(BaseResource):
         super().__init__(ctx)
         self._secrets: IntegrationSecrets | None = None
         self._subtypes: dict[str, Subtype] | None = None
+        #: Source entries that cannot be planned (wrong types, unknown subtype): key -> message. Planned as skips.
+        self.invalid: dict[str, str] = {}
 
     # ------------------------------------------------------------------------------------------ dispatch
     @property
     def secrets(self) -> IntegrationSecrets:
         if self._secrets is None:
             try:
-                self._secrets = load_secrets(getattr(self.ctx.config, "integrations_secrets_file", None))
+                path = getattr(self.ctx.config, "integrations_secrets_file", None)
+                self._secrets = load_secrets(path, warn=self.log.warning)
             except SecretsFileError as exc:
                 raise ResourceError(str(exc)) from None
         return self._secrets
@@ -63,7 +68,7 @@ class IntegrationsResource(BaseResource):
         name = (obj or {}).get("name") or (key or "").partition(":")[0]
         try:
             return self.subtypes[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise ResourceError(
                 f"unknown integrations subtype {name!r} (known: {', '.join(sorted(SUBTYPES))})"
             ) from None
@@ -92,14 +97,38 @@ class IntegrationsResource(BaseResource):
     async def current_destination(
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
     ) -> dict[str, dict]:
-        sources, states = self._split(source), self._split(destination_state)
+        sources, states = self._split(self._valid(source)), self._split(destination_state)
         names = [name for name in self.subtypes if sources[name] or states[name]]
         results = await asyncio.gather(
             *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names)
         )
         return {key: obj for result in results for key, obj in result.items()}
 
+    def _valid(self, source: Mapping[str, dict]) -> dict[str, dict]:
+        """The source entries that can be planned; each bad one is remembered with what is wrong, per entry, so
+        one hand-edited entry never fails the others (and is never coerced into something else and sent)."""
+        valid: dict[str, dict] = {}
+        for key, obj in source.items():
+            try:
+                problems = self.subtype_of(key, obj if isinstance(obj, Mapping) else None).problems(key, obj)
+            except ResourceError as exc:
+                problems = [str(exc)]
+            if not problems:
+                valid[key] = obj
+                continue
+            self.invalid[key] = f"invalid source state entry {key} in {self._source_file(key)}: " + "; ".join(problems)
+            if self.ctx.config.command == "diffs":  # sync logs every planned skip as an error itself
+                self.log.error("%s", self.invalid[key], id=key)
+        return valid
+
+    def _source_file(self, key: str) -> Path:
+        state = self.ctx.state
+        name = f"{RESOURCE_TYPE}.{sanitize_id(key)}.json" if state.resource_per_file else f"{RESOURCE_TYPE}.json"
+        return state.source_path / name
+
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        if key in self.invalid:
+            return self.invalid[key]
         return self.subtype_of(key, desired).skip_reason(key, desired, current)
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
@@ -136,5 +165,6 @@ class IntegrationsResource(BaseResource):
     def _changes_by_subtype(self, changes: list[Change]) -> dict[str, list[Change]]:
         out: dict[str, list[Change]] = {}
         for change in changes:
-            out.setdefault(self.subtype_of(change.key).name, []).append(change)
+            if change.key not in self.invalid:
+                out.setdefault(self.subtype_of(change.key).name, []).append(change)
         return out

@@ -17,7 +17,8 @@ show it. Error messages name the file and the entry, never a value.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ from datadog_sync.redact import register_secret
 
 ENV_VAR = "DD_INTEGRATIONS_SECRETS_FILE"
 OPTION = "--integrations-secrets-file"
+#: One section per subtype that has secrets; anything else is a typo or a file in the wrong shape.
+SECTIONS = ("aws",)
+AWS_ENTRY_KEYS = ("secret_access_key", "account_id")
 
 
 class SecretsFileError(Exception):
@@ -60,20 +64,21 @@ def missing_aws_secret_message(access_key_id: str) -> str:
     )
 
 
-def load_secrets(path: str | Path | None) -> IntegrationSecrets:
-    """Read and check the secrets file (no file configured: no secrets)."""
+def load_secrets(path: str | Path | None, warn: Callable[[str], None] | None = None) -> IntegrationSecrets:
+    """Read and check the secrets file (no file configured: no secrets). ``warn`` gets a readable-by-others note."""
     if path is None or str(path) == "":
         return IntegrationSecrets()
     path = Path(path)
     where = f"integrations secrets file {path}"
     try:
         text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
     except OSError as exc:
         raise SecretsFileError(f"cannot read the {where}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise SecretsFileError(f"the {where} is not UTF-8 text") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=lambda pairs: _no_duplicates(pairs, where))
     except json.JSONDecodeError as exc:
         # exc.msg and the position only: the exception's own text could quote the file's content.
         raise SecretsFileError(
@@ -83,7 +88,26 @@ def load_secrets(path: str | Path | None) -> IntegrationSecrets:
         raise SecretsFileError(
             f'the {where} must hold a JSON object such as {{"aws": {{"<access key id>": "<secret>"}}}}'
         )
-    return IntegrationSecrets(path=path, aws=_aws_section(data.get("aws"), where))
+    for section in data:
+        if section not in SECTIONS:
+            raise SecretsFileError(
+                f'the {where} has an unknown section "{section}": put each entry under its subtype\'s section '
+                f'({", ".join(SECTIONS)}), e.g. {{"aws": {{"<access key id>": "<secret>"}}}}'
+            )
+    secrets = IntegrationSecrets(path=path, aws=_aws_section(data.get("aws"), where))
+    if warn is not None and mode & (stat.S_IRGRP | stat.S_IROTH):
+        warn(f"the {where} can be read by other users (mode {stat.S_IMODE(mode):o}); restrict it: chmod 600 {path}")
+    return secrets
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]], where: str) -> dict:
+    """json's object_pairs_hook: a key given twice would silently keep only the last value."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SecretsFileError(f'the {where} has the key "{key}" twice in one object: keep one')
+        out[key] = value
+    return out
 
 
 def _aws_section(section: Any, where: str) -> dict[str, AwsKeySecret]:
@@ -95,6 +119,13 @@ def _aws_section(section: Any, where: str) -> dict[str, AwsKeySecret]:
     for access_key_id, entry in section.items():
         if isinstance(entry, dict):
             secret, account_id = entry.get("secret_access_key"), entry.get("account_id")
+            register_secret(secret if isinstance(secret, str) else None)
+            unknown = sorted(set(entry) - set(AWS_ENTRY_KEYS))
+            if unknown:
+                raise SecretsFileError(
+                    f'in the {where}, aws entry "{access_key_id}" has unknown key(s) '
+                    f'{", ".join(map(repr, unknown))}: the keys are "secret_access_key" and "account_id"'
+                )
         else:
             secret, account_id = entry, None
         register_secret(secret if isinstance(secret, str) else None)

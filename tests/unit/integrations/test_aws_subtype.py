@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import stat
 
 import pytest
 
@@ -93,11 +95,19 @@ async def test_import_reads_once_per_account_and_stores_the_documented_shape(emu
 
 async def test_key_account_logs_are_not_attributed_without_account_id(emu, clients, harness, caplog):
     emu.seed("source", org_state(KEY))
-    h = harness("import")
+    h = harness("import", secrets={"aws": {KEY["access_key_id"]: SECRET}})
     with caplog.at_level(logging.INFO):
         (obj,) = (await import_all(h, clients[0])).values()
     assert "logs" not in obj and "account_id" not in obj
     assert "1 key account(s) have no account_id" in caplog.text
+
+
+async def test_no_secrets_file_means_no_notice_about_the_secrets_file(emu, clients, harness, caplog):
+    emu.seed("source", org_state(KEY))
+    with caplog.at_level(logging.DEBUG):
+        (obj,) = (await import_all(harness("import"), clients[0])).values()
+    assert "logs" not in obj and "account_id" not in obj
+    assert "secrets file" not in caplog.text
 
 
 async def test_preview_allows_filtering_before_the_per_account_read(emu, clients, harness):
@@ -611,3 +621,38 @@ async def test_adopted_after_duplicate_is_never_rotated_later(emu, clients, harn
     assert handoff.journal_load(h.config.destination_resources_path) == {}
     (later,) = await plan(harness(), dst, source)
     assert later.action == "noop", "a hand-made account's external id is never rotated"
+
+
+async def test_journal_and_hand_off_file_are_readable_by_their_owner_only(emu, clients, harness):
+    emu.seed("source", org_state(ROLE))
+    src, dst = clients
+    h = harness()
+    folder = handoff.handoff_path(h.config.destination_resources_path).parent
+    # Left wide open by an earlier version or by hand, and a umask that would keep everything readable.
+    folder.mkdir(parents=True)
+    folder.chmod(0o755)
+    for path in (handoff.handoff_path(folder.parent), handoff.journal_path(folder.parent)):
+        path.write_text("")
+        path.chmod(0o644)
+    previous = os.umask(0)
+    try:
+        await apply(h, dst, await plan(h, dst, await import_all(h, src)))
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (folder, *folder.iterdir())}
+    assert modes == {"handoff": 0o700, "aws-external-ids.json": 0o600, "aws-external-ids.journal": 0o600}
+    assert json.loads(handoff.handoff_path(folder.parent).read_text())["accounts"]
+
+
+async def test_new_hand_off_files_are_created_owner_only(emu, clients, harness):
+    emu.seed("source", org_state(ROLE))
+    src, dst = clients
+    h = harness()
+    previous = os.umask(0)
+    try:
+        await apply(h, dst, await plan(h, dst, await import_all(h, src)))
+    finally:
+        os.umask(previous)
+    folder = handoff.handoff_path(h.config.destination_resources_path).parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}

@@ -100,3 +100,61 @@ def test_handoff_without_anything_to_report_writes_nothing(harness):
     h = harness()
     assert handoff.report(h.ctx, h.resource.log, {}) is None
     assert not handoff.handoff_path(h.config.destination_resources_path).exists()
+
+
+BAD_ENTRIES = {
+    "aws:100000000001": ({"host_tags": "notalist"}, "host_tags: expected a list of strings, got a string"),
+    "aws:100000000002": ({"role_name": ["x"]}, "role_name: expected a string, got a list"),
+    "aws:100000000003": (
+        {"account_specific_namespace_rules": {"auto_scaling": "notbool"}},
+        "account_specific_namespace_rules.auto_scaling: expected true or false, got a string",
+    ),
+    "aws:100000000004": ({"account_id": 100000000004}, "account_id: expected a string, got a number"),
+    "aws:100000000005": ({"logs": {"lambda_arns": "arn", "services": []}}, "logs.lambda_arns: expected a list"),
+    "aws:100000000006": ({"metrics_collection_enabled": "false"}, "metrics_collection_enabled: expected true or"),
+    "aws:AKIAEXAMPLEKEY000009": (
+        {"access_key_id": "AKIAEXAMPLEKEY000009", "account_id": None},
+        "role_name and access_key_id: an account is either a role account",
+    ),
+    "aws:100000000007": ({"role_name": None}, "role_name: missing"),
+    "aws:100000000008": ({"account_id": "100000000099"}, "stored under aws:100000000008, but its account_id"),
+}
+
+
+def bad_source() -> dict[str, dict]:
+    source = {}
+    for key, (override, _) in BAD_ENTRIES.items():
+        source[key] = {"name": "aws", "account_id": key.partition(":")[2], "role_name": "R", **override}
+    source["gcp:project-1"] = {"name": "gcp", "project_id": "project-1"}
+    source["aws:100000000010"] = "not an object"
+    source["aws:123456789012"] = {"name": "aws", "account_id": "123456789012", "role_name": "R", "host_tags": ["a"]}
+    return source
+
+
+async def test_bad_source_entries_fail_alone_naming_file_key_and_field(emu, clients, harness):
+    from datadog_sync.planner import plan_type
+
+    h = harness()
+    source = bad_source()
+    current = await h.resource.current_destination(clients[1], source, {})
+    changes = {c.key: c for c in plan_type(h.resource, source, current, {}, cleanup=False, in_plan={})}
+    assert changes.pop("aws:123456789012").action == "create", "the good entry is planned as usual"
+    file = h.config.source_resources_path / "integrations.json"
+    for key, (_, field_problem) in BAD_ENTRIES.items():
+        change = changes.pop(key)
+        assert change.action == "skip"
+        assert change.reason.startswith(f"invalid source state entry {key} in {file}: ")
+        assert field_problem in change.reason
+    assert "unknown integrations subtype 'gcp'" in changes.pop("gcp:project-1").reason
+    assert "the entry: expected an object, got a string" in changes.pop("aws:100000000010").reason
+    assert changes == {}
+    # after_apply of a plan holding them does not trip over the unknown subtype
+    h.resource.after_apply(list(plan_type(h.resource, source, current, {}, cleanup=False, in_plan={})))
+
+
+async def test_a_malformed_destination_state_entry_does_not_fail_the_others(emu, clients, harness):
+    emu.seed("destination", org_state(ROLE))
+    h = harness()
+    good = {"name": "aws", "account_id": ROLE["account_id"], "role_name": ROLE["role_name"]}
+    current = await h.resource.current_destination(clients[1], {"aws:123456789012": good}, {"aws:1": {"x": 1}})
+    assert set(current) == {"aws:123456789012"}

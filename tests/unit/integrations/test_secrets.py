@@ -30,7 +30,7 @@ def test_both_entry_shapes_and_redaction(tmp_path):
     path = write(
         tmp_path,
         '{"aws": {"AKIAONE": "plain-secret-value-1", "AKIATWO": {"secret_access_key": "object-secret-2", '
-        '"account_id": "123456789012"}}, "gcp": {}}',
+        '"account_id": "123456789012"}}}',
     )
     secrets = load_secrets(path)
     assert secrets.aws_key("AKIAONE").secret_access_key == "plain-secret-value-1"
@@ -61,6 +61,16 @@ def test_empty_aws_section(tmp_path):
             '{"aws": {"AKIABAD": {"secret_access_key": "hidden-value-9", "account_id": "12-34"}}}',
             "numeric AWS account id",
         ),
+        # A typo in an entry key, a section for no known subtype, a flat file, a key given twice.
+        (
+            '{"aws": {"AKIABAD": {"secret_access_key": "hidden-value-9", "acount_id": "123456789012"}}}',
+            """aws entry "AKIABAD" has unknown key(s) 'acount_id'""",
+        ),
+        ('{"aws": {}, "gcp": {"p": "hidden-value-9"}}', 'unknown section "gcp"'),
+        ('{"AKIABAD": "hidden-value-9"}', 'unknown section "AKIABAD": put each entry under'),
+        ('{"aws": {"AKIABAD": "hidden-value-9", "AKIABAD": "hidden-value-9"}}', 'the key "AKIABAD" twice'),
+        ('{"aws": {"AKIABAD": {"secret_access_key": "hidden-value-9", "secret_access_key": "x"}}}', "twice"),
+        ('{"aws": {}, "aws": {}}', 'the key "aws" twice'),
     ],
 )
 def test_malformed_files_name_the_file_and_never_a_value(tmp_path, text, expected):
@@ -85,3 +95,29 @@ def test_missing_secret_message_says_how_to_provide_it():
     message = missing_aws_secret_message("AKIAEXAMPLE")
     assert "AKIAEXAMPLE" in message and "--integrations-secrets-file" in message
     assert "DD_INTEGRATIONS_SECRETS_FILE" in message
+
+
+def test_a_file_others_can_read_gets_a_warning_naming_the_fix(tmp_path):
+    path = write(tmp_path, '{"aws": {"AKIAONE": "secret-value-7"}}')
+    notes: list[str] = []
+    path.chmod(0o644)
+    load_secrets(path, warn=notes.append)
+    assert len(notes) == 1 and "can be read by other users (mode 644)" in notes[0]
+    assert f"chmod 600 {path}" in notes[0] and "secret-value-7" not in notes[0]
+    path.chmod(0o640)
+    load_secrets(path, warn=notes.append)
+    assert "mode 640" in notes[-1]
+    notes.clear()
+    path.chmod(0o600)
+    assert load_secrets(path, warn=notes.append).aws_key("AKIAONE") is not None
+    assert notes == []
+
+
+def test_the_run_warns_once_about_a_readable_secrets_file(tmp_path, emu, caplog):
+    from tests.unit.integrations.conftest import Harness
+
+    h = Harness(tmp_path, emu, secrets={"aws": {"AKIAONE": "secret-value-7"}})
+    (tmp_path / "secrets.json").chmod(0o604)
+    with caplog.at_level(logging.WARNING):
+        assert h.resource.secrets.aws_key("AKIAONE") and h.aws.secrets is h.resource.secrets
+    assert caplog.text.count("can be read by other users (mode 604)") == 1

@@ -41,6 +41,25 @@ PLACEHOLDER = "<Datadog's AWS account id for your site>"
 MAX_LISTED = 20
 
 
+def _private_dir(path: Path) -> Path:
+    """The hand-off directory, readable by its owner only: its files hold external IDs."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def _open_private(path: Path, flags: int) -> TextIO:
+    """Open ``path`` for writing with mode 0o600, also when it existed with a wider one."""
+    fd = os.open(path, flags | os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "w", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def handoff_path(destination_root: Path) -> Path:
     return Path(destination_root) / HANDOFF_DIR / HANDOFF_FILE
 
@@ -62,8 +81,8 @@ class Journal:
 
     def append(self, account_id: str, role_name: str, external_id: str | None = None, intent: str | None = None):
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8")
+            _private_dir(self.path.parent)
+            self._file = _open_private(self.path, os.O_APPEND)
         item = {"account_id": account_id, "role_name": role_name}
         item.update({"external_id": external_id} if external_id else {"intent": intent})
         self._file.write(json.dumps(item) + "\n")
@@ -94,7 +113,7 @@ def journal_load(destination_root: Path) -> dict[tuple[str, str], str | None]:
             found[key] = item["external_id"]
         elif item.get("intent") == "create":  # sent; unless an id line follows, its answer never arrived
             found[key] = None
-        elif item.get("intent") == "adopted":  # the account was someone else's: nothing to recover
+        elif item.get("intent") in ("adopted", "refused"):  # someone else's account, or none made: never rotate
             found.pop(key, None)
     return found
 
@@ -192,9 +211,10 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
         # assume such a role, rotate its external ID in the Datadog UI and update the trust policy.
         "roles_with_unknown_external_id": unknown,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    with _open_private(tmp, os.O_TRUNC) as out:
+        out.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
     os.replace(tmp, path)
     if issued:
         log.warning(

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from datadog_sync.resources.integrations.subtype import Fields, ListOf, MapOf
+
 SUBTYPE = "aws"
 
 #: Fields of the v1 ``AWSAccount`` that the stored object keeps (everything the API returns, minus ``errors``).
@@ -46,6 +48,39 @@ EXTERNAL_ID = "external_id"
 #: Stands for the external id of an account this tool created in a run that died before Datadog's answer came.
 LOST_EXTERNAL_ID = "(never received)"
 SECRET = "secret_access_key"
+
+#: The JSON type of every stored field: a state file edited by hand is checked against it before planning.
+SCHEMA = {
+    "name": str,
+    **{field: str for field in IDENTITY_FIELDS},
+    **{field: ListOf(str) for field in LIST_FIELDS},
+    "account_specific_namespace_rules": MapOf(bool),
+    **{field: bool for field in BOOL_DEFAULTS},
+    TAG_FILTERS: MapOf(str),
+    LOGS: Fields({LAMBDA_ARNS: ListOf(str), SERVICES: ListOf(str)}),
+    EXTERNAL_ID: str,
+}
+
+
+def identity_problems(key: str, obj: Mapping[str, Any]) -> list[str]:
+    """A stored object must be a role account (account_id + role_name) or a key account (access_key_id alone),
+    stored under its own key."""
+    if obj.get("access_key_id") and obj.get("role_name"):
+        return [
+            "role_name and access_key_id: an account is either a role account (account_id, role_name) or a key "
+            "account (access_key_id, no role_name)"
+        ]
+    if not obj.get("access_key_id"):
+        missing = [field for field in ("account_id", "role_name") if not obj.get(field)]
+        if missing:
+            return [
+                f"{' and '.join(missing)}: missing (a role account needs account_id and role_name, a key account "
+                "access_key_id)"
+            ]
+    expected = state_key(obj)
+    if key != expected:
+        return [f"{identity(obj)[0]}: the entry is stored under {key}, but its {identity(obj)[0]} makes it {expected}"]
+    return []
 
 
 def _sorted_unique(values: Iterable[Any] | None) -> list:

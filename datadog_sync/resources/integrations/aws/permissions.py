@@ -60,10 +60,11 @@ async def preflight(client: Client, changes: list[Change], app_key: str | None, 
     for permission in (MANAGE, EDIT):
         keys = needed.get(permission)
         if keys and permission not in granted:
+            # The accounts are named here, once: the host repeats each problem for every account it blocks.
             shown = ", ".join(sorted(keys)[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+            log.error("permission pre-flight: %d account(s) need `%s`: %s", len(keys), permission, shown)
             problems.append(
-                f"the destination application key lacks the `{permission}` permission, needed to "
-                f"{_WHAT[permission]} ({shown})"
+                f"the destination application key lacks the `{permission}` permission, needed to {_WHAT[permission]}"
             )
     return problems
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference, compute_diff
 from datadog_sync.http.errors import HTTPError
@@ -18,7 +18,7 @@ from datadog_sync.pool import map_bounded
 from datadog_sync.redact import redact_text
 from datadog_sync.resources.base import ResourceError, SkipResource
 from datadog_sync.resources.integrations.aws import handoff, model, permissions
-from datadog_sync.resources.integrations.aws.api import AwsV1Api, is_absent, is_duplicate
+from datadog_sync.resources.integrations.aws.api import NEW_EXTERNAL_ID, AwsV1Api, is_absent, is_duplicate
 from datadog_sync.resources.integrations.secrets import missing_aws_secret_message
 from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE, Subtype
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class AwsV1Subtype(Subtype):
     name: ClassVar[str] = model.SUBTYPE
+    schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,8 +70,9 @@ class AwsV1Subtype(Subtype):
             if logs_id:
                 item[model.LOGS] = logs_by_id.get(logs_id, model.empty_logs())
             items.append(item)
-        if unattributed:
-            # Said once per import; the destination listings of diffs/sync/reset keep it at debug level.
+        if unattributed and self.secrets.path is not None:
+            # Said once per import; the destination listings of diffs/sync/reset keep it at debug level. Without
+            # a secrets file key accounts are skipped anyway, with a message saying how to give their secret.
             level = logging.INFO if getattr(client, "org", "") == "source" else logging.DEBUG
             self.log.log(
                 level,
@@ -99,6 +101,9 @@ class AwsV1Subtype(Subtype):
             return model.normalize_tag_filters(await api.tag_filters(model.filtering_id(obj)))
 
     # --------------------------------------------------------------------------------------------- plan
+    def problems(self, key: str, obj: Mapping) -> list[str]:
+        return super().problems(key, obj) or model.identity_problems(key, obj)
+
     async def current_destination(
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
     ) -> dict[str, dict]:
@@ -114,7 +119,7 @@ class AwsV1Subtype(Subtype):
         matched: dict[str, dict] = {}
         for key in {**destination_state, **source}:
             ref = source.get(key) or destination_state[key]
-            raw = live.get(model.identity(ref))
+            raw = live.get(_identity(ref))
             if raw is not None:
                 matched[key] = self.preview(raw)
         # One account's failed read must not stop the plan of all the others.
@@ -131,7 +136,7 @@ class AwsV1Subtype(Subtype):
                 tag_filters = {}
             obj[model.TAG_FILTERS] = tag_filters
             known = destination_state.get(key) or {}
-            if known.get(model.EXTERNAL_ID) and model.identity(known) == model.identity(obj):
+            if known.get(model.EXTERNAL_ID) and _identity(known) == model.identity(obj):
                 obj[model.EXTERNAL_ID] = known[model.EXTERNAL_ID]
             elif not model.is_key_account(obj):
                 # Created by a run killed before it saved its state: the journal kept the id, or shows that the
@@ -200,6 +205,10 @@ class AwsV1Subtype(Subtype):
             body = await api.create_account(model.account_payload(obj, secret))
         except HTTPError as err:
             if not is_duplicate(err):
+                if not model.is_key_account(obj) and err.status < 500 and not err.earlier_attempt_may_have_applied:
+                    # Refused by every attempt: this run made no account, so a later run must never rotate the
+                    # external id of one that someone else creates under this name.
+                    self.journal.append(obj["account_id"], obj["role_name"], intent="refused")
                 raise ResourceError(_message(obj, err)) from err
             return await self._adopt_after_duplicate(api, key, obj, secret, err)
         external_id = body.get(model.EXTERNAL_ID)
@@ -218,9 +227,10 @@ class AwsV1Subtype(Subtype):
                 f"{model.label(obj)}: the create was refused as a duplicate, yet no such account is listed: {err}"
             )
         external_id = None
-        if err.attempts > 1 and not model.is_key_account(obj):
-            # Our own first attempt made the account but its response (and external id) was lost. Rotating
-            # is safe only for an account this run created: no trust policy can use its id yet.
+        if err.earlier_attempt_may_have_applied and not model.is_key_account(obj):
+            # An earlier attempt of this create got no answer (or a 5xx): it made the account and its answer,
+            # the external id, was lost. Rotating is safe only for an account this run created: no trust policy
+            # can use its id yet. A 409 "conflicting updates" or 429 proves an attempt was not applied.
             self.log.warning(
                 "created by a retried request whose response was lost: asking Datadog for its external id", id=key
             )
@@ -229,12 +239,21 @@ class AwsV1Subtype(Subtype):
             )
             if external_id:
                 self._remember_external_id(key, obj, external_id)
-        else:
+        elif model.is_key_account(obj):
             self.log.warning(
                 "already exists in the destination: adopting and updating it instead of creating it", id=key
             )
-            if not model.is_key_account(obj):  # not ours after all: its id must never be rotated by a later run
-                self.journal.append(obj["account_id"], obj["role_name"], intent="adopted")
+        else:
+            # Made by another writer (none of our attempts can have been applied): its id is theirs, never rotated.
+            self.log.warning(
+                "already exists in the destination (created by another writer): adopting and updating it. Its "
+                "external ID is unknown to datadog-sync and was not changed; if Datadog cannot assume %s, rotate it "
+                "deliberately (Datadog AWS integration page, or PUT %s) and put the new ID in the role's trust policy",
+                model.role_arn(obj["account_id"], obj["role_name"]),
+                NEW_EXTERNAL_ID,
+                id=key,
+            )
+            self.journal.append(obj["account_id"], obj["role_name"], intent="adopted")
         if external_id:
             current[model.EXTERNAL_ID] = external_id
         return await self._update(api, key, obj, current, secret)
@@ -333,6 +352,14 @@ class AwsV1Subtype(Subtype):
 
     def after_reset(self, deleted: list[str]) -> None:
         handoff.forget(self.ctx.config.destination_resources_path, deleted)
+
+
+def _identity(obj: Mapping) -> tuple[str, str] | None:
+    """The identity of a state entry, or None for one too malformed to have one (it then matches nothing)."""
+    try:
+        return model.identity(obj)
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 def _message(obj: dict, err: HTTPError) -> str:
