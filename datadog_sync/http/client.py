@@ -3,7 +3,7 @@
 Retry rules (waits go through the injected ``sleep`` and are jittered with the injected ``rng``, see
 :mod:`datadog_sync.http.retry` for the wait formulas):
 
-* 2xx: the parsed JSON body (``None`` for an empty body, the text when it is not JSON).
+* 2xx: the parsed JSON body (``None`` for an empty body); text or HTML raises :class:`NotJSONResponse`.
 * 429: wait ``X-RateLimit-Reset`` seconds; raise at once if that is beyond the request's remaining budget. Without
   a numeric reset header: exponential backoff.
 * 5xx (512 included), any method: backoff, or ``Retry-After`` capped at ``backoff_max``.
