@@ -450,10 +450,18 @@ def _check_keys(command: str, kw: dict[str, Any], verify_ddr_status: bool) -> No
         if command in commands or (org == "source" and verify_ddr_status and command in DDR_SOURCE_COMMANDS)
     ]
     for org in needed:
-        missing = [kind for kind in ("api", "app") if not (kw.get(f"{org}_{kind}_key") or "").strip()]
+        option = {kind: f"--{org}-{kind}-key (env DD_{org.upper()}_{kind.upper()}_KEY)" for kind in ("api", "app")}
+        values = {kind: (kw.get(f"{org}_{kind}_key") or "").strip() for kind in ("api", "app")}
+        missing = [option[kind] for kind, value in values.items() if not value]
         if missing:
-            names = ", ".join(f"--{org}-{kind}-key (env DD_{org.upper()}_{kind.upper()}_KEY)" for kind in missing)
-            raise click.UsageError(f"{command} needs the {org} org's API and application keys; not set: {names}")
+            raise click.UsageError(
+                f"{command} needs the {org} org's API and application keys; not set: {', '.join(missing)}"
+            )
+        for kind, value in values.items():
+            if not (value.isascii() and value.isprintable()):  # would fail as an HTTP header, or mean a bad paste
+                raise click.UsageError(
+                    f"{option[kind]} has a line break, control or non-ASCII character (the value is not shown)"
+                )
 
 
 def _parse_resources(value: str | None, known: dict) -> tuple[str, ...]:

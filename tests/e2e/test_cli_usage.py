@@ -203,3 +203,12 @@ def test_filter_error_example_names_a_resource_type_that_exists(env):
     assert result.exit_code == 2
     examples = re.findall(r"Type=([a-z_]+);", result.output)
     assert examples and set(examples) <= set(registry()), result.output
+
+
+@pytest.mark.parametrize("bad", ["abc\ndef0123456789", "abc\x1bdef0123456789", "abcdéf0123456789"])
+def test_a_key_with_a_control_or_non_ascii_character_is_a_usage_error_that_does_not_show_it(emu, env, bad):
+    result = invoke({**env, "DD_SOURCE_APP_KEY": bad}, "import", "--resources=integrations")
+    assert result.exit_code == 2
+    assert "--source-app-key (env DD_SOURCE_APP_KEY) has a line break, control or non-ASCII character" in result.output
+    assert "0123456789" not in result.output
+    assert emu.requests() == []
