@@ -24,12 +24,23 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         return value
     try:
         values = load_config_file(value)
-        known = {p.name for p in ctx.command.params if p.name}
-        defaults = to_default_map(values, known, multiple={"filter"}, path=value)
+        known = {p.name: _kind(p) for p in ctx.command.params if p.name}
+        defaults = to_default_map(values, known, multiple={"filter"}, kinds=known, path=value)
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
     except ConfigFileError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=_param) from exc
     return value
+
+
+def _kind(param: click.Parameter) -> str:
+    """The kind of value a config file may give ``param`` (see ``configfile._KINDS``)."""
+    if isinstance(param.type, click.types.BoolParamType):
+        return "bool"
+    if isinstance(param.type, click.types.IntParamType):
+        return "int"
+    if isinstance(param.type, click.types.FloatParamType):
+        return "number"
+    return "text"
 
 
 def _org_options(org: str) -> list[Callable]:

@@ -28,6 +28,7 @@ import ast
 import codeop
 import difflib
 import json
+import math
 import os
 import re
 import warnings
@@ -242,18 +243,30 @@ UPSTREAM_ONLY = frozenset(
 )
 
 
+#: What a value of each kind of option may be (``None`` always may: it leaves the option unset).
+_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "text": ((str,), 'a quoted string, e.g. {key} = "..."'),
+    "bool": ((bool, str), "True or False"),
+    "int": ((int, str), "a whole number"),
+    "number": ((int, float, str), "a number"),
+}
+
+
 def to_default_map(
     values: Mapping[str, Any],
     known_params: Collection[str],
     *,
     multiple: Collection[str] = (),
+    kinds: Mapping[str, str] | None = None,
     path: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Check config values against click's parameter names and return a ``default_map``.
 
     Unknown keys raise :class:`ConfigFileError` naming the key and the closest known name (with the file
     and line when ``values`` comes from :func:`load_config_file`). A plain string given for a parameter
-    listed in ``multiple`` (e.g. ``filter = "Type=..."``) is wrapped in a list.
+    listed in ``multiple`` (e.g. ``filter = "Type=..."``) is wrapped in a list; a list for any other is an error.
+    ``kinds`` maps parameter names to a key of ``_KINDS`` (key options are ``text`` anyway): a value of
+    another type is an error naming the key, never the value.
     """
     lines: Mapping[str, int] = getattr(values, "line_numbers", {})
     if path is None:
@@ -269,12 +282,28 @@ def to_default_map(
             candidates = difflib.get_close_matches(key.replace("-", "_").lower(), sorted(known), n=1, cutoff=0.6)
             hint = f"did you mean {candidates[0]!r}?" if candidates else "known keys: " + ", ".join(sorted(known))
             raise ConfigFileError(path, lines.get(key), f"unknown key {key!r}; {hint}")
-        if key in multiple and isinstance(value, str):
-            value = [value]
-        elif key not in multiple and isinstance(value, (list, tuple, set, dict)):
-            example = f'{key} = "a,b"' if key == "resources" else f'{key} = "..."'
-            raise ConfigFileError(path, lines.get(key), f"{key!r} takes one value, not a list; e.g. {example}")
-        elif _KEY_OPTION_RE.fullmatch(key) and value is not None and not isinstance(value, str):
-            raise ConfigFileError(path, lines.get(key), f'{key!r} must be a quoted string: {key} = "..."')
-        result[key] = value
+        result[key] = _checked(key, value, key in multiple, (kinds or {}).get(key), path, lines.get(key))
     return result
+
+
+def _checked(key: str, value: Any, multiple: bool, kind: str | None, path: Any, line: int | None) -> Any:
+    if value is None:
+        return value
+    if multiple:
+        value = [value] if isinstance(value, str) else value
+        if not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+            message = f'{key!r} must be a quoted string or a list of them, e.g. {key} = ["...", "..."]'
+            raise ConfigFileError(path, line, message)
+        return value
+    if isinstance(value, (list, tuple, set, dict)):
+        example = f'{key} = "a,b"' if key == "resources" else f'{key} = "..."'
+        raise ConfigFileError(path, line, f"{key!r} takes one value, not a list; e.g. {example}")
+    if kind is None and _KEY_OPTION_RE.fullmatch(key):
+        kind = "text"
+    if kind in _KINDS:
+        types, what = _KINDS[kind]
+        bad_bool = isinstance(value, bool) and bool not in types  # True is an int to Python, not to us
+        bad_float = isinstance(value, float) and not math.isfinite(value)
+        if bad_bool or bad_float or not isinstance(value, types):
+            raise ConfigFileError(path, line, f"{key!r} must be {what.format(key=key)}")
+    return value

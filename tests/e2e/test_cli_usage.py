@@ -212,3 +212,27 @@ def test_a_key_with_a_control_or_non_ascii_character_is_a_usage_error_that_does_
     assert "--source-app-key (env DD_SOURCE_APP_KEY) has a line break, control or non-ASCII character" in result.output
     assert "0123456789" not in result.output
     assert emu.requests() == []
+
+
+# -- --config values -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("source_resources_path = 5", "'source_resources_path' must be a quoted string"),
+        ("integrations_secrets_file = 5", "'integrations_secrets_file' must be a quoted string"),
+        ("show_progress_bar = 2", "'show_progress_bar' must be True or False"),
+        ("max_workers = 1e400", "'max_workers' must be a whole number"),
+        ("filter = [None]", "'filter' must be a quoted string or a list of them"),
+        ('source_api_key = ["abcdef0123456789", "fedcba9876543210"]', "'source_api_key' takes one value, not a list"),
+        ("source_api_key = abcdef0123456789", "value for 'source_api_key' is not a Python literal"),
+    ],
+)
+def test_config_values_of_the_wrong_type_are_usage_errors(emu, env, workdir, line, message):
+    (workdir / "sync.conf").write_text(f"{line}\n")
+    result = invoke(env, "import", "--config=sync.conf")
+    assert result.exit_code == 2
+    assert f"Invalid value for '--config': sync.conf line 1: {message}" in result.output
+    assert "0123456789" not in result.output and "9876543210" not in result.output
+    assert emu.requests() == []

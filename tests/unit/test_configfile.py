@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 
 import pytest
@@ -312,3 +313,31 @@ class TestDefaultMap:
     def test_a_key_option_may_be_none_or_empty(self):
         assert to_default_map({"source_api_key": None}, self.KNOWN) == {"source_api_key": None}
         assert to_default_map({"source_api_key": ""}, self.KNOWN) == {"source_api_key": ""}
+
+    KINDS = {"source_api_key": "text", "resources": "text", "emit_json": "bool", "max_workers": "int"}
+
+    @pytest.mark.parametrize(
+        "key, value, what",
+        [
+            ("resources", 5, 'a quoted string, e.g. resources = "..."'),
+            ("emit_json", 2, "True or False"),
+            ("emit_json", 1.0, "True or False"),
+            ("max_workers", True, "a whole number"),
+            ("max_workers", 2.5, "a whole number"),
+            ("max_workers", float("inf"), "a whole number"),
+        ],
+    )
+    def test_a_value_of_the_wrong_type_is_an_error(self, key, value, what):
+        with pytest.raises(ConfigFileError, match=f"^config file: '{key}' must be {re.escape(what)}$"):
+            to_default_map({key: value}, self.KNOWN, kinds=self.KINDS)
+
+    @pytest.mark.parametrize("value", [5, [1], ["a", None], {"a": 1}])
+    def test_a_filter_must_be_strings(self, value):
+        with pytest.raises(ConfigFileError, match="'filter' must be a quoted string or a list of them"):
+            to_default_map({"filter": value}, self.KNOWN, multiple={"filter"}, kinds=self.KINDS)
+
+    def test_values_of_the_right_type_and_none_pass(self):
+        values = {"resources": "integrations", "emit_json": "yes", "max_workers": 4, "source_api_key": None}
+        assert to_default_map(values, self.KNOWN, kinds=self.KINDS) == values
+        assert to_default_map({"max_workers": "4", "emit_json": False}, self.KNOWN, kinds=self.KINDS)
+        assert to_default_map({"filter": ("a", "b")}, self.KNOWN, multiple={"filter"}) == {"filter": ("a", "b")}
