@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,12 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
     except ConfigFileError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=_param) from exc
+    return value
+
+
+def _finite(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):  # nan passes click's range check; inf never times out
+        raise click.BadParameter(f"{value} is not a number of seconds")
     return value
 
 
@@ -149,6 +156,7 @@ COMMON_OPTIONS: list[Callable] = [
         "--http-client-timeout",
         envvar="DD_HTTP_CLIENT_TIMEOUT",
         type=click.FloatRange(min=0, min_open=True),
+        callback=_finite,
         default=30,
         show_default=True,
         help="Seconds to wait for data on a connection before a request times out (env DD_HTTP_CLIENT_TIMEOUT).",
@@ -157,6 +165,7 @@ COMMON_OPTIONS: list[Callable] = [
         "--http-client-retry-timeout",
         envvar="DD_HTTP_CLIENT_RETRY_TIMEOUT",
         type=click.FloatRange(min=0),
+        callback=_finite,
         default=60,
         show_default=True,
         help="Total seconds one request may spend retrying 429s, 5xx and connection errors "

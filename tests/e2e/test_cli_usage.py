@@ -236,3 +236,12 @@ def test_config_values_of_the_wrong_type_are_usage_errors(emu, env, workdir, lin
     assert f"Invalid value for '--config': sync.conf line 1: {message}" in result.output
     assert "0123456789" not in result.output and "9876543210" not in result.output
     assert emu.requests() == []
+
+
+@pytest.mark.parametrize("option", ["--http-client-timeout", "--http-client-retry-timeout"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_timeouts_must_be_finite(emu, env, option, value):
+    result = invoke(env, "import", "--resources=integrations", f"{option}={value}")
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': {value} is not a number of seconds" in result.output
+    assert emu.requests() == []
