@@ -250,6 +250,8 @@ async def _ddr_problem(client: Client) -> str | None:
     status = attributes.get("HamrStatus") if isinstance(attributes, dict) else None
     if status is None or status == "":
         reason = "no DDR status could be retrieved."
+    elif isinstance(status, bool) or not isinstance(status, int):  # a list would not even be hashable
+        reason = f"the DDR status retrieved is not a status number: {str(status)[:40]}."
     elif status not in DDR_ALLOWED:
         reason = f"disaster recovery is in progress. DDR status retrieved: {DDR_NAMES.get(status, status)}."
     else:

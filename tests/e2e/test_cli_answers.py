@@ -130,3 +130,12 @@ def test_a_ddr_answer_of_another_shape_is_no_ddr_status(answer):
         result = run(url)
     assert result.exit_code == 1
     assert "The source DDR verification failed. no DDR status could be retrieved." in result.stderr
+
+
+@pytest.mark.parametrize("status", [[2], {"a": 1}, "2", True])
+def test_a_ddr_status_that_is_not_a_number_fails_the_check_clearly(status):
+    answer = {"data": {"attributes": {"HamrStatus": status}}}
+    with portal({"/api/v1/validate": {"valid": True}, "/api/v2/hamr": answer}) as url:
+        result = run(url)
+    assert result.exit_code == 1
+    assert "The source DDR verification failed. the DDR status retrieved is not a status number" in result.stderr

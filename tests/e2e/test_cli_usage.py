@@ -245,3 +245,11 @@ def test_timeouts_must_be_finite(emu, env, option, value):
     assert result.exit_code == 2
     assert f"Invalid value for '{option}': {value} is not a number of seconds" in result.output
     assert emu.requests() == []
+
+
+@pytest.mark.parametrize("url", ["http://localhost:1", "http://[::1]:1", "http://127.0.0.2:1"])
+def test_other_local_plain_http_urls_get_no_warning(env, url):
+    result = invoke({**env, "DD_SOURCE_API_URL": url}, "import", "--resources=integrations")
+    assert result.exit_code == 1  # nothing listens there
+    assert "cannot connect to" in result.stderr
+    assert "plain http" not in result.stderr
