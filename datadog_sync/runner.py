@@ -229,6 +229,8 @@ def _validation_error(client: Client, exc: Exception) -> str:
         return problem
     if isinstance(exc, HTTPError) and exc.status in (401, 403):
         return f"invalid api key: {exc}"
+    if isinstance(exc, HTTPError) and exc.status == 404:  # every Datadog site has /api/v1/validate
+        return _not_datadog(client, "GET /api/v1/validate answered 404 Not Found; a path in the URL?")
     return f"key validation failed: {exc}"
 
 

@@ -253,3 +253,10 @@ def test_other_local_plain_http_urls_get_no_warning(env, url):
     assert result.exit_code == 1  # nothing listens there
     assert "cannot connect to" in result.stderr
     assert "plain http" not in result.stderr
+
+
+def test_a_path_in_the_url_is_pointed_at_when_validate_is_not_found(emu, env):
+    result = invoke({**env, "DD_SOURCE_API_URL": emu.url + "/api/v1"}, "import", "--resources=integrations")
+    assert result.exit_code == 1
+    assert f"the source API URL {emu.url}/api/v1 does not look like a Datadog API" in result.stderr
+    assert "GET /api/v1/validate answered 404 Not Found; a path in the URL?" in result.stderr
