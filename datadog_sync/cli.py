@@ -25,8 +25,8 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         return value
     try:
         values = load_config_file(value)
-        known = {p.name: _kind(p) for p in ctx.command.params if p.name}
-        defaults = to_default_map(values, known, multiple={"filter"}, kinds=known, path=value)
+        kinds = {p.name: _kind(p) for p in ctx.command.params if p.name}
+        defaults = to_default_map(values, kinds, multiple={"filter"}, kinds=kinds, path=value)
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
     except ConfigFileError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=_param) from exc
@@ -419,7 +419,6 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
     secrets_file = kw.get("integrations_secrets_file")
     if secrets_file:
         _check_secrets_file(secrets_file)
-    validate = kw.get("validate", True)
     verify_ddr_status = kw.get("verify_ddr_status", True)
     _check_keys(command, kw, verify_ddr_status)
     return Configuration(
@@ -429,7 +428,7 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         resources=resources,
         filters=filters,
         cleanup=cleanup,
-        validate=validate,
+        validate=kw.get("validate", True),
         verify_ddr_status=verify_ddr_status,
         max_workers=kw.get("max_workers") or 100,
         max_workers_per_type=_parse_workers_per_type(kw.get("max_workers_per_type"), known),
