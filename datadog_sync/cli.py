@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import click
 
 from datadog_sync import __version__
-from datadog_sync.config import SITES, Configuration, OrgConfig, normalize_api_url
+from datadog_sync.config import SITES, ApiUrlError, Configuration, OrgConfig, normalize_api_url
 from datadog_sync.configfile import ConfigFileError, load_config_file, to_default_map
 from datadog_sync.filters import FilterError, Filters
 from datadog_sync.resources import registry
@@ -24,12 +25,29 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         return value
     try:
         values = load_config_file(value)
-        known = {p.name for p in ctx.command.params if p.name}
-        defaults = to_default_map(values, known, multiple={"filter"}, path=value)
+        kinds = {p.name: _kind(p) for p in ctx.command.params if p.name}
+        defaults = to_default_map(values, kinds, multiple={"filter"}, kinds=kinds, path=value)
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
     except ConfigFileError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=_param) from exc
     return value
+
+
+def _finite(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):  # nan passes click's range check; inf never times out
+        raise click.BadParameter(f"{value} is not a number of seconds")
+    return value
+
+
+def _kind(param: click.Parameter) -> str:
+    """The kind of value a config file may give ``param`` (see ``configfile._KINDS``)."""
+    if isinstance(param.type, click.types.BoolParamType):
+        return "bool"
+    if isinstance(param.type, click.types.IntParamType):
+        return "int"
+    if isinstance(param.type, click.types.FloatParamType):
+        return "number"
+    return "text"
 
 
 def _org_options(org: str) -> list[Callable]:
@@ -113,7 +131,7 @@ COMMON_OPTIONS: list[Callable] = [
     click.option(
         "--max-workers-per-type",
         envvar="MAX_WORKERS_PER_TYPE",
-        help="Per-type caps below --max-workers, e.g. 'integrations=4,monitors=8' (env MAX_WORKERS_PER_TYPE).",
+        help="Per-type caps below --max-workers, e.g. 'integrations=4' (env MAX_WORKERS_PER_TYPE).",
     ),
     click.option(
         "--resource-per-file", is_flag=True, default=False, help="One state file per resource instead of one per type."
@@ -138,6 +156,7 @@ COMMON_OPTIONS: list[Callable] = [
         "--http-client-timeout",
         envvar="DD_HTTP_CLIENT_TIMEOUT",
         type=click.FloatRange(min=0, min_open=True),
+        callback=_finite,
         default=30,
         show_default=True,
         help="Seconds to wait for data on a connection before a request times out (env DD_HTTP_CLIENT_TIMEOUT).",
@@ -146,6 +165,7 @@ COMMON_OPTIONS: list[Callable] = [
         "--http-client-retry-timeout",
         envvar="DD_HTTP_CLIENT_RETRY_TIMEOUT",
         type=click.FloatRange(min=0),
+        callback=_finite,
         default=60,
         show_default=True,
         help="Total seconds one request may spend retrying 429s, 5xx and connection errors "
@@ -265,11 +285,24 @@ def cli() -> None:
     """
 
 
+class _Command(click.Command):
+    """A command that takes no arguments, and says so without echoing them (click would: they may be keys)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        if ctx.args:
+            what = "an unexpected argument (not shown: it may be a key)"
+            if len(ctx.args) > 1:
+                what = f"{len(ctx.args)} unexpected arguments (not shown: they may be keys)"
+            raise click.UsageError(f"{what}; every value must follow its option, e.g. --resources=integrations", ctx)
+        return rest
+
+
 def _command(name: str, help_text: str, extra: list[Callable]) -> Callable:
     def make(func: Callable) -> click.Command:
         for decorator in reversed([*extra, common_options]):
             func = decorator(func)
-        return cli.command(name, help=help_text)(func)
+        return cli.command(name, help=help_text, cls=_Command, context_settings={"allow_extra_args": True})(func)
 
     return make
 
@@ -393,22 +426,17 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
     secrets_file = kw.get("integrations_secrets_file")
     if secrets_file:
         _check_secrets_file(secrets_file)
+    verify_ddr_status = kw.get("verify_ddr_status", True)
+    _check_keys(command, kw, verify_ddr_status)
     return Configuration(
         command=command,
-        source=OrgConfig(
-            "source", normalize_api_url(kw.get("source_api_url")), kw.get("source_api_key"), kw.get("source_app_key")
-        ),
-        destination=OrgConfig(
-            "destination",
-            normalize_api_url(kw.get("destination_api_url")),
-            kw.get("destination_api_key"),
-            kw.get("destination_app_key"),
-        ),
+        source=_org_config("source", kw),
+        destination=_org_config("destination", kw),
         resources=resources,
         filters=filters,
         cleanup=cleanup,
         validate=kw.get("validate", True),
-        verify_ddr_status=kw.get("verify_ddr_status", True),
+        verify_ddr_status=verify_ddr_status,
         max_workers=kw.get("max_workers") or 100,
         max_workers_per_type=_parse_workers_per_type(kw.get("max_workers_per_type"), known),
         resource_per_file=bool(kw.get("resource_per_file")),
@@ -431,8 +459,40 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
     )
 
 
+def _org_config(org: str, kw: dict[str, Any]) -> OrgConfig:
+    try:
+        url = normalize_api_url(kw.get(f"{org}_api_url"))
+    except ApiUrlError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"'--{org}-api-url' (DD_{org.upper()}_API_URL)") from None
+    return OrgConfig(org, url, kw.get(f"{org}_api_key"), kw.get(f"{org}_app_key"))
+
+
+def _check_keys(command: str, kw: dict[str, Any], verify_ddr_status: bool) -> None:
+    """Missing keys of the orgs the command talks to are a usage error before any request (never a 403 later)."""
+    from datadog_sync.runner import DDR_SOURCE_COMMANDS, DESTINATION_COMMANDS, SOURCE_COMMANDS
+
+    needed = [
+        org
+        for org, commands in (("source", SOURCE_COMMANDS), ("destination", DESTINATION_COMMANDS))
+        if command in commands or (org == "source" and verify_ddr_status and command in DDR_SOURCE_COMMANDS)
+    ]
+    for org in needed:
+        option = {kind: f"--{org}-{kind}-key (env DD_{org.upper()}_{kind.upper()}_KEY)" for kind in ("api", "app")}
+        values = {kind: (kw.get(f"{org}_{kind}_key") or "").strip() for kind in ("api", "app")}
+        missing = [option[kind] for kind, value in values.items() if not value]
+        if missing:
+            raise click.UsageError(
+                f"{command} needs the {org} org's API and application keys; not set: {', '.join(missing)}"
+            )
+        for kind, value in values.items():
+            if not (value.isascii() and value.isprintable()):  # would fail as an HTTP header, or mean a bad paste
+                raise click.UsageError(
+                    f"{option[kind]} has a line break, control or non-ASCII character (the value is not shown)"
+                )
+
+
 def _parse_resources(value: str | None, known: dict) -> tuple[str, ...]:
-    if not value:
+    if value is None:
         return tuple(known)
     names = list(dict.fromkeys(n.strip().lower() for n in value.split(",") if n.strip()))
     unknown = [n for n in names if n not in known]
@@ -440,8 +500,8 @@ def _parse_resources(value: str | None, known: dict) -> tuple[str, ...]:
         raise click.UsageError(
             f"unknown resource type(s) in --resources: {', '.join(unknown)}; known: {', '.join(known)}"
         )
-    if not names:
-        raise click.UsageError("--resources is empty; known: " + ", ".join(known))
+    if not names:  # "--resources=" is a slip (an unset variable?), not a request for every type
+        raise click.UsageError("--resources is empty; leave it out for every type, or name some: " + ", ".join(known))
     return tuple(names)
 
 

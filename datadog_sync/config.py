@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from datadog_sync.filters import Filters
 
@@ -60,15 +62,32 @@ class Configuration:
     force_unlock: bool = False
 
 
+class ApiUrlError(ValueError):
+    """An API URL option value that is neither a Datadog site name nor an http(s) URL."""
+
+
+_SITE_NAME_RE = re.compile(r"[A-Za-z]{2}\d+(-[A-Za-z]+)?\Z")  # US1, EU1, US1-FED, and typos such as EU9
+_HOST_RE = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)(:\d{1,5})?\Z")
+_SITE_LIST = ", ".join(SITES)
+
+
 def normalize_api_url(value: str | None) -> str:
-    """Accept a full URL, a site name (``EU1``) or a site domain (``datadoghq.eu``, ``app.datadoghq.eu``)."""
-    if not value:
+    """Accept a full URL, a site name (``EU1``) or a site domain (``datadoghq.eu``, ``app.datadoghq.eu``).
+
+    Raises :class:`ApiUrlError` for anything else (``ftp://...``, ``notaurl``, ``EU9``), so a typo is a usage
+    error instead of a minute of connection retries.
+    """
+    if not value or not value.strip():
         return DEFAULT_API_URL
     value = value.strip()
     if value.upper() in SITES:
         return SITES[value.upper()]
     if "://" not in value:
         host = value.strip("/")
+        if _SITE_NAME_RE.match(host):
+            raise ApiUrlError(f"unknown Datadog site {host!r}; sites: {_SITE_LIST}")
+        if "." not in host and host.split(":")[0].lower() != "localhost":
+            raise ApiUrlError(f"{value!r} is neither a URL nor a Datadog site name ({_SITE_LIST})")
         if host.startswith("app."):
             host = host[len("app.") :]
         if not host.startswith("api.") and (
@@ -76,4 +95,18 @@ def normalize_api_url(value: str | None) -> str:
         ):
             host = "api." + host
         value = "https://" + host
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ApiUrlError(
+            f"{parts.scheme}:// is not supported: use an https:// URL such as https://api.datadoghq.eu "
+            f"or a site name ({_SITE_LIST})"
+        )
+    if "@" in parts.netloc:  # never echo it: the part before @ would be credentials
+        raise ApiUrlError("the URL holds credentials (user@host); keys go in the API and application key options")
+    try:
+        valid = bool(_HOST_RE.match(parts.netloc)) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a port above 65535
+        valid = False
+    if not valid:
+        raise ApiUrlError(f"{value!r} is not a valid URL (check the host name and port)")
     return value.rstrip("/")

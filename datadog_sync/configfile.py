@@ -4,10 +4,10 @@ One ``key = value`` per line; blank lines and ``#`` comments (whole-line or afte
 Keys are click parameter names (``source_api_key``, ``filter``, ``emit_json`` ...); values are Python
 literals: quoted strings, ``True`` / ``False``, numbers, ``None``, lists and tuples, e.g.::
 
-    # copy only production monitors
+    # copy only the production AWS accounts
     source_api_url = "https://api.datadoghq.eu"
-    resources = "monitors,dashboards"
-    filter = ["Type=monitors;Name=tags;Value=env:prod", "Type=dashboards;Name=title;Value=Prod.*"]
+    resources = "integrations"
+    filter = ["Type=integrations;Name=host_tags;Value=env:prod", "Type=integrations;Name=role_name;Value=Prod.*"]
     verify_ssl_certificates = True
 
 A list, tuple or triple-quoted string may continue over several lines (it ends where it closes). An empty
@@ -18,7 +18,8 @@ Differences from configobj: a line that cannot be parsed is an error (:class:`Co
 file, the line and the fix) instead of configobj's sometimes cryptic exceptions; an unquoted word such as
 ``source_api_url = https://...`` is rejected with the quoted form to use rather than guessed; a key given
 twice and ``[section]`` headers are errors; unknown keys are rejected by :func:`to_default_map` with the
-closest known name (upstream silently ignores them).
+closest known name (upstream silently ignores them), and so is a list for an option that takes one value.
+Errors never quote a value unless it is a URL, path or type name: the others may be keys or secrets.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import ast
 import codeop
 import difflib
 import json
+import math
 import os
 import re
 import warnings
@@ -36,8 +38,14 @@ from typing import Any
 
 __all__ = ["ConfigFileError", "ConfigValues", "load_config_file", "to_default_map"]
 
-_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
+_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z_\-]*\Z")  # option names have no digits; keys and secrets do
 _BOOL_WORDS = {"true": "True", "false": "False", "yes": "True", "no": "False", "on": "True", "off": "False"}
+#: Keys whose values an error message may quote (URLs, paths, type names). Any other value could be a key or a
+#: secret (or a typo of such a key), so errors name the key and never show its value.
+_SHOWABLE_KEY_RE = re.compile(r"(\w*_url|\w*_path|\w*_file|resources|filter|filter_operator|cleanup)", re.IGNORECASE)
+#: Key options: one string each.
+_KEY_OPTION_RE = re.compile(r"\w+_(api|app)_key")
+_SECTION_RE = re.compile(r"\[[A-Za-z_ .-]*\]")
 
 
 class ConfigFileError(ValueError):
@@ -58,6 +66,11 @@ class ConfigValues(dict):
         super().__init__()
         self.path = path
         self.line_numbers: dict[str, int] = {}
+
+
+def _shown(name: str) -> str:
+    """``name`` quoted for a message, unless it has a digit: option names have none, keys and secrets do."""
+    return "(not shown: it has digits, it may be a key)" if any(c.isdigit() for c in name) else repr(name)
 
 
 def _literal(text: str) -> Any:
@@ -92,6 +105,8 @@ def _not_literal_message(key: str, text: str, error: Exception) -> str:
             f"value for {key!r} is not a valid Python literal ({detail}); write a quoted string, a number, "
             f'True/False or a list such as {key} = ["a", "b"]'
         )
+    if not _SHOWABLE_KEY_RE.fullmatch(key):
+        return f'value for {key!r} is not a Python literal; quote strings: {key}="..." (value not shown: may be secret)'
     return f"value for {key!r} is not a Python literal; quote strings: {key}={json.dumps(bare)}"
 
 
@@ -145,19 +160,21 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         if not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith("["):
+            # Name the section only when it looks like one: a stray list line may hold keys.
+            section = f" such as {stripped!r}" if _SECTION_RE.fullmatch(stripped) else " ([...] headers)"
             raise ConfigFileError(
                 path,
                 line_no,
-                f"sections such as {stripped!r} are not supported; write every setting as key = value "
-                "at the top level",
+                f"sections{section} are not supported; write every setting as key = value at the top level",
             )
         key, sep, value_text = line.partition("=")
         key = key.strip()
         if not sep:
+            # The line is not shown: it may be a pasted key.
             raise ConfigFileError(
                 path,
                 line_no,
-                f"expected 'key = value', got {stripped!r}; e.g. source_api_url = \"https://api.datadoghq.eu\"",
+                "expected 'key = value' but the line has no '='; e.g. source_api_url = \"https://api.datadoghq.eu\"",
             )
         if len(key) >= 2 and key[0] == key[-1] and key[0] in "'\"":
             key = key[1:-1]
@@ -165,7 +182,7 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             raise ConfigFileError(
                 path,
                 line_no,
-                f'invalid key {key!r}; keys are option names with underscores, e.g. source_api_key = "..."',
+                f'invalid key {_shown(key)}; keys are option names with underscores, e.g. source_api_key = "..."',
             )
         if key in first_line:
             raise ConfigFileError(
@@ -226,18 +243,30 @@ UPSTREAM_ONLY = frozenset(
 )
 
 
+#: What a value of each kind of option may be (``None`` always may: it leaves the option unset).
+_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "text": ((str,), 'a quoted string, e.g. {key} = "..."'),
+    "bool": ((bool, str), "True or False"),
+    "int": ((int, str), "a whole number"),
+    "number": ((int, float, str), "a number"),
+}
+
+
 def to_default_map(
     values: Mapping[str, Any],
     known_params: Collection[str],
     *,
     multiple: Collection[str] = (),
+    kinds: Mapping[str, str] | None = None,
     path: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Check config values against click's parameter names and return a ``default_map``.
 
     Unknown keys raise :class:`ConfigFileError` naming the key and the closest known name (with the file
     and line when ``values`` comes from :func:`load_config_file`). A plain string given for a parameter
-    listed in ``multiple`` (e.g. ``filter = "Type=..."``) is wrapped in a list.
+    listed in ``multiple`` (e.g. ``filter = "Type=..."``) is wrapped in a list; a list for any other is an error.
+    ``kinds`` maps parameter names to a key of ``_KINDS`` (key options are ``text`` anyway): a value of
+    another type is an error naming the key, never the value.
     """
     lines: Mapping[str, int] = getattr(values, "line_numbers", {})
     if path is None:
@@ -253,7 +282,28 @@ def to_default_map(
             candidates = difflib.get_close_matches(key.replace("-", "_").lower(), sorted(known), n=1, cutoff=0.6)
             hint = f"did you mean {candidates[0]!r}?" if candidates else "known keys: " + ", ".join(sorted(known))
             raise ConfigFileError(path, lines.get(key), f"unknown key {key!r}; {hint}")
-        if key in multiple and isinstance(value, str):
-            value = [value]
-        result[key] = value
+        result[key] = _checked(key, value, key in multiple, (kinds or {}).get(key), path, lines.get(key))
     return result
+
+
+def _checked(key: str, value: Any, multiple: bool, kind: str | None, path: Any, line: int | None) -> Any:
+    if value is None:
+        return value
+    if multiple:
+        value = [value] if isinstance(value, str) else value
+        if not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+            message = f'{key!r} must be a quoted string or a list of them, e.g. {key} = ["...", "..."]'
+            raise ConfigFileError(path, line, message)
+        return value
+    if isinstance(value, (list, tuple, set, dict)):
+        example = f'{key} = "a,b"' if key == "resources" else f'{key} = "..."'
+        raise ConfigFileError(path, line, f"{key!r} takes one value, not a list; e.g. {example}")
+    if kind is None and _KEY_OPTION_RE.fullmatch(key):
+        kind = "text"
+    if kind in _KINDS:
+        types, what = _KINDS[kind]
+        bad_bool = isinstance(value, bool) and bool not in types  # True is an int to Python, not to us
+        bad_float = isinstance(value, float) and not math.isfinite(value)
+        if bad_bool or bad_float or not isinstance(value, types):
+            raise ConfigFileError(path, line, f"{key!r} must be {what.format(key=key)}")
+    return value

@@ -67,7 +67,7 @@ FILTER_OPERATORS = ("OR", "AND")
 
 _KEYS = ("Type", "Name", "Value", "Operator")
 _REQUIRED_KEYS = ("Type", "Name", "Value")
-_EXAMPLE = "Type=monitors;Name=tags;Value=env:prod;Operator=SubString"
+_EXAMPLE = "Type=integrations;Name=role_name;Value=Prod;Operator=SubString"
 
 
 class FilterError(ValueError):

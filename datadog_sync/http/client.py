@@ -3,7 +3,7 @@
 Retry rules (waits go through the injected ``sleep`` and are jittered with the injected ``rng``, see
 :mod:`datadog_sync.http.retry` for the wait formulas):
 
-* 2xx: the parsed JSON body (``None`` for an empty body, the text when it is not JSON).
+* 2xx: the parsed JSON body (``None`` for an empty body); text or HTML raises :class:`NotJSONResponse`.
 * 429: wait ``X-RateLimit-Reset`` seconds; raise at once if that is beyond the request's remaining budget. Without
   a numeric reset header: exponential backoff.
 * 5xx (512 included), any method: backoff, or ``Retry-After`` capped at ``backoff_max``.
@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from datadog_sync import __version__
-from datadog_sync.http.errors import CircuitOpenError, HTTPError, RetryBudgetExceeded, TransportError
+from datadog_sync.http.errors import CircuitOpenError, HTTPError, NotJSONResponse, RetryBudgetExceeded, TransportError
 from datadog_sync.http.retry import CircuitBreaker, RetryPolicy, parse_rate_limit_reset, parse_retry_after
 from datadog_sync.http.transport import AiohttpTransport, Response, Transport
 from datadog_sync.redact import redact, redact_text, register_secret
@@ -345,7 +345,10 @@ class Client:
                 if status < 300:
                     if resp.headers.get("X-RateLimit-Remaining") == "0":
                         self._throttle(parse_rate_limit_reset(resp.headers))
-                    return decode_body(resp.body)
+                    data = decode_body(resp.body)
+                    if isinstance(data, str) or "html" in resp.headers.get("Content-Type", ""):
+                        raise NotJSONResponse(status, method, path, data, resp.headers, org=self.org, url=self.base_url)
+                    return data
                 label = status
                 error = self._http_error(resp, method, path, permission, attempt, start)
                 error.earlier_attempt_may_have_applied = uncertain

@@ -14,6 +14,7 @@ __all__ = [
     "CircuitOpenError",
     "ConnectionFailed",
     "HTTPError",
+    "NotJSONResponse",
     "RequestTimeout",
     "RetryBudgetExceeded",
     "TransportError",
@@ -242,6 +243,23 @@ class RetryBudgetExceeded(HTTPError):
         new._messages = err._messages
         new.earlier_attempt_may_have_applied = err.earlier_attempt_may_have_applied
         return new
+
+
+class NotJSONResponse(HTTPError):
+    """A 2xx answer that is text or HTML, not JSON: whatever answered is not a Datadog API (a proxy's login page,
+    a wrong host). Raised instead of handing text to code that expects JSON; ``url`` is the client's base URL."""
+
+    def __init__(self, status: int, method: str, path: str, body: Any, headers: Mapping[str, str], **kw: Any) -> None:
+        self.url = kw.pop("url", "")
+        super().__init__(status, method, path, body, headers, **kw)
+
+    def __str__(self) -> str:
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
+        text = f"{self.method} {self.path} ({self.org}) answered {self.status} with {content_type}, not a JSON object"
+        if self.messages:
+            text += f" ({self.messages[0]})"
+        url_option = f"--{self.org}-api-url ({_env_prefix(self.org)}_API_URL)"
+        return f"{text}: {self.url or 'the API URL'} does not look like a Datadog API; check {url_option}"
 
 
 class TransportError(Exception):

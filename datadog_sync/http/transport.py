@@ -128,6 +128,8 @@ class AiohttpTransport:
             ) from e
         except aiohttp.ClientConnectorError as e:
             reason = e.os_error.strerror or str(e.os_error) or type(e.os_error).__name__
+            if isinstance(e.os_error, ConnectionRefusedError):  # asyncio's strerror: "Connect call failed (...)"
+                reason = "connection refused"
             raise ConnectionFailed(f"cannot connect to {e.host}:{e.port}: {reason}", method=method, url=url) from e
         except aiohttp.InvalidURL:
             raise

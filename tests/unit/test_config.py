@@ -3,8 +3,19 @@ from __future__ import annotations
 import click
 import pytest
 
-from datadog_sync.cli import build_configuration
-from datadog_sync.config import normalize_api_url
+from datadog_sync.cli import build_configuration as _build
+from datadog_sync.config import ApiUrlError, normalize_api_url
+
+KEYS = {
+    "source_api_key": "s-api",
+    "source_app_key": "s-app",
+    "destination_api_key": "d-api",
+    "destination_app_key": "d-app",
+}
+
+
+def build_configuration(command, kw):
+    return _build(command, {**KEYS, **kw})
 
 
 @pytest.mark.parametrize(
@@ -20,10 +31,33 @@ from datadog_sync.config import normalize_api_url
         ("us3.datadoghq.com", "https://api.us3.datadoghq.com"),
         ("https://api.ap1.datadoghq.com/", "https://api.ap1.datadoghq.com"),
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://[::1]:8080/", "http://[::1]:8080"),
+        ("localhost:8080", "https://localhost:8080"),
+        (" eu1 ", "https://api.datadoghq.eu"),
     ],
 )
 def test_sites(value, url):
     assert normalize_api_url(value) == url
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("ftp://files.example.com", "ftp:// is not supported"),
+        ("notaurl", "'notaurl' is neither a URL nor a Datadog site name (US1, US3, US5, EU1, AP1, AP2, US1-FED)"),
+        ("EU9", "unknown Datadog site 'EU9'"),
+        ("us1-fedd", "unknown Datadog site 'us1-fedd'"),
+        ("https://", "is not a valid URL"),
+        ("https://api.datadoghq.com:0", "is not a valid URL"),
+        ("https://bad host.example.com", "is not a valid URL"),
+        ("https://user:pass@api.datadoghq.com", "the URL holds credentials"),
+    ],
+)
+def test_bad_api_urls(value, message):
+    with pytest.raises(ApiUrlError) as info:
+        normalize_api_url(value)
+    assert message in str(info.value)
+    assert "pass" not in str(info.value)
 
 
 def test_defaults_and_cleanup():
@@ -75,3 +109,40 @@ def test_bad_secrets_file_is_a_usage_error_without_showing_secrets(tmp_path):
     assert str(path) in str(info.value) and "hunter22" not in str(info.value)
     with pytest.raises(click.UsageError, match="cannot read"):
         build_configuration("sync", {"integrations_secrets_file": str(tmp_path / "missing.json")})
+
+
+def test_an_empty_resources_value_is_a_usage_error():
+    assert build_configuration("import", {"resources": None}).resources == ("integrations",)
+    for value in ("", " ", ",", " , "):
+        with pytest.raises(click.UsageError, match="--resources is empty"):
+            build_configuration("import", {"resources": value})
+
+
+@pytest.mark.parametrize(
+    "command, needed, kw",
+    [
+        ("import", "source", {}),
+        ("sync", "destination", {}),
+        ("diffs", "destination", {}),
+        ("diffs", "source", {}),
+        ("reset", "destination", {}),
+        ("migrate", "source", {}),
+        ("migrate", "destination", {"validate": False}),
+    ],
+)
+def test_missing_keys(command, needed, kw):
+    for key in ("api", "app"):
+        missing = {f"{needed}_{key}_key": "  "}
+        with pytest.raises(
+            click.UsageError, match=rf"--{needed}-{key}-key \(env DD_{needed.upper()}_{key.upper()}_KEY\)"
+        ):
+            build_configuration(command, {**kw, **missing})
+
+
+def test_keys_of_orgs_the_command_does_not_use_are_optional():
+    no_source = {"source_api_key": None, "source_app_key": None}
+    no_destination = {"destination_api_key": None, "destination_app_key": None}
+    assert build_configuration("import", no_destination).command == "import"
+    assert build_configuration("sync", no_source).command == "sync"
+    assert build_configuration("reset", no_source).command == "reset"
+    assert build_configuration("diffs", {**no_source, "verify_ddr_status": False}).command == "diffs"

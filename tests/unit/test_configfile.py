@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 
 import pytest
@@ -145,18 +146,40 @@ class TestLoadErrors:
             'quote strings: source_api_url="https://api.datadoghq.eu"'
         )
 
-    def test_bare_word_example_from_brief(self, tmp_path):
+    def test_unquoted_key_is_named_never_shown(self, tmp_path):
         path = tmp_path / "config.ini"
         path.write_text("a = 1\nb = 2\nsource_api_key = abc-123\n")
         with pytest.raises(ConfigFileError) as info:
             load_config_file(path)
         assert str(info.value).endswith(
             "config.ini line 3: value for 'source_api_key' is not a Python literal; "
-            'quote strings: source_api_key="abc-123"'
+            'quote strings: source_api_key="..." (value not shown: may be secret)'
         )
+        assert "abc" not in str(info.value)
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "source_api_key = 3f9a0c1d2e3f4a5b6c7d8e9f0a1b2c3d",
+            "destination_app_key = abcdef0123456789abcdef0123456789abcdef01 # prod",
+            "source_api_kye = abcdef0123456789abcdef0123456789",  # a typo of a key option
+            "DD_SOURCE_API_KEY = abcdef0123456789abcdef0123456789",
+            "source_api_key: abcdef0123456789abcdef0123456789",
+            "abcdef0123456789abcdef0123456789",
+            "[abcdef0123456789abcdef0123456789]",
+            "['abcdef0123456789abcdef0123456789', 'x']",
+            "abcdef0123456789abcdef0123456789 = 1",
+            "a1bcdef0123456789abcdef012345678 = 1",
+            "source_api_key = abcdef0123456789abcdef0123456789, x",
+        ],
+    )
+    def test_no_error_shows_a_key(self, write, line):
+        err = error_for(write(f"a = 1\n{line}\n"))
+        assert err.line_no == 2
+        assert "0123456789" not in str(err)
 
     def test_bare_word_with_inline_comment_is_suggested_without_it(self, write):
-        assert 'quote strings: a="hello"' in str(error_for(write("a = hello # greeting\n")))
+        assert 'quote strings: resources="integrations"' in str(error_for(write("resources = integrations # all\n")))
 
     @pytest.mark.parametrize(
         ("word", "fixed"), [("true", "True"), ("false", "False"), ("yes", "True"), ("OFF", "False")]
@@ -189,7 +212,8 @@ class TestLoadErrors:
     def test_missing_equal(self, write):
         path = write("a = 1\njust some words\n")
         err = error_for(path)
-        assert str(err).startswith(f"{path} line 2: expected 'key = value', got 'just some words'")
+        assert str(err).startswith(f"{path} line 2: expected 'key = value' but the line has no '='")
+        assert "words" not in str(err), "the line may be a pasted key: it is not shown"
 
     def test_empty_key(self, write):
         assert "invalid key ''" in str(error_for(write("= 1\n")))
@@ -222,7 +246,7 @@ class TestDefaultMap:
 
     def test_known_keys_pass_through(self):
         values = {"source_api_key": "x", "filter": ["a"], "emit_json": True}
-        result = to_default_map(values, self.KNOWN)
+        result = to_default_map(values, self.KNOWN, multiple={"filter"})
         assert result == values
         assert result is not values
 
@@ -258,3 +282,62 @@ class TestDefaultMap:
 
     def test_list_for_multiple_param_is_kept(self):
         assert to_default_map({"filter": ["a", "b"]}, self.KNOWN, multiple={"filter"}) == {"filter": ["a", "b"]}
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            'source_api_key = ["abcdef0123456789", "fedcba9876543210"]',
+            'source_api_key = "abcdef0123456789", "fedcba9876543210"',
+            "source_api_key = [\n  'abcdef0123456789',\n]",
+        ],
+    )
+    def test_a_list_for_a_key_option_is_an_error_without_the_keys(self, write, text):
+        path = write(f"# keys\n{text}\n")
+        with pytest.raises(ConfigFileError) as info:
+            to_default_map(load_config_file(path), self.KNOWN, multiple={"filter"})
+        assert str(info.value) == (
+            f"{path} line 2: 'source_api_key' takes one value, not a list; e.g. source_api_key = \"...\""
+        )
+        assert "0123456789" not in str(info.value)
+
+    def test_a_list_for_resources_suggests_the_comma_form(self):
+        with pytest.raises(ConfigFileError, match=r"'resources' takes one value, not a list; e.g. resources = \"a,b\""):
+            to_default_map({"resources": ["integrations"]}, self.KNOWN, multiple={"filter"})
+
+    @pytest.mark.parametrize("value", [12345, True, 1.5])
+    def test_a_key_option_must_be_a_string(self, value):
+        with pytest.raises(ConfigFileError, match=r"'source_api_key' must be a quoted string") as info:
+            to_default_map({"source_api_key": value}, self.KNOWN)
+        assert str(value) not in str(info.value)
+
+    def test_a_key_option_may_be_none_or_empty(self):
+        assert to_default_map({"source_api_key": None}, self.KNOWN) == {"source_api_key": None}
+        assert to_default_map({"source_api_key": ""}, self.KNOWN) == {"source_api_key": ""}
+
+    KINDS = {"source_api_key": "text", "resources": "text", "emit_json": "bool", "max_workers": "int"}
+
+    @pytest.mark.parametrize(
+        "key, value, what",
+        [
+            ("resources", 5, 'a quoted string, e.g. resources = "..."'),
+            ("emit_json", 2, "True or False"),
+            ("emit_json", 1.0, "True or False"),
+            ("max_workers", True, "a whole number"),
+            ("max_workers", 2.5, "a whole number"),
+            ("max_workers", float("inf"), "a whole number"),
+        ],
+    )
+    def test_a_value_of_the_wrong_type_is_an_error(self, key, value, what):
+        with pytest.raises(ConfigFileError, match=f"^config file: '{key}' must be {re.escape(what)}$"):
+            to_default_map({key: value}, self.KNOWN, kinds=self.KINDS)
+
+    @pytest.mark.parametrize("value", [5, [1], ["a", None], {"a": 1}])
+    def test_a_filter_must_be_strings(self, value):
+        with pytest.raises(ConfigFileError, match="'filter' must be a quoted string or a list of them"):
+            to_default_map({"filter": value}, self.KNOWN, multiple={"filter"}, kinds=self.KINDS)
+
+    def test_values_of_the_right_type_and_none_pass(self):
+        values = {"resources": "integrations", "emit_json": "yes", "max_workers": 4, "source_api_key": None}
+        assert to_default_map(values, self.KNOWN, kinds=self.KINDS) == values
+        assert to_default_map({"max_workers": "4", "emit_json": False}, self.KNOWN, kinds=self.KINDS)
+        assert to_default_map({"filter": ("a", "b")}, self.KNOWN, multiple={"filter"}) == {"filter": ("a", "b")}
