@@ -149,10 +149,10 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: dict[str, BaseResou
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoint
         progress.close()
-    for rtype in order:
-        touched = [c for c in plan.changes if c.resource_type == rtype]
-        if touched:
-            resources[rtype].after_apply(touched)
+        for rtype in order:  # also when interrupted: the external-ID hand-off lists what was created
+            touched = [c for c in plan.changes if c.resource_type == rtype]
+            if touched:
+                resources[rtype].after_apply(touched)
 
 
 def _settle_without_write(ctx: RunContext, change: Change, command: str) -> None:
