@@ -7,6 +7,7 @@ import contextlib
 import time
 
 from datadog_sync.context import RunContext
+from datadog_sync.log import escape_control
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change, Plan, plan_type
 from datadog_sync.progress import Progress
@@ -75,7 +76,7 @@ def print_plan(ctx: RunContext, plan: Plan, resources: dict[str, BaseResource]) 
             continue
         symbol = {"create": "+", "update": "~", "delete": "-", "skip": "!"}[change.action]
         note = f"  ({change.reason})" if change.reason else ""
-        lines = [f"{symbol} {change.resource_type} {change.key}: {change.action}{note}"]
+        lines = [escape_control(f"{symbol} {change.resource_type} {change.key}: {change.action}{note}")]  # API data
         if change.action == "create":
             shown = resources[change.resource_type].redacted(resources[change.resource_type].prepare(change.desired))
             lines += [f"    + {k}: {_short(v)}" for k, v in sorted(shown.items())]

@@ -34,3 +34,19 @@ def test_role_name_with_newline_and_escape_cannot_forge_log_lines(tmp_path, monk
     # The role name still reaches the log (the external-ID hand-off), escaped as diffs shows values.
     assert "role/Role\\n2026-01-01 - ERROR - fake\\u001b[2J: new external ID" in stderr
     assert not RAW_CONTROL.search(result.stdout)
+
+
+def test_account_id_with_newline_and_escape_cannot_forge_diffs_lines(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state = make_aws_org(2, seed=1, key_account_share=0)
+    state["aws"]["accounts"][0]["account_id"] = f"12345{FORGED}{CLEAR_SCREEN}"
+    env = {"DD_SHOW_PROGRESS_BAR": "false"}
+    with emulated_orgs(source_state=state) as emu:
+        env.update(cli_env(emu))
+        assert CliRunner().invoke(cli, ["import", "--resources=integrations"], env=env).exit_code == 0
+        result = CliRunner().invoke(cli, ["diffs", "--resources=integrations"], env=env, catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stderr
+    assert not RAW_CONTROL.search(result.stdout) and not RAW_CONTROL.search(result.stderr)
+    assert "+ integrations aws:12345\\n2026-01-01 - ERROR - fake\\u001b[2J: create" in result.stdout
+    assert not any(line.startswith("2026-01-01") for line in (result.stdout + result.stderr).splitlines())
