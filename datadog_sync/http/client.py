@@ -184,7 +184,6 @@ class Client:
             retry.breaker_cooldown,
             org=org,
             clock=clock,
-            sleep=sleep,
             on_open=self._log_breaker_open,
         )
         self._locks: dict[str, asyncio.Lock] = {}

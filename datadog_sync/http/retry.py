@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -120,7 +120,6 @@ class CircuitBreaker:
         *,
         org: str = "destination",
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_open: Callable[[CircuitBreaker, bool], None] | None = None,
     ) -> None:
         self.threshold = threshold
@@ -132,7 +131,6 @@ class CircuitBreaker:
         self.times_opened = 0
         self._opened_with = 0
         self._clock = clock
-        self._sleep = sleep
         self._on_open = on_open
         self._probe_id = 0  # id of the in-flight half-open probe, 0 when none
         self._probe_seq = 0
