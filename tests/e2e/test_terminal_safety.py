@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -50,3 +51,18 @@ def test_account_id_with_newline_and_escape_cannot_forge_diffs_lines(tmp_path, m
     assert not RAW_CONTROL.search(result.stdout) and not RAW_CONTROL.search(result.stderr)
     assert "+ integrations aws:12345\\n2026-01-01 - ERROR - fake\\u001b[2J: create" in result.stdout
     assert not any(line.startswith("2026-01-01") for line in (result.stdout + result.stderr).splitlines())
+
+
+def test_json_mode_is_escaped_by_json_itself(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state = make_aws_org(2, seed=1, key_account_share=0)
+    state["aws"]["accounts"][0]["role_name"] = f"Role{FORGED}{CLEAR_SCREEN}\x9b"
+    with emulated_orgs(source_state=state) as emu:
+        args = ["migrate", "--resources=integrations", "--json"]
+        result = CliRunner().invoke(cli, args, env=cli_env(emu), catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stdout
+    assert not RAW_CONTROL.search(result.stdout + result.stderr)
+    messages = [json.loads(line).get("message", "") for line in result.stdout.splitlines()]
+    # Escaped once, by JSON: a consumer reads back the role name exactly as the API gave it.
+    assert any(f"role/Role{FORGED}{CLEAR_SCREEN}\x9b: new external ID" in m for m in messages)
