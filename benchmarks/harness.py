@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,6 +230,7 @@ def run_cli(
     name: str,
     timeout: float = 3600.0,
     kill_after: float | None = None,
+    kill_when: Callable[[], bool] | None = None,
     python_args: Sequence[str] = (),
     command: Sequence[str] | None = None,
 ) -> CliRun:
@@ -238,7 +239,8 @@ def run_cli(
 
     CPU comes from ``os.wait4`` of that very process, peak RSS from its VmHWM (a ``command`` reports it by
     starting with :data:`HWM_PRELUDE`; without it, and under ``python_args``, ru_maxrss is the fallback). ``kill_after`` SIGKILLs it after that many
-    seconds (a simulated crash); ``timeout`` SIGKILLs it and marks the run ``timed_out``.
+    seconds (a simulated crash), ``kill_when`` as soon as that predicate (polled while it runs) is true, e.g. when
+    the emulator holds its Nth write; ``timeout`` SIGKILLs it and marks the run ``timed_out``.
     """
     cwd.mkdir(parents=True, exist_ok=True)
     out_path, err_path = cwd / f"{name}.out", cwd / f"{name}.err"
@@ -256,12 +258,18 @@ def run_cli(
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env)
     deadline = min(timeout, kill_after) if kill_after is not None else timeout
-    exited = _wait_exit(proc.pid, deadline)
+    if kill_when is None:
+        exited, kill_now = _wait_exit(proc.pid, deadline), False
+    else:
+        end, exited, kill_now = time.monotonic() + deadline, False, False
+        while not exited and not kill_now and time.monotonic() < end:
+            kill_now = kill_when()
+            exited = _wait_exit(proc.pid, 0 if kill_now else 0.02)
     killed = timed_out = False
     if not exited:
         # Still running (not reaped), so the pid is still ours.
         os.kill(proc.pid, signal.SIGKILL)
-        killed = kill_after is not None and kill_after <= timeout
+        killed = kill_now or (kill_after is not None and kill_after <= timeout)
         timed_out = not killed
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0

@@ -5,11 +5,13 @@
 
 The emulator (its own process) injects, on every API request: `--fault-rate` random 500/502/503 (not applied),
 a fixed-window rate limit (`--rate-limit` requests per `--rate-period` s per org: real 429s with X-RateLimit-*
-headers) and, on writes, `--lost-response-rate` lost responses (applied, answered 504).
+headers), a 429 on every `--rate-limit-every`th request of an org (so 429s happen whatever the machine's speed)
+and, on writes, `--lost-response-rate` lost responses (applied, answered 504).
 
 Part 1, migrate: `migrate` of N accounts into an empty org (re-run while failures remain, at most `--max-runs`).
-Part 2, kills: the destination is wiped and `sync` is SIGKILLed after a random (seeded) delay, `--kills` times,
-then run to completion.
+Part 2, kills: the destination is wiped and `sync` is SIGKILLed `--kills` times, each time while the emulator
+holds its request after a random (seeded) number of destination writes, then run to completion. Counting writes
+instead of seconds puts every kill mid-sync, at the same point, on a fast machine and on a loaded one.
 
 After each part: the destination equals the source (normalised accounts, tag filters, logs; secrets of key
 accounts included), no account is duplicated, the last run reports 0 failures and exits 0, every state file is
@@ -49,10 +51,11 @@ class SoakConfig:
     lost_response_rate: float = 0.05
     rate_limit: int = 100
     rate_period: int = 2
+    rate_limit_every: int | None = 100
     latency_ms: float = 5.0
     kills: int = 5
-    kill_min_s: float = 0.5
-    kill_max_s: float = 10.0
+    kill_min_writes: int = 1  # each kill lands after this many to ...
+    kill_max_writes: int = 300  # ... this many more destination writes (seeded)
     max_runs: int = 3
     seed: int = 7
     run_timeout_s: float = 900.0
@@ -67,27 +70,41 @@ class Soak:
         self.rng = random.Random(cfg.seed)
 
     # ------------------------------------------------------------------------------------------------ plumbing
-    def cli(self, command: str, cwd: Path, name: str, kill_after: float | None = None) -> harness.CliRun:
+    def cli(self, command: str, cwd: Path, name: str, kill_at_write: int | None = None) -> harness.CliRun:
+        """Run the CLI; with ``kill_at_write``, SIGKILL it once the emulator holds a request of it, which it does
+        after that many more destination writes (a run that needs fewer writes finishes unkilled)."""
         args = [
             command,
             *harness.CLI_FLAGS,
             f"--integrations-secrets-file={self.workdir / 'secrets.json'}",
             f"--max-workers={self.cfg.max_workers}",
         ]
-        return run_cli(args, env=self.env, cwd=cwd, name=name, timeout=self.cfg.run_timeout_s, kill_after=kill_after)
+        kill_when = None
+        if kill_at_write is not None:
+            held = self.destination_count("held")
+            self.emu.set_knobs(hold_after_writes=self.destination_count("writes") + kill_at_write)
+            kill_when = lambda: self.destination_count("held") > held  # noqa: E731
+        try:
+            return run_cli(args, env=self.env, cwd=cwd, name=name, timeout=self.cfg.run_timeout_s, kill_when=kill_when)
+        finally:
+            if kill_at_write is not None:
+                self.emu.set_knobs(hold_after_writes=None)  # the held request goes on, its client gone
+
+    def destination_count(self, name: str) -> int:
+        return self.emu.counters()["by_org"].get(DESTINATION.name, {}).get(name, 0)
 
     def counters(self) -> dict[str, int]:
         c = self.emu.counters()
         return {k: c[k] for k in COUNTERS}
 
-    def run_record(self, run: harness.CliRun, kill_after: float | None = None) -> dict[str, Any]:
+    def run_record(self, run: harness.CliRun, kill_at_write: int | None = None) -> dict[str, Any]:
         stdout = run.stdout()
         return {
             "name": run.stdout_path.stem if run.stdout_path else "",
             "started_at": run.started_at,
             "ended_at": run.ended_at,
             "args": run.args[0],
-            "kill_after_s": None if kill_after is None else round(kill_after, 3),
+            "kill_at_write": kill_at_write,
             "killed": run.killed,
             "timed_out": run.timed_out,
             "returncode": run.returncode,
@@ -133,6 +150,8 @@ class Soak:
             state = make_aws_org(cfg.accounts, seed=cfg.seed)
             emu.seed(SOURCE.name, state)
             (self.workdir / "secrets.json").write_text(json.dumps(harness.secrets_for(state)))
+            if cfg.rate_limit_every is not None:
+                emu.set_knobs(rate_limit_every=cfg.rate_limit_every)
             self.env = harness.cli_env(emu.url, pycache=self.workdir / "pycache")
             migrate = self.part_migrate()
             kills = self.part_kills()
@@ -174,7 +193,7 @@ class Soak:
         return result
 
     def part_kills(self) -> dict[str, Any]:
-        """Fresh destination; SIGKILL `sync` at random moments, then let it finish."""
+        """Fresh destination; SIGKILL `sync` after random numbers of writes, then let it finish."""
         cwd = self.workdir / "kills"
         self.emu.wipe(DESTINATION.name)
         shutil.copytree(self.workdir / "migrate" / "resources" / "source", cwd / "resources" / "source")
@@ -183,9 +202,9 @@ class Soak:
         before = self.counters()
         runs = []
         for i in range(self.cfg.kills):
-            delay = self.rng.uniform(self.cfg.kill_min_s, self.cfg.kill_max_s)
-            run = self.cli("sync", cwd, f"killed-{i}", kill_after=delay)
-            record = self.run_record(run, delay)
+            writes = self.rng.randint(self.cfg.kill_min_writes, self.cfg.kill_max_writes)
+            run = self.cli("sync", cwd, f"killed-{i}", kill_at_write=writes)
+            record = self.run_record(run, writes)
             after = self.check(cwd)
             record.update(
                 {
@@ -198,7 +217,8 @@ class Soak:
             runs.append(record)
             what = "killed" if run.killed else f"finished (exit {run.returncode}) before the kill"
             self.log(
-                f"  sync {i + 1}: {what} at {delay:.1f} s; destination has {record['destination_accounts']} accounts, "
+                f"  sync {i + 1}: {what} at write {writes} (after {run.wall_s:.1f} s); destination has "
+                f"{record['destination_accounts']} accounts, "
                 f"{record['duplicates']} duplicated; state files valid: {record['state_files_valid']}"
             )
         for i in range(self.cfg.max_runs):
@@ -362,7 +382,7 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, str, str]]:
             )
         )
     kills = report["kills"]["runs"]
-    killed = [r for r in kills if r["kill_after_s"] is not None]
+    killed = [r for r in kills if r["kill_at_write"] is not None]
     out.append(
         check(
             "kills: state files valid and no duplicates after every kill",
@@ -436,7 +456,8 @@ def print_report(report: dict[str, Any]) -> None:
     print()
     print(
         f"soak: {cfg['accounts']} accounts, {cfg['fault_rate']:.0%} 5xx, {cfg['lost_response_rate']:.0%} lost "
-        f"responses, rate limit {cfg['rate_limit']}/{cfg['rate_period']} s per org, L = {cfg['latency_ms']:g} ms, "
+        f"responses, rate limit {cfg['rate_limit']}/{cfg['rate_period']} s per org and a 429 every "
+        f"{cfg['rate_limit_every']} requests, L = {cfg['latency_ms']:g} ms, "
         f"{cfg['kills']} kills, seed {cfg['seed']}; {report['duration_s']} s, commit {report['commit']}"
     )
     for part in ("migrate", "kills"):
@@ -458,28 +479,32 @@ def parse_args(argv: list[str] | None = None) -> tuple[SoakConfig, argparse.Name
     p.add_argument("--lost-response-rate", type=float, default=d.lost_response_rate, help="share of writes 504ed")
     p.add_argument("--rate-limit", type=int, default=d.rate_limit, help="requests per --rate-period per org")
     p.add_argument("--rate-period", type=int, default=d.rate_period, help="seconds")
+    p.add_argument("--rate-limit-every", type=int, default=d.rate_limit_every, help="a 429 every N requests per org")
     p.add_argument("--latency-ms", type=float, default=d.latency_ms)
     p.add_argument("--kills", type=int, default=d.kills, help="SIGKILLed syncs before the final one")
-    p.add_argument("--kill-min", type=float, default=d.kill_min_s, help="earliest kill, seconds after start")
-    p.add_argument("--kill-max", type=float, default=d.kill_max_s, help="latest kill, seconds after start")
+    p.add_argument("--kill-min-writes", type=int, default=d.kill_min_writes, help="earliest kill, in writes")
+    p.add_argument("--kill-max-writes", type=int, default=d.kill_max_writes, help="latest kill, in writes")
     p.add_argument("--max-runs", type=int, default=d.max_runs, help="runs allowed to finish without failures")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--timeout", type=float, default=d.run_timeout_s, help="seconds before one run is killed")
     p.add_argument("--json-out", type=Path, help="write the report as JSON (e.g. benchmarks/results/soak.json)")
     p.add_argument("--workdir", type=Path, help="keep state files and logs here (default: a temporary directory)")
     a = p.parse_args(argv)
-    if a.accounts < 1 or a.kills < 0 or a.max_runs < 1 or not 0 <= a.kill_min <= a.kill_max:
-        p.error("--accounts >= 1, --kills >= 0, --max-runs >= 1 and 0 <= --kill-min <= --kill-max")
+    if a.accounts < 1 or a.kills < 0 or a.max_runs < 1 or not 0 <= a.kill_min_writes <= a.kill_max_writes:
+        p.error("--accounts >= 1, --kills >= 0, --max-runs >= 1 and 0 <= --kill-min-writes <= --kill-max-writes")
+    if a.rate_limit_every is not None and a.rate_limit_every < 1:
+        p.error("--rate-limit-every >= 1")
     cfg = SoakConfig(
         accounts=a.accounts,
         fault_rate=a.fault_rate,
         lost_response_rate=a.lost_response_rate,
         rate_limit=a.rate_limit,
         rate_period=a.rate_period,
+        rate_limit_every=a.rate_limit_every,
         latency_ms=a.latency_ms,
         kills=a.kills,
-        kill_min_s=a.kill_min,
-        kill_max_s=a.kill_max,
+        kill_min_writes=a.kill_min_writes,
+        kill_max_writes=a.kill_max_writes,
         max_runs=a.max_runs,
         seed=a.seed,
         run_timeout_s=a.timeout,

@@ -11,6 +11,7 @@ from pprint import pformat
 from datadog_sync.context import RunContext
 from datadog_sync.diffing import upstream_diff
 from datadog_sync.filters import PathCheck
+from datadog_sync.log import escape_control
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change, Plan, plan_type
 from datadog_sync.progress import Progress
@@ -96,7 +97,7 @@ def print_plan(ctx: RunContext, plan: Plan, resources: dict[str, BaseResource]) 
             continue
         symbol = {"create": "+", "update": "~", "delete": "-", "skip": "!"}[change.action]
         note = f"  ({change.reason})" if change.reason else ""
-        lines = [f"{symbol} {change.resource_type} {change.key}: {change.action}{note}"]
+        lines = [escape_control(f"{symbol} {change.resource_type} {change.key}: {change.action}{note}")]  # API data
         if change.action == "create":
             shown = resources[change.resource_type].redacted(resources[change.resource_type].prepare(change.desired))
             lines += [f"    + {k}: {_short(v)}" for k, v in sorted(shown.items())]
@@ -182,10 +183,10 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: dict[str, BaseResou
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoint
         progress.close()
-    for rtype in order:
-        touched = [c for c in plan.changes if c.resource_type == rtype]
-        if touched:
-            resources[rtype].after_apply(touched)
+        for rtype in order:  # also when interrupted: the external-ID hand-off lists what was created
+            touched = [c for c in plan.changes if c.resource_type == rtype]
+            if touched:
+                resources[rtype].after_apply(touched)
 
 
 def _settle_without_write(ctx: RunContext, change: Change, command: str) -> None:

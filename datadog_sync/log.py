@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 
 from datadog_sync.context import LOGGER_NAME
 from datadog_sync.redact import RedactingFilter
 
 LOG_FORMAT = "%(asctime)s - %(levelname)s - %(message)s"
+
+# C0 controls, DEL, C1 controls (\x9b is a one-byte CSI on some terminals) and the Unicode line separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_control(text: str) -> str:
+    """``text`` with every control character written as a JSON-style escape (``\\n``, ``\\u001b``), as ``diffs``
+    shows values: API data (a role name, an HTML error body) can neither forge a log line nor drive the terminal."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}", text)
 
 
 class ErrorCounter(logging.Handler):
@@ -21,6 +34,17 @@ class ErrorCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
+
+
+class TextLogFormatter(logging.Formatter):
+    """Upstream's text format; the message is escaped (tracebacks, which only our code produces, are not).
+    ``--json`` needs no escaping: json.dumps escapes control characters."""
+
+    def __init__(self) -> None:
+        super().__init__(LOG_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_control(super().formatMessage(record))
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -44,7 +68,7 @@ def setup_logging(*, verbose: bool = False, emit_json: bool = False) -> ErrorCou
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     logger.propagate = True  # lets pytest's caplog see records; the root logger has no handler by default
     handler = logging.StreamHandler(sys.stdout if emit_json else sys.stderr)
-    handler.setFormatter(JsonLogFormatter() if emit_json else logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(JsonLogFormatter() if emit_json else TextLogFormatter())
     handler.addFilter(RedactingFilter())
     logger.addHandler(handler)  # the handler's filter masks every line it prints, child loggers' included
     counter = ErrorCounter()

@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from datadog_sync.log import escape_control
+
 #: Longest reason kept in an outcome event (upstream's limit).
 MAX_REASON = 1024
 
@@ -80,7 +82,8 @@ class Reporter:
         return sum(1 for p in self.problems if p.status == "skipped" and p.action_type == "sync")
 
     def problem_lines(self) -> list[str]:
-        return [f"  {p.status.upper()}: {p.resource_type} {p.id}: {p.reason}" for p in self.problems]
+        """One line per failed or skipped resource; ids and reasons come from API data, hence escaped."""
+        return [escape_control(f"  {p.status.upper()}: {p.resource_type} {p.id}: {p.reason}") for p in self.problems]
 
 
 def failure_class(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import ipaddress
 import logging
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -69,13 +70,59 @@ def run_command(config: Configuration) -> int:
     reporter = Reporter(config.command, emit_json=config.emit_json)
     try:
         with fewer_gc_pauses():
-            code = asyncio.run(_run(config, reporter))
-    except KeyboardInterrupt:
-        logger.warning("Process interrupted by user; the state of what was done is saved")
+            code, signum = asyncio.run(_run_until_signal(config, reporter))
+    except KeyboardInterrupt:  # a second Ctrl-C, while the first one's clean-up ran
+        signum = signal.SIGINT
+    if signum is not None:
+        logger.warning("Process interrupted (%s); the state of what was done is saved", signal.Signals(signum).name)
         return EXIT_FAILURE
     if code == EXIT_OK and (errors.count or reporter.failures):
         code = EXIT_FAILURE
     return code
+
+
+#: Signals that stop a run the way Ctrl-C does: SIGTERM is what `kill`, systemd, Docker and CI runners send.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def _run_until_signal(config: Configuration, reporter: Reporter) -> tuple[int, int | None]:
+    """Run the command; SIGINT or SIGTERM cancels it, so every ``finally`` runs (state saved, ``Applied:`` summary,
+    external-ID hand-off). Returns the exit code and the signal received, if any. A second signal is not caught."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    received: list[int] = []
+    installed: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        _remove_handlers(loop, installed)
+        logging.getLogger(LOGGER_NAME).warning(
+            "%s received: stopping, saving what was done (send it again to quit at once)", signal.Signals(signum).name
+        )
+        task.cancel()
+
+    for signum in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, stop, signum)
+            installed.append(signum)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or not on this platform
+            pass
+    try:
+        code = await _run(config, reporter)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        if hasattr(task, "uncancel"):  # Python 3.11+: the task goes on normally
+            task.uncancel()
+        code = EXIT_FAILURE
+    finally:
+        _remove_handlers(loop, installed)
+    return code, (received[0] if received else None)
+
+
+def _remove_handlers(loop: asyncio.AbstractEventLoop, installed: list[int]) -> None:
+    while installed:
+        loop.remove_signal_handler(installed.pop())
 
 
 @contextmanager
@@ -387,9 +434,9 @@ async def _sync(ctx: RunContext, plan, resources: dict) -> int:
         ctx.reporter.stream.write(plan.summary() + "\n")
     try:
         await apply_plan(ctx, plan, resources)
-    finally:
+    finally:  # also when interrupted: what was done is saved and summed up
         _save(ctx, "destination", resources)
-    _summary(ctx, applied_summary(ctx, plan), "sync")
+        _summary(ctx, applied_summary(ctx, plan), "sync")
     return EXIT_OK
 
 

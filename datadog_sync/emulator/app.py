@@ -105,9 +105,34 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
         if not decision.allowed:
             core.counters.add("rate_limited", org.name)
             return json_error(429, "Rate limit exceeded", headers=headers), "rate_limited"
+    if spec.rate_limited and knobs.rate_limit_every is not None:
+        core.counters.add("rate_limit_seen", org.name)  # not reported: only counts toward rate_limit_every
+        if core.counters.of(org.name, "rate_limit_seen") % knobs.rate_limit_every == 0:
+            # As if the window were used up with under a second left: a real 429, at a count, not a time.
+            limit = knobs.rate_limit or knobs.rate_limit_every
+            headers = {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Period": str(knobs.rate_period),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "0",
+                "X-RateLimit-Name": knobs.rate_limit_name,
+            }
+            core.counters.add("rate_limited", org.name)
+            return json_error(429, "Rate limit exceeded", headers=headers), "rate_limited"
     if spec.permission and spec.permission not in effective_permissions(org.permissions, org.app_key_scopes):
         core.counters.add("forbidden", org.name)
         return json_error(403, *PERMISSION_DENIED, headers=headers), None
+    if knobs.outage_after_writes is not None and core.counters.of(org.name, "writes") >= knobs.outage_after_writes:
+        core.counters.add("outage_answers", org.name)
+        return json_error(503, FAULT_BODIES[503], headers=headers), "outage"
+    if knobs.hold_after_writes is not None and core.counters.of(org.name, "writes") >= knobs.hold_after_writes:
+        core.counters.add("held", org.name)
+        while (
+            core.knobs.hold_after_writes is not None
+            and core.counters.of(org.name, "writes") >= core.knobs.hold_after_writes
+        ):
+            await asyncio.sleep(0.01)  # until a test or soak changes the knob
+        knobs = core.knobs
 
     scripted = None
     if knobs.script:
@@ -115,9 +140,11 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
     if scripted:
         core.counters.add("scripted_faults", org.name)
         return await _scripted(scripted, core, request, handler, headers), f"scripted_{scripted}"
+    is_write = request.method not in ("GET", "HEAD", "OPTIONS")
+    if is_write:
+        core.counters.add("writes", org.name)
     # Draw the dice up front, in arrival order, so a given seed gives the same sequence of outcomes.
     chaos = request.path.startswith(knobs.fault_path_prefix)
-    is_write = request.method not in ("GET", "HEAD", "OPTIONS")
     fault = chaos and knobs.fault_rate > 0 and core.rng.random() < knobs.fault_rate
     lost = chaos and is_write and knobs.lost_response_rate > 0 and core.rng.random() < knobs.lost_response_rate
 

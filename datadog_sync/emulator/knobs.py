@@ -27,6 +27,10 @@ class Knobs:
     seed: int | None = None  # RNG seed for faults, lost responses and generated external ids
     # One-shot faults for deterministic tests: {"fault", "method"?, "path"?, "org"?, "account_id"?, "skip"?, "times"?}.
     script: list[dict[str, Any]] = field(default_factory=list)
+    # Deterministic points for tests and soaks, counted per org, whatever the machine's speed:
+    rate_limit_every: int | None = None  # every Nth request of an org to a rate-limited endpoint gets a 429
+    outage_after_writes: int | None = None  # once the org got N writes, every API request is answered 503
+    hold_after_writes: int | None = None  # once the org got N writes, every API request waits for a knob change
 
     def write_latency(self) -> float:
         return self.latency_ms if self.write_latency_ms is None else self.write_latency_ms
@@ -55,7 +59,14 @@ class Knobs:
         number("write_latency_ms", self.write_latency_ms, 0, optional=True)
         number("fault_rate", self.fault_rate, 0, 1)
         number("lost_response_rate", self.lost_response_rate, 0, 1)
-        for name in ("rate_limit", "rate_period", "seed"):
+        for name in (
+            "rate_limit",
+            "rate_period",
+            "seed",
+            "rate_limit_every",
+            "outage_after_writes",
+            "hold_after_writes",
+        ):
             value = getattr(self, name)
             if value is None and name != "rate_period":
                 continue
@@ -63,6 +74,11 @@ class Knobs:
                 raise ValueError(f"knob {name} must be an integer")
         if self.rate_limit is not None and self.rate_limit < 1:
             raise ValueError("knob rate_limit must be >= 1 (or null for no limit)")
+        if self.rate_limit_every is not None and self.rate_limit_every < 1:
+            raise ValueError("knob rate_limit_every must be >= 1 (or null)")
+        for name in ("outage_after_writes", "hold_after_writes"):
+            if (getattr(self, name) or 0) < 0:
+                raise ValueError(f"knob {name} must be >= 0 (or null)")
         if self.rate_period < 1:
             raise ValueError("knob rate_period must be >= 1")
         if not isinstance(self.fault_path_prefix, str) or not isinstance(self.rate_limit_name, str):
@@ -153,7 +169,13 @@ class Counters:
         "write_conflicts",
         "forbidden",
         "scripted_faults",
+        "writes",  # writes let through to the handler stage (what *_after_writes count)
+        "outage_answers",
+        "held",
     )
+
+    def of(self, org: str, name: str) -> int:
+        return self.by_org.get(org, {}).get(name, 0)
 
     def __init__(self) -> None:
         self.total: Counter[str] = Counter()

@@ -184,7 +184,6 @@ class Client:
             retry.breaker_cooldown,
             org=org,
             clock=clock,
-            sleep=sleep,
             on_open=self._log_breaker_open,
         )
         self._locks: dict[str, asyncio.Lock] = {}
@@ -301,6 +300,10 @@ class Client:
                     resp = await transport.send(method, url, headers, body, self.timeout)
                 else:
                     async with exclusive:
+                        if not probe and not breaker.is_closed:
+                            # Queued on the lock while the breaker opened: refused unsent, not one by one on a down org.
+                            stats.circuit_rejections += 1
+                            raise breaker.refuse(method=method, path=path, last_error=last_error)
                         # Writes queued on the lock while the org was paused must not go out one after another
                         # into the exhausted window; nothing else of that kind may be sent meanwhile anyway.
                         pause = self._throttled_until - clock()

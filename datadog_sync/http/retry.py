@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -105,10 +105,10 @@ class CircuitBreaker:
 
     A *server failure* is an attempt answered with 5xx (512 included) or that failed in the transport; any other
     answer (2xx-4xx, 429 included) resets the count. At the threshold the breaker opens for ``cooldown`` seconds
-    (``on_open`` is called once per opening, for logging). While open, :meth:`before_attempt` either raises
-    :class:`CircuitOpenError` at once (the caller's remaining budget cannot cover the rest of the cool-down) or
-    sleeps until the cool-down ends. Then exactly one *probe* attempt goes out (half-open) while the others wait
-    for its outcome: success closes the breaker, failure re-opens it for another cool-down.
+    (``on_open`` is called once per opening, for logging). While open, :meth:`before_attempt` raises
+    :class:`CircuitOpenError` at once: waiting out the cool-down, request after request, made a run against a
+    down org last minutes. Once the cool-down is over exactly one *probe* attempt goes out (half-open) while the
+    others wait for its outcome: success closes the breaker, failure re-opens it for another cool-down.
 
     Not thread-safe; use it from one event loop. The probe-wait event is created lazily inside the running loop.
     """
@@ -120,7 +120,6 @@ class CircuitBreaker:
         *,
         org: str = "destination",
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_open: Callable[[CircuitBreaker, bool], None] | None = None,
     ) -> None:
         self.threshold = threshold
@@ -132,7 +131,6 @@ class CircuitBreaker:
         self.times_opened = 0
         self._opened_with = 0
         self._clock = clock
-        self._sleep = sleep
         self._on_open = on_open
         self._probe_id = 0  # id of the in-flight half-open probe, 0 when none
         self._probe_seq = 0
@@ -166,7 +164,8 @@ class CircuitBreaker:
         Returns 0 for a normal attempt, or a (truthy) probe id when the caller is the half-open probe. The caller
         reports the outcome with :meth:`record_success`/:meth:`record_failure` passing that id, or calls
         :meth:`release_probe` if the attempt ended otherwise (cancelled, unexpected exception).
-        Raises :class:`CircuitOpenError` when the deadline comes before the breaker lets the attempt through.
+        Raises :class:`CircuitOpenError` while the breaker is open, or when the deadline comes before the probe's
+        outcome.
         """
         while True:
             state = self.state
@@ -176,10 +175,7 @@ class CircuitBreaker:
             if state == OPEN:
                 left = self.open_until - now
                 if left > 0:
-                    if deadline - now < left:
-                        raise self._error(left, method, path, last_error)
-                    await self._sleep(left)
-                    continue
+                    raise self._error(left, method, path, last_error)
                 self.state = HALF_OPEN
             if not self._probe_id:
                 self._probe_seq += 1
@@ -230,6 +226,10 @@ class CircuitBreaker:
         self.times_opened += 1
         if self._on_open is not None:
             self._on_open(self, reopened)
+
+    def refuse(self, *, method: str, path: str, last_error: BaseException | None = None) -> CircuitOpenError:
+        """The error for an attempt that was queued (e.g. on a write lock) while the breaker opened: it is not sent."""
+        return self._error(max(self.open_until - self._clock(), 0.0), method, path, last_error)
 
     def open_error(self) -> CircuitOpenError:
         """The error describing the current opening (for logging)."""

@@ -1,4 +1,4 @@
-"""Per-client circuit breaker: opening, fail-fast, waiting out the cool-down, half-open probe, close/re-open."""
+"""Per-client circuit breaker: opening, fail-fast while open, half-open probe after the cool-down, close/re-open."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ async def test_in_flight_retry_fails_fast_when_breaker_opens(server, fake):
     assert isinstance(info.value.last_error, HTTPError) and info.value.last_error.status == 502
 
 
-async def test_waits_cool_down_then_probe_closes(server, fake, caplog):
+async def test_fails_fast_while_open_then_probe_closes(server, fake, caplog):
     caplog.set_level(logging.WARNING, logger="datadog_sync")
     server.add(Reply(503), Reply(503))
     policy = RetryPolicy(breaker_threshold=2, breaker_cooldown=30, retry_timeout=60, max_attempts=2)
@@ -58,8 +58,11 @@ async def test_waits_cool_down_then_probe_closes(server, fake, caplog):
             await c.get("/a")
         assert c.breaker.state == "open"
         waits_before = len(fake.waits)
-        assert await c.get("/b") == {}  # waits out the cool-down, then is the probe
-        assert fake.waits[waits_before] == pytest.approx(30, abs=0.5)
+        with pytest.raises(CircuitOpenError):
+            await c.get("/early")  # a 60 s budget covers the cool-down, yet nothing waits for it: fail fast
+        assert len(fake.waits) == waits_before
+        fake.offset += 30  # the cool-down is over
+        assert await c.get("/b") == {}  # the probe
         assert c.breaker.state == "closed" and c.breaker.failures == 0
         assert await c.get("/c") == {}
     assert [r.path_qs for r in server.requests] == ["/a", "/a", "/b", "/c"]
@@ -73,12 +76,17 @@ async def test_failed_probe_reopens(server, fake, caplog):
     async with make_client(server.url, fake, retry=policy) as c:
         with pytest.raises(RetryBudgetExceeded):
             await c.get("/a")
+        fake.offset += 30
         with pytest.raises(RetryBudgetExceeded):
-            await c.get("/probe")  # waits 30 s, probe answered 503, breaker re-opens
+            await c.get("/probe")  # probe answered 503, breaker re-opens
         assert c.breaker.state == "open" and c.breaker.times_opened == 2
-        assert await c.get("/c") == {}  # a full new cool-down, then the next probe succeeds
+        with pytest.raises(CircuitOpenError):
+            await c.get("/early")  # a full new cool-down
+        fake.offset += 30
+        assert await c.get("/c") == {}  # the next probe succeeds
         assert c.breaker.state == "closed"
-    assert fake.waits == [pytest.approx(30, abs=0.5), pytest.approx(30, abs=0.5)]
+    assert fake.waits == []
+    assert [r.path_qs for r in server.requests] == ["/a", "/probe", "/c"]
     lines = unavailable_lines(caplog)
     assert (
         lines[0] == "[destination] destination API unavailable: 1 consecutive server errors; pausing requests for 30s"
@@ -104,6 +112,7 @@ async def test_single_probe_while_half_open(server, fake):
     async with make_client(server.url, fake, retry=policy) as c:
         with pytest.raises(RetryBudgetExceeded):
             await c.get("/first")
+        fake.offset += 30
         tasks = [asyncio.create_task(c.get(f"/w/{i}")) for i in range(5)]
         for _ in range(200):
             await asyncio.sleep(0.005)
@@ -148,3 +157,17 @@ async def test_breaker_is_per_client(server, fake):
             await a.get("/x")
         assert a.breaker.state == "open"
         assert await b.get("/x") == {}
+
+
+async def test_requests_queued_on_a_lock_are_refused_unsent_once_the_breaker_opens(server, fake):
+    server.default = Reply(503)
+    policy = RetryPolicy(breaker_threshold=1, breaker_cooldown=30, retry_timeout=60, max_attempts=1)
+    async with make_client(server.url, fake, retry=policy) as c:
+        lock = asyncio.Lock()  # as the AWS integration serializes an org's writes
+        results = await asyncio.gather(
+            *(c.post(f"/w/{i}", json={}, exclusive=lock) for i in range(5)), return_exceptions=True
+        )
+    assert [r.path_qs for r in server.requests] == ["/w/0"]
+    assert isinstance(results[0], RetryBudgetExceeded)
+    assert all(isinstance(r, CircuitOpenError) and r.path == f"/w/{i}" for i, r in enumerate(results) if i)
+    assert c.stats.circuit_rejections == 4

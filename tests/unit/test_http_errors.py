@@ -246,3 +246,41 @@ def test_header_parsing():
     assert parse_retry_after(CIMultiDict({"retry-after": "12"})) == 12
     assert parse_retry_after(CIMultiDict({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0
     assert parse_retry_after(CIMultiDict({"Retry-After": "whenever"})) is None
+
+
+# -- an error body's control characters never reach the terminal raw ------------------------------------------
+
+
+async def test_html_error_body_escapes_reach_logs_and_summary_escaped(server, fake, monkeypatch):
+    import io
+    import logging
+
+    from datadog_sync.log import setup_logging
+    from datadog_sync.report import Outcome, Reporter, failure_class
+    from tests.unit.http_support import Reply, make_client
+
+    # Raw control characters in an HTML page survive tag stripping: ESC [2J clears the screen, U+009B is a CSI.
+    page = "<html><title>400 \x1b[2J</title><body>bad\r\n2026-01-01 - ERROR - fake\x9b</body></html>"
+    server.add(Reply(400, body=page, headers={"Content-Type": "text/html"}))
+    client = make_client(server.url, fake)
+    with pytest.raises(HTTPError) as info:
+        await client.post("/api/v1/integration/aws", json={})
+    await client.close()
+    assert "\x1b" in str(info.value)  # the raw text the API sent, as the error keeps it
+
+    stderr, stdout = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", stderr)
+    setup_logging()
+    logger = logging.getLogger("datadog_sync")
+    logger.error("[integrations - aws:1] - create failed: %s", info.value)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    reporter = Reporter("sync", stream=stdout)
+    reporter.record(Outcome("sync", "integrations", "aws:1", "sync", "failure", "create", str(info.value), "x"))
+    stdout.write("\n".join(reporter.problem_lines()) + "\n")
+
+    for text in (stderr.getvalue(), stdout.getvalue()):
+        assert text.count("\n") == 1 and text.endswith("\n"), text
+        assert not any(ch in text for ch in "\x1b\r\x9b"), text
+        assert "400 \\u001b[2J" in text and "fake\\u009b" in text
+    assert failure_class(info.value) == "http_4xx_other"

@@ -1,0 +1,68 @@
+"""API data reaches logs and the terminal escaped: a role name cannot forge a log line or clear the screen."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from datadog_sync.cli import cli
+from datadog_sync.emulator import make_aws_org
+from datadog_sync.emulator.testing import cli_env, emulated_orgs
+
+FORGED = "\n2026-01-01 - ERROR - fake"
+CLEAR_SCREEN = "\x1b[2J"
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # every control character but the newline
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - (DEBUG|INFO|WARNING|ERROR) - ")
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["info", "verbose"])
+def test_role_name_with_newline_and_escape_cannot_forge_log_lines(tmp_path, monkeypatch, verbose):
+    monkeypatch.chdir(tmp_path)
+    state = make_aws_org(2, seed=1, key_account_share=0)
+    state["aws"]["accounts"][0]["role_name"] = f"Role{FORGED}{CLEAR_SCREEN}"
+    args = ["migrate", "--resources=integrations", "--show-progress-bar=false", *(["-v"] if verbose else [])]
+    with emulated_orgs(source_state=state) as emu:
+        result = CliRunner().invoke(cli, args, env=cli_env(emu), catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stderr
+    stderr = result.stderr
+    assert not RAW_CONTROL.search(stderr)
+    for line in stderr.splitlines():
+        assert LOG_LINE.match(line), f"not a log line of ours: {line!r}"
+    # The role name still reaches the log (the external-ID hand-off), escaped as diffs shows values.
+    assert "role/Role\\n2026-01-01 - ERROR - fake\\u001b[2J: new external ID" in stderr
+    assert not RAW_CONTROL.search(result.stdout)
+
+
+def test_account_id_with_newline_and_escape_cannot_forge_diffs_lines(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state = make_aws_org(2, seed=1, key_account_share=0)
+    state["aws"]["accounts"][0]["account_id"] = f"12345{FORGED}{CLEAR_SCREEN}"
+    env = {"DD_SHOW_PROGRESS_BAR": "false"}
+    with emulated_orgs(source_state=state) as emu:
+        env.update(cli_env(emu))
+        assert CliRunner().invoke(cli, ["import", "--resources=integrations"], env=env).exit_code == 0
+        result = CliRunner().invoke(cli, ["diffs", "--resources=integrations"], env=env, catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stderr
+    assert not RAW_CONTROL.search(result.stdout) and not RAW_CONTROL.search(result.stderr)
+    assert "+ integrations aws:12345\\n2026-01-01 - ERROR - fake\\u001b[2J: create" in result.stdout
+    assert not any(line.startswith("2026-01-01") for line in (result.stdout + result.stderr).splitlines())
+
+
+def test_json_mode_is_escaped_by_json_itself(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state = make_aws_org(2, seed=1, key_account_share=0)
+    state["aws"]["accounts"][0]["role_name"] = f"Role{FORGED}{CLEAR_SCREEN}\x9b"
+    with emulated_orgs(source_state=state) as emu:
+        args = ["migrate", "--resources=integrations", "--json"]
+        result = CliRunner().invoke(cli, args, env=cli_env(emu), catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stdout
+    assert not RAW_CONTROL.search(result.stdout + result.stderr)
+    messages = [json.loads(line).get("message", "") for line in result.stdout.splitlines()]
+    # Escaped once, by JSON: a consumer reads back the role name exactly as the API gave it.
+    assert any(f"role/Role{FORGED}{CLEAR_SCREEN}\x9b: new external ID" in m for m in messages)
