@@ -11,7 +11,7 @@ from pprint import pformat
 from datadog_sync.context import RunContext
 from datadog_sync.diffing import upstream_diff
 from datadog_sync.filters import PathCheck
-from datadog_sync.log import escape_control
+from datadog_sync.log import MULTILINE, escape_control
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change, Plan, plan_type
 from datadog_sync.progress import Progress
@@ -115,9 +115,11 @@ def _log_upstream_diff(ctx: RunContext, change: Change, res: BaseResource) -> No
     if change.action == "create":
         ctx.logger.info("to be created: %s %s", change.resource_type, change.key)
     elif change.action == "update" and change.differences:
-        res.log.info("diff: \n %s", pformat(upstream_diff(change.differences)), id=change.key)
+        text = pformat(upstream_diff(change.differences))
+        res.log.info("diff: \n %s", text, id=escape_control(change.key), extra=MULTILINE)
     elif change.action == "delete" and change.current is not None:
-        res.log.info("to be deleted: \n %s", pformat(res.redacted(change.current)), id=change.key)
+        text = pformat(res.redacted(change.current))
+        res.log.info("to be deleted: \n %s", text, id=escape_control(change.key), extra=MULTILINE)
 
 
 def _plan_counts(plan: Plan) -> dict[str, object]:

@@ -24,8 +24,7 @@ class ResourceLogger(logging.LoggerAdapter):
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
         _id = kwargs.pop("id", "")
-        extra = kwargs.setdefault("extra", {})
-        extra.update({"resource_type": self.resource_type, "resource_id": _id})
+        kwargs["extra"] = {**kwargs.get("extra", {}), "resource_type": self.resource_type, "resource_id": _id}
         return f"[{self.resource_type} - {_id}] - {msg}", kwargs
 
 

@@ -25,6 +25,12 @@ def escape_control(text: str) -> str:
     return _CONTROL.sub(lambda m: _ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}", text)
 
 
+#: ``extra=`` of a record whose line breaks are its own layout (upstream's pformat-ed ``diffs`` lines): the formatter
+#: keeps them and escapes every other control character. pformat writes strings as repr(), which escapes their
+#: control characters, and the caller escapes the id it puts in the prefix.
+MULTILINE = {"multiline": True}
+
+
 class ErrorCounter(logging.Handler):
     """Counts ERROR records: any error logged during a run makes the exit code 1 (as upstream)."""
 
@@ -44,7 +50,10 @@ class TextLogFormatter(logging.Formatter):
         super().__init__(LOG_FORMAT)
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        return escape_control(super().formatMessage(record))
+        text = super().formatMessage(record)
+        if getattr(record, "multiline", False):
+            return "\n".join(escape_control(line) for line in text.split("\n"))
+        return escape_control(text)
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -66,3 +66,26 @@ def test_json_mode_is_escaped_by_json_itself(tmp_path, monkeypatch):
     messages = [json.loads(line).get("message", "") for line in result.stdout.splitlines()]
     # Escaped once, by JSON: a consumer reads back the role name exactly as the API gave it.
     assert any(f"role/Role{FORGED}{CLEAR_SCREEN}\x9b: new external ID" in m for m in messages)
+
+
+def test_upstream_diff_lines_keep_their_layout_but_cannot_be_forged(tmp_path, monkeypatch):
+    """datadog-sync-cli's multi-line ``diff:`` lines keep pformat's line breaks; API data in them stays escaped."""
+    monkeypatch.chdir(tmp_path)
+    state = make_aws_org(2, seed=1, key_account_share=0)
+    state["aws"]["accounts"][0]["account_id"] = f"12345{FORGED}{CLEAR_SCREEN}"
+    env = {"DD_SHOW_PROGRESS_BAR": "false"}
+    with emulated_orgs(source_state=state) as emu:
+        env.update(cli_env(emu))
+        assert CliRunner().invoke(cli, ["migrate", "--resources=integrations"], env=env).exit_code == 0
+        source_file = tmp_path / "resources" / "source" / "integrations.json"
+        source = json.loads(source_file.read_text())
+        key = next(k for k in source if FORGED in k)
+        source[key]["host_tags"] = [f"team:x{FORGED}{CLEAR_SCREEN}"]
+        source_file.write_text(json.dumps(source))
+        result = CliRunner().invoke(cli, ["diffs", "--resources=integrations"], env=env, catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stderr
+    assert not RAW_CONTROL.search(result.stderr)
+    escaped_key = "aws:12345\\n2026-01-01 - ERROR - fake\\u001b[2J"
+    assert f" - INFO - [integrations - {escaped_key}] - diff: \n {{" in result.stderr
+    assert not any(line.startswith("2026-01-01") for line in result.stderr.splitlines())
