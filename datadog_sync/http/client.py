@@ -238,6 +238,7 @@ class Client:
         retry_on: Callable[[HTTPError], bool] | None = None,
         idempotent: bool | None = None,
         exclusive: asyncio.Lock | None = None,
+        on_attempt: Callable[[str], None] | None = None,
     ) -> Any:
         """Send ``method base_url+path`` and return the parsed body; see the module doc for the retry rules.
 
@@ -247,6 +248,9 @@ class Client:
         backing off does not hold up the others.
         ``json=None`` sends no body. Raises :class:`HTTPError` (:class:`RetryBudgetExceeded` once retries ran
         out), :class:`TransportError`, or :class:`CircuitOpenError`.
+        ``on_attempt`` is told ``"sending"`` just before each attempt goes on the wire and ``"refused"`` after an
+        attempt whose answer (a 4xx, or a connection never made) proves that no attempt so far was applied, so
+        a caller can journal a create's fate even if the process dies between attempts.
         """
         method = method.upper()
         url = self.base_url + path
@@ -275,7 +279,8 @@ class Client:
         # 429s count apart, so a request that waited out rate limits still gets its full share of error retries.
         failures = throttled = 0
         last_error: BaseException | None = None
-        # A lost answer or a 5xx may hide an applied write; a 4xx answer (409 conflict, 429) proves it was not.
+        # A lost answer or a 5xx may hide an applied write; a 4xx answer (409 conflict, 429) or a connection
+        # that was never made proves it was not.
         uncertain = False
         while True:
             attempt += 1
@@ -297,6 +302,8 @@ class Client:
             t0 = time.perf_counter() if debug else 0.0
             try:
                 if exclusive is None:
+                    if on_attempt is not None:
+                        on_attempt("sending")
                     resp = await transport.send(method, url, headers, body, self.timeout)
                 else:
                     async with exclusive:
@@ -309,6 +316,8 @@ class Client:
                         pause = self._throttled_until - clock()
                         if pause > 0:
                             await self._sleep(min(pause, max(deadline - clock(), 0.0)))
+                        if on_attempt is not None:
+                            on_attempt("sending")
                         resp = await transport.send(method, url, headers, body, self.timeout)
             except TransportError as err:
                 breaker.record_failure(probe)
@@ -324,9 +333,11 @@ class Client:
                         path,
                         (time.perf_counter() - t0) * 1000,
                     )
+                uncertain = uncertain or err.may_have_been_sent
+                if on_attempt is not None and not uncertain:
+                    on_attempt("refused")
                 if not retry_transport or not err.retryable:
                     raise
-                uncertain = True
                 reason = "connection"
                 label: Any = err.message
                 failures += 1
@@ -356,6 +367,8 @@ class Client:
                 error = self._http_error(resp, method, path, permission, attempt, start)
                 error.earlier_attempt_may_have_applied = uncertain
                 uncertain = uncertain or status >= 500
+                if on_attempt is not None and not uncertain:
+                    on_attempt("refused")
                 if status == 429:
                     reason = "429"
                     reset = parse_rate_limit_reset(resp.headers)

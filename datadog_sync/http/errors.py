@@ -283,6 +283,9 @@ class TransportError(Exception):
 
     #: Whether another attempt could succeed (for reads and idempotent writes).
     retryable = True
+    #: Whether the request may have reached the server. False only when no connection was made (refused, DNS,
+    #: connect timeout, TLS): such an attempt was certainly not applied.
+    may_have_been_sent = True
 
     def __str__(self) -> str:
         text = self.message
@@ -304,7 +307,19 @@ class RequestTimeout(TransportError):
     """Connecting or reading the response took longer than the timeout."""
 
 
-class CertificateError(ConnectionFailed):
+class NotConnected(ConnectionFailed):
+    """No connection was made (refused, name resolution, connect timeout): nothing was sent."""
+
+    may_have_been_sent = False
+
+
+class ConnectTimeout(RequestTimeout):
+    """Connecting took longer than the timeout: nothing was sent."""
+
+    may_have_been_sent = False
+
+
+class CertificateError(NotConnected):
     """The server's TLS certificate failed verification. Never retried: trying again cannot fix it."""
 
     retryable = False

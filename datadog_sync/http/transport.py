@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from datadog_sync.http.errors import CertificateError, ConnectionFailed, RequestTimeout
+from datadog_sync.http.errors import CertificateError, ConnectionFailed, ConnectTimeout, NotConnected, RequestTimeout
 
 __all__ = ["AiohttpTransport", "Response", "Transport"]
 
@@ -83,7 +83,7 @@ class AiohttpTransport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:  # a straggling retry after the run ended must not open a session nobody closes
-            raise ConnectionFailed("the HTTP client is closed", method="", url="")
+            raise NotConnected("the HTTP client is closed", method="", url="")
         loop = asyncio.get_running_loop()
         session = self._session
         if session is None or session.closed or self._loop is not loop:
@@ -115,7 +115,7 @@ class AiohttpTransport:
                 data = await resp.read()
                 return Response(resp.status, resp.headers, data)
         except aiohttp.ConnectionTimeoutError as e:
-            raise RequestTimeout(f"timed out after {timeout:g}s connecting", method=method, url=url) from e
+            raise ConnectTimeout(f"timed out after {timeout:g}s connecting", method=method, url=url) from e
         except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as e:
             raise RequestTimeout(f"timed out after {timeout:g}s reading response", method=method, url=url) from e
         except aiohttp.ClientConnectorCertificateError as e:
@@ -130,7 +130,7 @@ class AiohttpTransport:
             reason = e.os_error.strerror or str(e.os_error) or type(e.os_error).__name__
             if isinstance(e.os_error, ConnectionRefusedError):  # asyncio's strerror: "Connect call failed (...)"
                 reason = "connection refused"
-            raise ConnectionFailed(f"cannot connect to {e.host}:{e.port}: {reason}", method=method, url=url) from e
+            raise NotConnected(f"cannot connect to {e.host}:{e.port}: {reason}", method=method, url=url) from e
         except aiohttp.InvalidURL:
             raise
         except (aiohttp.ClientError, OSError) as e:

@@ -55,7 +55,7 @@ async def emu():
 
 
 def make_client(emu: Emulator, spec, **kw) -> Client:
-    return Client(emu.url, api_key=spec.api_key, app_key=spec.app_key, org=spec.name, retry=FAST, **kw)
+    return Client(emu.url, api_key=spec.api_key, app_key=spec.app_key, org=spec.name, **{"retry": FAST, **kw})
 
 
 @pytest.fixture

@@ -6,15 +6,21 @@ Faults are the emulator's scripted one-shot rules (knob ``script``), so every te
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 
-from datadog_sync.http.errors import HTTPError
+from datadog_sync.http.errors import ConnectionFailed, HTTPError, NotConnected
+from datadog_sync.http.retry import RetryPolicy
+from datadog_sync.http.transport import AiohttpTransport
 from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.integrations.aws import handoff
-from tests.unit.integrations.conftest import ROLE, org_state, writes
+from tests.unit.integrations.conftest import DESTINATION, ROLE, SOURCE, make_client, org_state, writes
 from tests.unit.integrations.test_aws_subtype import apply, import_all, plan
 
 CREATE = {"method": "POST", "path": "/api/v1/integration/aws", "org": "destination"}
@@ -155,3 +161,81 @@ async def test_the_client_says_whether_an_earlier_attempt_may_have_been_applied(
         )
     assert "already exists" in str(info.value)
     assert info.value.earlier_attempt_may_have_applied is uncertain
+
+
+class FirstAttemptToAClosedPort(AiohttpTransport):
+    """The real transport, whose first request goes to a port nobody listens on: a connection that is never made."""
+
+    def __init__(self, closed_port: int) -> None:
+        super().__init__()
+        self.closed_port = closed_port
+        self.sent = 0
+
+    async def send(self, method, url, headers, body, timeout):
+        self.sent += 1
+        if self.sent == 1:
+            parts = urlsplit(url)
+            url = parts._replace(netloc=f"127.0.0.1:{self.closed_port}").geturl()
+        return await super().send(method, url, headers, body, timeout)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # bound, never listening: connections to it are refused
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_a_connection_that_was_never_made_proves_the_attempt_was_not_applied(emu):
+    """Connection refused means nothing was sent: the "already exists" that follows is another writer's account."""
+    emu.seed("destination", org_state(ROLE))
+    transport = FirstAttemptToAClosedPort(_closed_port())
+    client = make_client(emu, DESTINATION, transport=transport)
+    try:
+        with pytest.raises(HTTPError) as info:
+            await client.post(
+                "/api/v1/integration/aws", json={"account_id": ROLE["account_id"], "role_name": "R"}, idempotent=True
+            )
+    finally:
+        await client.close()
+    assert transport.sent == 2 and "already exists" in str(info.value)
+    assert info.value.earlier_attempt_may_have_applied is False
+
+
+async def test_a_connect_failure_is_never_sent_and_a_broken_answer_may_have_been(emu):
+    transport = AiohttpTransport()
+    try:
+        with pytest.raises(NotConnected) as refused:
+            await transport.send("POST", f"http://127.0.0.1:{_closed_port()}/api/v1/x", {}, b"{}", 5)
+    finally:
+        await transport.close()
+    assert refused.value.may_have_been_sent is False
+    assert ConnectionFailed("connection reset").may_have_been_sent is True
+
+
+async def test_a_run_killed_while_waiting_to_retry_a_refused_create_never_leads_to_a_rotation(emu, harness):
+    """Killed between attempts after a definite refusal: the journal already says no attempt was applied."""
+    waits_an_hour = RetryPolicy(retry_timeout=7200, backoff_base=3600, backoff_max=3600, jitter=0, max_attempts=5)
+    source, destination = make_client(emu, SOURCE), make_client(emu, DESTINATION, retry=waits_an_hour)
+    try:
+        emu.seed("source", org_state(ROLE))
+        h = harness()
+        changes = await plan(h, destination, await import_all(h, source))
+        emu.set_knobs(script=[{**CREATE, "fault": "conflict"}])
+        create = asyncio.create_task(h.resource.create(destination, changes[0].key, changes[0].desired))
+        journal = handoff.journal_path(h.config.destination_resources_path)
+        for _ in range(10_000):  # until the refusal is journaled; the client then waits an hour to retry
+            if journal.exists() and '"refused"' in journal.read_text():
+                break
+            await asyncio.sleep(0.01)
+        assert not create.done()
+        create.cancel()  # the run dies here, as under SIGKILL: nothing after the journal line runs
+        with contextlib.suppress(asyncio.CancelledError):
+            await create
+        h.aws.journal.close()
+        assert [json.loads(line).get("intent") for line in journal.read_text().splitlines()] == ["create", "refused"]
+        emu.seed("destination", org_state(ROLE))  # then someone else creates the account
+        (later,) = await plan(harness(), destination, await import_all(h, source))
+    finally:
+        await source.close()
+        await destination.close()
+    assert later.action == "noop" and later.adopted, "not ours: its external ID must not be rotated"

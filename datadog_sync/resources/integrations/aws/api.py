@@ -7,6 +7,7 @@ that 409 is retried. Reads take no lock, so listings and per-account filter read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError
@@ -93,10 +94,10 @@ class AwsV1Api:
             **kw,
         )
 
-    async def create_account(self, payload: dict) -> dict:
+    async def create_account(self, payload: dict, on_attempt: Callable[[str], None] | None = None) -> dict:
         # idempotent=True: a create whose response was lost is retried; the retry answers "duplicate",
         # which the caller turns into an update of the account it just made.
-        return await self._write("POST", BASE, MANAGE, json=payload) or {}
+        return await self._write("POST", BASE, MANAGE, json=payload, on_attempt=on_attempt) or {}
 
     async def update_account(self, selector: dict, payload: dict) -> None:
         await self._write("PUT", BASE, EDIT, params=selector, json=payload)

@@ -197,18 +197,19 @@ class AwsV1Subtype(Subtype):
         obj.pop(model.EXTERNAL_ID, None)
         secret = self._secret(key, obj)
         api = AwsV1Api(client)
+        journal_attempt = None
         if not model.is_key_account(obj):
-            # Journaled before sending: if this run dies before Datadog's answer (the only copy of the new
-            # external id) arrives, the next run knows this tool made the account and may safely rotate its id.
-            self.journal.append(obj["account_id"], obj["role_name"], intent="create")
+            # Each attempt is journaled before it is sent ("create"), and each one refused while none so far can
+            # have been applied as "refused": if this run dies before Datadog's answer (the only copy of the new
+            # external id) arrives, the next run knows whether this tool made the account and may rotate its id.
+            def journal_attempt(event: str) -> None:
+                intent = "create" if event == "sending" else "refused"
+                self.journal.append(obj["account_id"], obj["role_name"], intent=intent)
+
         try:
-            body = await api.create_account(model.account_payload(obj, secret))
+            body = await api.create_account(model.account_payload(obj, secret), on_attempt=journal_attempt)
         except HTTPError as err:
             if not is_duplicate(err):
-                if not model.is_key_account(obj) and err.status < 500 and not err.earlier_attempt_may_have_applied:
-                    # Refused by every attempt: this run made no account, so a later run must never rotate the
-                    # external id of one that someone else creates under this name.
-                    self.journal.append(obj["account_id"], obj["role_name"], intent="refused")
                 raise ResourceError(_message(obj, err)) from err
             return await self._adopt_after_duplicate(api, key, obj, secret, err)
         external_id = body.get(model.EXTERNAL_ID)
