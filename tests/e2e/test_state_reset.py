@@ -95,3 +95,19 @@ def test_a_reset_backup_restores_the_accounts_when_synced_as_source(workdir):
             assert restored == {k: v for k, v in account.items() if k != "external_id"}, key
         result = invoke(emu, "diffs", f"--source-resources-path={backup}", **env)
         assert "Plan: 0 to create, 0 to update, 0 to delete, 5 unchanged." in result.stdout
+
+
+def test_reset_removes_deleted_adopted_roles_from_the_unknown_external_id_list(workdir):
+    source = make_aws_org(3, seed=9, key_account_share=0)
+    existing = json.loads(json.dumps(source))  # the first account exists in the destination already: adopted
+    existing["aws"]["accounts"] = existing["aws"]["accounts"][:1]
+    adopted = existing["aws"]["accounts"][0]
+    with emulated_orgs(source_state=source, destination_state=existing) as emu:
+        assert invoke(emu, "migrate").exit_code == 0
+        arn = f"arn:aws:iam::{adopted['account_id']}:role/{adopted['role_name']}"
+        assert json.loads((workdir / HANDOFF).read_text())["roles_with_unknown_external_id"] == [arn]
+        one = f"--filter=Type=integrations;Name=account_id;Value={adopted['account_id']};Operator=ExactMatch"
+        assert "Reset: 1 deleted" in invoke(emu, "reset", "--yes", one).stdout
+        after = json.loads((workdir / HANDOFF).read_text())
+    assert after["roles_with_unknown_external_id"] == []
+    assert len(after["accounts"]) == 2

@@ -128,8 +128,19 @@ def forget(destination_root: Path, state_keys: list[str]) -> None:
         return  # no hand-off file (or not ours to fix): nothing to update
     gone = set(state_keys)
     kept = [item for item in accounts if not (isinstance(item, dict) and item.get("state_key") in gone)]
-    if len(kept) != len(accounts):
-        write_private_atomic(path, json.dumps({**document, "accounts": kept}, indent=2) + "\n")
+    # Adopted roles are listed by ARN (arn:<partition>:iam::<account id>:role/<name>); state keys are aws:<account id>.
+    gone_ids = {key.partition(":")[2] for key in gone}
+    unknown = document.get("roles_with_unknown_external_id")
+    changed: dict = {"accounts": kept}
+    if isinstance(unknown, list):
+        changed["roles_with_unknown_external_id"] = [arn for arn in unknown if _arn_account(arn) not in gone_ids]
+    if changed != {key: document.get(key) for key in changed}:
+        write_private_atomic(path, json.dumps({**document, **changed}, indent=2) + "\n")
+
+
+def _arn_account(arn: object) -> str | None:
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[4] if len(parts) > 4 else None
 
 
 def datadog_aws_account(api_url: str) -> str:
