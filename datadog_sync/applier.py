@@ -14,9 +14,9 @@ from datadog_sync.filters import PathCheck
 from datadog_sync.log import MULTILINE, escape_control
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change, Plan, plan_type
+from datadog_sync.preflight import PermissionCheck
 from datadog_sync.progress import Progress
 from datadog_sync.report import Outcome, failure_class
-from datadog_sync.preflight import PermissionCheck
 from datadog_sync.resources.base import BaseResource, PartialFailure, SkipResource
 
 #: Seconds between destination-state checkpoints while applying, so a killed run loses little.

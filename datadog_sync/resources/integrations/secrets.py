@@ -81,7 +81,9 @@ def load_secrets(
                 f'the {where} has an unknown section "{section}": put each entry under its subtype\'s section '
                 f'({", ".join(parsers)}), e.g. {{"aws": {{"<access key id>": "<secret>"}}}}'
             )
-    secrets = IntegrationSecrets(path=path, sections={name: parse(data.get(name), path) for name, parse in parsers.items()})
+    secrets = IntegrationSecrets(
+        path=path, sections={name: parse(data.get(name), path) for name, parse in parsers.items()}
+    )
     if warn is not None and mode & (stat.S_IRGRP | stat.S_IROTH):
         warn(f"the {where} can be read by other users (mode {stat.S_IMODE(mode):o}); restrict it: chmod 600 {path}")
     return secrets
