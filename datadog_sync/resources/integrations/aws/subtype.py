@@ -152,7 +152,8 @@ class AwsV1Subtype(SubtypeResource):
         matched: dict[str, dict] = {}
         for key in {**destination_state, **source}:
             ref = source.get(key) or destination_state[key]
-            raw = live.get(_identity(ref))
+            ident = _identity(ref)
+            raw = live.get(ident) if ident is not None else None
             if raw is not None:
                 matched[key] = self.preview(raw)
         # One account's failed read must not stop the plan of all the others.
