@@ -14,9 +14,10 @@ from datadog_sync.filters import PathCheck
 from datadog_sync.log import MULTILINE, escape_control
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change, Plan, plan_type
+from datadog_sync.preflight import PermissionCheck
 from datadog_sync.progress import Progress
 from datadog_sync.report import Outcome, failure_class
-from datadog_sync.resources.base import BaseResource, SkipResource
+from datadog_sync.resources.base import BaseResource, PartialFailure, SkipResource
 
 #: Seconds between destination-state checkpoints while applying, so a killed run loses little.
 CHECKPOINT_INTERVAL = 5.0
@@ -189,6 +190,7 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: dict[str, BaseResou
             touched = [c for c in plan.changes if c.resource_type == rtype]
             if touched:
                 resources[rtype].after_apply(touched)
+        ctx.sidechannel.close()
 
 
 def _settle_without_write(ctx: RunContext, change: Change, command: str) -> None:
@@ -226,11 +228,12 @@ def _backup_before_write(ctx: RunContext, writes: list[Change], resources: dict[
 async def _preflight(ctx: RunContext, writes: list[Change], resources: dict[str, BaseResource]) -> dict[str, str]:
     """Ask each type whether the destination key may make its writes; return blocked types and why."""
     blocked: dict[str, str] = {}
+    check = PermissionCheck(ctx, ctx.destination)
     by_type: dict[str, list[Change]] = {}
     for change in writes:
         by_type.setdefault(change.resource_type, []).append(change)
     for rtype, changes in by_type.items():
-        problems = await resources[rtype].preflight(ctx.destination, changes)
+        problems = await check.problems(resources[rtype], changes)
         if problems:
             for problem in problems:
                 ctx.logger.error("[%s - ] - permission pre-flight: %s", rtype, problem)
@@ -269,12 +272,16 @@ async def _apply_one(ctx: RunContext, res: BaseResource, change: Change, state: 
                     type_state[key] = change.current
                 ctx.reporter.record(Outcome(command, rtype, key, "sync", "skipped", "", "No differences detected."))
                 return
-        if change.action == "create":
-            res.log.info("creating resource", id=key)
-            result = await res.create(ctx.destination, key, desired)
-        else:
-            res.log.info("updating resource", id=key)
-            result = await res.update(ctx.destination, key, desired, change.current)
+        try:
+            if change.action == "create":
+                res.log.info("creating resource", id=key)
+                result = await res.create(ctx.destination, key, desired)
+            else:
+                res.log.info("updating resource", id=key)
+                result = await res.update(ctx.destination, key, desired, change.current)
+        except PartialFailure as partial:
+            type_state[key] = partial.keep  # the destination changed before the failure: state keeps what it holds
+            raise partial.error from None
         type_state[key] = result
         change.status = "success"
         ctx.reporter.record(Outcome(command, rtype, key, "sync", "success", change.action))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.config import Configuration
     from datadog_sync.http.client import Client
     from datadog_sync.report import Reporter
+    from datadog_sync.sidechannel import SideChannels
     from datadog_sync.state import StateStore
 
 LOGGER_NAME = "datadog_sync"
@@ -36,6 +38,16 @@ class RunContext:
     destination: Client | None = None
     reporter: Reporter | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger(LOGGER_NAME))
+    _sidechannel: SideChannels | None = field(default=None, init=False, repr=False)
+
+    @property
+    def sidechannel(self) -> SideChannels:
+        """Files plugins keep beside destination state (journals, hand-off); the host closes them after apply."""
+        if self._sidechannel is None:
+            from datadog_sync.sidechannel import DIR_NAME, SideChannels
+
+            self._sidechannel = SideChannels(Path(self.config.destination_resources_path) / DIR_NAME)
+        return self._sidechannel
 
     def resource_logger(self, resource_type: str) -> ResourceLogger:
         return ResourceLogger(self.logger, resource_type)

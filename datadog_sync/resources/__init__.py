@@ -1,7 +1,8 @@
 """The resource registry: every module in this package that defines a resource type registers it.
 
 Adding a resource type is adding one module here with a ``BaseResource`` subclass that sets
-``resource_type``; ``--resources``, ``--filter Type=`` and ``--max-workers-per-type`` pick it up.
+``resource_type``; ``--resources``, ``--filter Type=`` and ``--max-workers-per-type`` pick it up. A subtype of a
+composite type (``integrations``) is one package plus one ``register_subtype`` line in its composite's module.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def registry() -> dict[str, type[BaseResource]]:
                     and issubclass(value, BaseResource)
                     and value.__module__.startswith(module.__name__)
                     and getattr(value, "resource_type", None)
+                    and not getattr(value, "subtype", None)  # a subtype is registered by its composite type
                 ):
                     _REGISTRY.setdefault(value.resource_type, value)
     return dict(sorted(_REGISTRY.items()))

@@ -10,7 +10,9 @@ Objects flow like this:
   kept in source state under ``key``.
 * plan:    ``current_destination(...)`` gives the destination's object for every key; ``diff`` compares
   it with the (dependency-remapped) source object.
-* apply:   ``create`` / ``update`` / ``delete`` return what the destination state keeps for the key.
+* apply:   ``create`` / ``update`` / ``delete`` return what the destination state keeps for the key; a plugin
+  never writes host state itself (:class:`PartialFailure` keeps an object despite a failure, and files beside
+  state go through ``ctx.sidechannel``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,16 @@ class ResourceError(Exception):
     """A failure of one resource whose message is already written for the user."""
 
 
+class PartialFailure(ResourceError):
+    """``error`` ended a write after the destination already changed: the host keeps ``keep`` in destination
+    state for the key (e.g. an account with the external ID Datadog issued once), then handles ``error``."""
+
+    def __init__(self, error: Exception, keep: dict):
+        super().__init__(str(error))
+        self.error = error
+        self.keep = keep
+
+
 @dataclass(frozen=True)
 class ResourceConfig:
     """Declarative description of a resource type's API shape."""
@@ -64,6 +76,13 @@ class ResourceConfig:
     fetched_attributes: frozenset[str] = frozenset()
     #: Lists compare as multisets unless order has a meaning for the type.
     ignore_order: bool = True
+    #: ``{action: permission}`` for "read", "create", "update", "delete": checked before the first write by the
+    #: host's pre-flight (datadog_sync/preflight.py). Empty: the type is not checked.
+    permissions: Mapping[str, str] = field(default_factory=dict)
+    #: ``{permission: what it allows}``, completing the pre-flight's "needed to ..." message.
+    permission_purposes: Mapping[str, str] = field(default_factory=dict)
+    #: How the pre-flight counts the objects of this type ("3 account(s) need ...").
+    noun: str = "resource(s)"
 
 
 class BaseResource:
@@ -158,9 +177,13 @@ class BaseResource:
         return found
 
     # ------------------------------------------------------------------------------------------ apply
-    async def preflight(self, client: Client, changes: list[Change]) -> list[str]:
-        """Problems (e.g. missing permissions) that would make ``changes`` fail; checked before any write."""
-        return []
+    def write_actions(self, change: Change) -> tuple[str, ...]:
+        """The actions (keys of ``config.permissions``) applying ``change`` performs; the pre-flight checks them."""
+        return (change.action,) if change.writes else ()
+
+    def plugins(self, changes: list[Change]) -> list[tuple[BaseResource, list[Change]]]:
+        """The plugins that apply ``changes`` (a composite type answers one per subtype)."""
+        return [(self, changes)]
 
     async def create(self, client: Client, key: str, desired: dict) -> dict:
         return await client.post(self.config.base_path, json=self.prepare(desired))

@@ -1,7 +1,9 @@
 """A tiny REST server with two resource types, for end-to-end tests of the host pipeline.
 
 ``/api/v1/gadgets`` and ``/api/v1/widgets`` (a widget references a gadget by ``gadget_id``) in two orgs
-told apart by their API key; plus ``/api/v1/validate`` and ``/api/v2/hamr``.
+told apart by their API key; plus ``/api/v1/validate`` and ``/api/v2/hamr``. ``/api/v1/integration/widgets``
+serves the test-only ``widgets`` integrations subtype; with ``upstream`` set (the emulator's URL), every other
+path is forwarded there, so the real ``aws`` subtype runs beside it in one CLI run.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
-TYPES = ("gadgets", "widgets")
+TYPES = ("gadgets", "widgets", "integration_widgets")
+#: Response headers not copied from the upstream (aiohttp sets its own).
+_HOP_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "connection", "date", "server"}
 
 
 class CrudServer:
-    def __init__(self, keys: dict[str, str]):
+    def __init__(self, keys: dict[str, str], upstream: str | None = None):
         self.keys = keys  # api key -> org name
+        self.upstream = upstream
         self.data: dict[str, dict[str, dict[str, dict]]] = {org: {t: {} for t in TYPES} for org in keys.values()}
         self.requests: list[tuple[str, str, str]] = []  # (org, method, path)
         self.fail: dict[tuple[str, str], int] = {}  # (method, path) -> status to answer once
@@ -43,11 +48,26 @@ class CrudServer:
         app.router.add_get("/api/v1/validate", self.validate)
         app.router.add_get("/api/v2/hamr", self.hamr)
         for rtype in TYPES:
-            app.router.add_get(f"/api/v1/{rtype}", self.list_items)
-            app.router.add_post(f"/api/v1/{rtype}", self.create)
-            app.router.add_put(f"/api/v1/{rtype}/{{id}}", self.update)
-            app.router.add_delete(f"/api/v1/{rtype}/{{id}}", self.delete)
+            path = rtype.replace("_", "/")
+            app.router.add_get(f"/api/v1/{path}", self.list_items)
+            app.router.add_post(f"/api/v1/{path}", self.create)
+            app.router.add_put(f"/api/v1/{path}/{{id}}", self.update)
+            app.router.add_delete(f"/api/v1/{path}/{{id}}", self.delete)
+        app.router.add_route("*", "/{tail:.*}", self.forward)  # matched last: everything else
         return app
+
+    async def forward(self, request: web.Request) -> web.Response:
+        """Pass a request on to ``upstream`` unchanged and its answer back."""
+        if not self.upstream:
+            return web.json_response({"errors": ["not found"]}, status=404)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        async with ClientSession() as session:
+            async with session.request(
+                request.method, self.upstream + request.path_qs, headers=headers, data=await request.read()
+            ) as answer:
+                body = await answer.read()
+                kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS}
+                return web.Response(status=answer.status, body=body, headers=kept)
 
     async def validate(self, request: web.Request) -> web.Response:
         self._org(request)
@@ -61,7 +81,8 @@ class CrudServer:
 
     @staticmethod
     def _type(request: web.Request) -> str:
-        return request.path.split("/")[3]
+        parts = request.path.split("/")
+        return "integration_widgets" if parts[3] == "integration" else parts[3]
 
     async def list_items(self, request: web.Request) -> web.Response:
         org = self._org(request)
@@ -92,9 +113,9 @@ class CrudServer:
 
 
 @contextmanager
-def serve(keys: dict[str, str]) -> Iterator[CrudServer]:
+def serve(keys: dict[str, str], upstream: str | None = None) -> Iterator[CrudServer]:
     """Run a CrudServer on a free port in a background thread (the CLI runs its own event loop)."""
-    server = CrudServer(keys)
+    server = CrudServer(keys, upstream)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     runner = web.AppRunner(server.app())

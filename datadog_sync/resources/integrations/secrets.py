@@ -10,7 +10,8 @@ per subtype, so it can grow to gcp/azure without a new option::
       }
     }
 
-Every secret value is registered with :mod:`datadog_sync.redact` as soon as it is read, so no log line can
+Each registered subtype parses its own section (``SubtypeResource.parse_secrets``); a section no subtype
+claims is an error (a typo, or a file in the wrong shape). Every secret value is registered with :mod:`datadog_sync.redact` as soon as it is read, so no log line can
 show it. Error messages name the file and the entry, never a value.
 """
 
@@ -23,13 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datadog_sync.redact import register_secret
-
 ENV_VAR = "DD_INTEGRATIONS_SECRETS_FILE"
 OPTION = "--integrations-secrets-file"
-#: One section per subtype that has secrets; anything else is a typo or a file in the wrong shape.
-SECTIONS = ("aws",)
-AWS_ENTRY_KEYS = ("secret_access_key", "account_id")
+#: Section name -> its parser ``(section or None, file path) -> parsed``: one per subtype that has secrets.
+Parsers = Mapping[str, Callable[[Any, "Path | None"], Any]]
 
 
 class SecretsFileError(Exception):
@@ -37,37 +35,26 @@ class SecretsFileError(Exception):
 
 
 @dataclass(frozen=True)
-class AwsKeySecret:
-    secret_access_key: str = field(repr=False)
-    #: The numeric AWS account id of a key account: the API never returns it, yet ``/logs`` is keyed by it.
-    account_id: str | None = None
-
-
-@dataclass(frozen=True)
 class IntegrationSecrets:
     path: Path | None = None
-    aws: Mapping[str, AwsKeySecret] = field(default_factory=dict, repr=False)
+    #: Section name -> what its subtype parsed (every known section, also when the file lacks it).
+    sections: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
-    def aws_key(self, access_key_id: str) -> AwsKeySecret | None:
-        return self.aws.get(access_key_id)
-
-    def aws_account_id(self, access_key_id: str) -> str | None:
-        entry = self.aws.get(access_key_id)
-        return entry.account_id if entry else None
+    def section(self, name: str) -> Any:
+        return self.sections.get(name)
 
 
-def missing_aws_secret_message(access_key_id: str) -> str:
-    return (
-        f"no secret access key for AWS access key id {access_key_id}: the API never returns it. Add "
-        f'{{"aws": {{"{access_key_id}": "<secret access key>"}}}} to the file given with {OPTION} '
-        f"(or {ENV_VAR})"
-    )
+def load_secrets(
+    path: str | Path | None, warn: Callable[[str], None] | None = None, parsers: Parsers | None = None
+) -> IntegrationSecrets:
+    """Read and check the secrets file (no file configured: no secrets). ``warn`` gets a readable-by-others note.
+    ``parsers`` defaults to the registered ``integrations`` subtypes that have secrets."""
+    if parsers is None:
+        from datadog_sync.resources.integrations import secrets_parsers
 
-
-def load_secrets(path: str | Path | None, warn: Callable[[str], None] | None = None) -> IntegrationSecrets:
-    """Read and check the secrets file (no file configured: no secrets). ``warn`` gets a readable-by-others note."""
+        parsers = secrets_parsers()
     if path is None or str(path) == "":
-        return IntegrationSecrets()
+        return IntegrationSecrets(sections={name: parse(None, None) for name, parse in parsers.items()})
     path = Path(path)
     where = f"integrations secrets file {path}"
     try:
@@ -89,12 +76,14 @@ def load_secrets(path: str | Path | None, warn: Callable[[str], None] | None = N
             f'the {where} must hold a JSON object such as {{"aws": {{"<access key id>": "<secret>"}}}}'
         )
     for section in data:
-        if section not in SECTIONS:
+        if section not in parsers:
             raise SecretsFileError(
                 f'the {where} has an unknown section "{section}": put each entry under its subtype\'s section '
-                f'({", ".join(SECTIONS)}), e.g. {{"aws": {{"<access key id>": "<secret>"}}}}'
+                f'({", ".join(parsers)}), e.g. {{"aws": {{"<access key id>": "<secret>"}}}}'
             )
-    secrets = IntegrationSecrets(path=path, aws=_aws_section(data.get("aws"), where))
+    secrets = IntegrationSecrets(
+        path=path, sections={name: parse(data.get(name), path) for name, parse in parsers.items()}
+    )
     if warn is not None and mode & (stat.S_IRGRP | stat.S_IROTH):
         warn(f"the {where} can be read by other users (mode {stat.S_IMODE(mode):o}); restrict it: chmod 600 {path}")
     return secrets
@@ -107,36 +96,4 @@ def _no_duplicates(pairs: list[tuple[str, Any]], where: str) -> dict:
         if key in out:
             raise SecretsFileError(f'the {where} has the key "{key}" twice in one object: keep one')
         out[key] = value
-    return out
-
-
-def _aws_section(section: Any, where: str) -> dict[str, AwsKeySecret]:
-    if section is None:
-        return {}
-    if not isinstance(section, dict):
-        raise SecretsFileError(f'in the {where}, "aws" must be an object {{"<access key id>": "<secret>"}}')
-    out: dict[str, AwsKeySecret] = {}
-    for access_key_id, entry in section.items():
-        if isinstance(entry, dict):
-            secret, account_id = entry.get("secret_access_key"), entry.get("account_id")
-            register_secret(secret if isinstance(secret, str) else None)
-            unknown = sorted(set(entry) - set(AWS_ENTRY_KEYS))
-            if unknown:
-                raise SecretsFileError(
-                    f'in the {where}, aws entry "{access_key_id}" has unknown key(s) '
-                    f'{", ".join(map(repr, unknown))}: the keys are "secret_access_key" and "account_id"'
-                )
-        else:
-            secret, account_id = entry, None
-        register_secret(secret if isinstance(secret, str) else None)
-        if not isinstance(secret, str) or not secret:
-            raise SecretsFileError(
-                f'in the {where}, aws entry "{access_key_id}" must be a non-empty string (the secret access key) '
-                'or an object {"secret_access_key": "...", "account_id": "..."}'
-            )
-        if account_id is not None and not (isinstance(account_id, (str, int)) and str(account_id).isdigit()):
-            raise SecretsFileError(
-                f'in the {where}, aws entry "{access_key_id}": account_id must be the numeric AWS account id'
-            )
-        out[str(access_key_id)] = AwsKeySecret(secret, str(account_id) if account_id is not None else None)
     return out

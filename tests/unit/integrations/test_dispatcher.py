@@ -7,15 +7,14 @@ import pytest
 from datadog_sync.planner import Change
 from datadog_sync.resources import registry
 from datadog_sync.resources.base import ResourceError
-from datadog_sync.resources.integrations import SUBTYPES, IntegrationsResource
-from datadog_sync.resources.integrations.aws import handoff
-from datadog_sync.resources.integrations.subtype import Subtype
+from datadog_sync.resources.integrations import IntegrationsResource
+from datadog_sync.resources.integrations.aws import AwsV1Subtype, handoff
 from tests.unit.integrations.conftest import ROLE, org_state
 
 
 def test_registered_as_integrations():
     assert registry()["integrations"] is IntegrationsResource
-    assert set(SUBTYPES) == {"aws"}
+    assert "integrations" in registry() and AwsV1Subtype not in registry().values()
 
 
 def test_unknown_subtype_is_a_clear_error(harness):
@@ -53,32 +52,6 @@ async def test_dispatch_through_the_resource(emu, clients, harness):
     h.state.destination["integrations"][key] = result
     h.resource.after_apply([Change("integrations", key, "create", desired=obj)])
     assert handoff.handoff_path(h.config.destination_resources_path).exists()
-
-
-def test_subtype_base_defaults(harness):
-    h = harness()
-    base = Subtype(h.ctx, h.resource.log, h.resource.secrets)
-    assert base.diff({"a": 1}, {"a": 1}) == [] and base.redacted({"a": 1}) == {"a": 1}
-    assert base.after_apply([]) is None
-
-
-async def test_subtype_base_requires_the_hooks(harness):
-    h = harness()
-    base = Subtype(h.ctx, h.resource.log, h.resource.secrets)
-    assert await base.preflight(None, []) == []
-    for call in (
-        lambda: base.list_resources(None),
-        lambda: base.import_resource({}, None),
-        lambda: base.current_destination(None, {}, {}),
-        lambda: base.create(None, "k", {}),
-        lambda: base.update(None, "k", {}, {}),
-        lambda: base.delete(None, "k", {}),
-    ):
-        with pytest.raises(NotImplementedError):
-            await call()
-    for call in (lambda: base.key_of({}), lambda: base.preview({})):
-        with pytest.raises(NotImplementedError):
-            call()
 
 
 @pytest.mark.parametrize(

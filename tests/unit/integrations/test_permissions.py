@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from datadog_sync.planner import Change
+from datadog_sync.preflight import PermissionCheck, needed_permissions
 from datadog_sync.resources.integrations.aws import model
-from datadog_sync.resources.integrations.aws.permissions import needed_permissions
 
 ROLE_OBJ = {
     **model.normalize_account({"account_id": "1", "role_name": "R"}),
@@ -22,10 +22,16 @@ DELETE = Change("integrations", "aws:4", "delete", current=ROLE_OBJ)
 NOOP = Change("integrations", "aws:5", "noop", desired=ROLE_OBJ, current=ROLE_OBJ)
 
 
-def test_needed_permissions_follow_the_plan():
-    assert needed_permissions([NOOP]) == {}
-    assert needed_permissions([CREATE]) == {"aws_configurations_manage": ["aws:1"]}
-    assert needed_permissions([CREATE_WITH_FILTER, UPDATE, DELETE]) == {
+async def preflight(h, client, changes):
+    """The host's one pre-flight step, over the integrations resource (each subtype's declared permissions)."""
+    return await PermissionCheck(h.ctx, client).problems(h.resource, changes)
+
+
+def test_needed_permissions_follow_the_plan(harness):
+    aws = harness().aws
+    assert needed_permissions(aws, [NOOP]) == {}
+    assert needed_permissions(aws, [CREATE]) == {"aws_configurations_manage": ["aws:1"]}
+    assert needed_permissions(aws, [CREATE_WITH_FILTER, UPDATE, DELETE]) == {
         "aws_configurations_manage": ["aws:2", "aws:4"],
         "aws_configuration_edit": ["aws:2", "aws:3"],
     }
@@ -33,14 +39,14 @@ def test_needed_permissions_follow_the_plan():
 
 async def test_full_permissions_pass(emu, clients, harness):
     h = harness()
-    assert await h.resource.preflight(clients[1], [CREATE_WITH_FILTER, UPDATE, DELETE]) == []
-    assert await h.resource.preflight(clients[1], [NOOP]) == []
+    assert await preflight(h, clients[1], [CREATE_WITH_FILTER, UPDATE, DELETE]) == []
+    assert await preflight(h, clients[1], [NOOP]) == []
 
 
 async def test_owner_without_write_permissions_is_stopped_with_each_missing_permission(emu, clients, harness, caplog):
     emu.set_permissions("destination", ["aws_configuration_read", "user_app_keys", "user_access_read"])
     with caplog.at_level(logging.ERROR):
-        problems = await harness().resource.preflight(clients[1], [CREATE_WITH_FILTER, UPDATE, DELETE])
+        problems = await preflight(harness(), clients[1], [CREATE_WITH_FILTER, UPDATE, DELETE])
     assert len(problems) == 2
     assert "`aws_configurations_manage`" in problems[0] and "`aws_configuration_edit`" in problems[1]
     assert "2 account(s) need `aws_configurations_manage`: aws:2, aws:4" in caplog.text
@@ -49,7 +55,7 @@ async def test_owner_without_write_permissions_is_stopped_with_each_missing_perm
 
 async def test_scoped_key_is_narrowed_to_its_scopes(emu, clients, harness):
     emu.set_app_key_scopes("destination", ["aws_configuration_read", "aws_configuration_edit", "user_app_keys"])
-    problems = await harness().resource.preflight(clients[1], [UPDATE, DELETE])
+    problems = await preflight(harness(), clients[1], [UPDATE, DELETE])
     assert problems == [
         "the destination application key lacks the `aws_configurations_manage` permission, needed to add or "
         "remove AWS accounts"
@@ -59,20 +65,20 @@ async def test_scoped_key_is_narrowed_to_its_scopes(emu, clients, harness):
 async def test_scoped_key_whose_owner_cannot_be_read_uses_its_scopes(emu, clients, harness):
     emu.set_permissions("destination", ["aws_configuration_read", "aws_configuration_edit", "user_app_keys"])
     emu.set_app_key_scopes("destination", ["aws_configuration_edit", "user_app_keys"])
-    assert await harness().resource.preflight(clients[1], [UPDATE]) == []
+    assert await preflight(harness(), clients[1], [UPDATE]) == []
 
 
 async def test_check_not_allowed_says_so_and_goes_on(emu, clients, harness, caplog):
     emu.set_permissions("destination", ["aws_configuration_read", "aws_configuration_edit"])
     with caplog.at_level(logging.WARNING):
-        assert await harness().resource.preflight(clients[1], [CREATE, DELETE]) == []
+        assert await preflight(harness(), clients[1], [CREATE, DELETE]) == []
     assert "cannot check the destination key's permissions" in caplog.text and "user_app_keys" in caplog.text
 
 
 async def test_unscoped_key_whose_owner_cannot_be_read_goes_on(emu, clients, harness, caplog):
     emu.set_permissions("destination", ["aws_configuration_read", "user_app_keys"])
     with caplog.at_level(logging.WARNING):
-        assert await harness().resource.preflight(clients[1], [DELETE]) == []
+        assert await preflight(harness(), clients[1], [DELETE]) == []
     assert "cannot check" in caplog.text
 
 
@@ -82,9 +88,9 @@ async def test_unknown_key_is_not_checked(emu, clients, harness, caplog):
         **{**vars(h.config), "destination": type(h.config.destination)("destination", emu.url, "k", "zzzz")}
     )
     with caplog.at_level(logging.WARNING):
-        assert await h.resource.preflight(clients[1], [DELETE]) == []
+        assert await preflight(h, clients[1], [DELETE]) == []
     assert "cannot tell which application key" in caplog.text
     h.ctx.config = type(h.config)(
         **{**vars(h.config), "destination": type(h.config.destination)("destination", emu.url, "k", None)}
     )
-    assert await h.resource.preflight(clients[1], [DELETE]) == []
+    assert await preflight(h, clients[1], [DELETE]) == []

@@ -7,12 +7,8 @@ import logging
 import pytest
 
 from datadog_sync.redact import RedactingFilter, redact_text
-from datadog_sync.resources.integrations.secrets import (
-    IntegrationSecrets,
-    SecretsFileError,
-    load_secrets,
-    missing_aws_secret_message,
-)
+from datadog_sync.resources.integrations.aws.secrets import missing_aws_secret_message
+from datadog_sync.resources.integrations.secrets import SecretsFileError, load_secrets
 
 
 def write(tmp_path, text: str):
@@ -22,8 +18,8 @@ def write(tmp_path, text: str):
 
 
 def test_no_file_means_no_secrets():
-    assert load_secrets(None) == IntegrationSecrets()
-    assert load_secrets("").aws_key("AKIA") is None
+    assert load_secrets(None).path is None
+    assert load_secrets("").section("aws").aws_key("AKIA") is None
 
 
 def test_both_entry_shapes_and_redaction(tmp_path):
@@ -32,7 +28,7 @@ def test_both_entry_shapes_and_redaction(tmp_path):
         '{"aws": {"AKIAONE": "plain-secret-value-1", "AKIATWO": {"secret_access_key": "object-secret-2", '
         '"account_id": "123456789012"}}}',
     )
-    secrets = load_secrets(path)
+    secrets = load_secrets(path).section("aws")
     assert secrets.aws_key("AKIAONE").secret_access_key == "plain-secret-value-1"
     assert secrets.aws_account_id("AKIAONE") is None
     assert secrets.aws_account_id("AKIATWO") == "123456789012"
@@ -46,7 +42,7 @@ def test_both_entry_shapes_and_redaction(tmp_path):
 
 
 def test_empty_aws_section(tmp_path):
-    assert load_secrets(write(tmp_path, '{"aws": null}')).aws == {}
+    assert load_secrets(write(tmp_path, '{"aws": null}')).section("aws").aws == {}
 
 
 @pytest.mark.parametrize(
@@ -109,7 +105,7 @@ def test_a_file_others_can_read_gets_a_warning_naming_the_fix(tmp_path):
     assert "mode 640" in notes[-1]
     notes.clear()
     path.chmod(0o600)
-    assert load_secrets(path, warn=notes.append).aws_key("AKIAONE") is not None
+    assert load_secrets(path, warn=notes.append).section("aws").aws_key("AKIAONE") is not None
     assert notes == []
 
 
@@ -119,5 +115,5 @@ def test_the_run_warns_once_about_a_readable_secrets_file(tmp_path, emu, caplog)
     h = Harness(tmp_path, emu, secrets={"aws": {"AKIAONE": "secret-value-7"}})
     (tmp_path / "secrets.json").chmod(0o604)
     with caplog.at_level(logging.WARNING):
-        assert h.resource.secrets.aws_key("AKIAONE") and h.aws.secrets is h.resource.secrets
+        assert h.aws.secrets.aws_key("AKIAONE") and h.aws.secrets is h.resource.secrets.section("aws")
     assert caplog.text.count("can be read by other users (mode 604)") == 1

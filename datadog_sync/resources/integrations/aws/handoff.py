@@ -8,26 +8,24 @@ sub-directory so the state loader never reads it as state). The file lists *ever
 external ID this tool holds in destination state, flagging those issued by the last sync.
 
 An external ID is returned once, by the create call. Each one is also appended to a journal beside the
-hand-off file the moment it arrives, so a run killed before its state was saved loses none: the next run
+hand-off file (both through the host's ``ctx.sidechannel``) the moment it arrives, so a run killed before its state was saved loses none: the next run
 finds the account in the destination, adopts it, and takes its external ID from the journal.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from datadog_sync import sidechannel
 from datadog_sync.resources.integrations.aws import model
-from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE
-from datadog_sync.state import write_private_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.context import ResourceLogger, RunContext
 
-HANDOFF_DIR = "handoff"
+HANDOFF_DIR = sidechannel.DIR_NAME
 HANDOFF_FILE = "aws-external-ids.json"
 JOURNAL_FILE = "aws-external-ids.journal"
 
@@ -41,25 +39,6 @@ PLACEHOLDER = "<Datadog's AWS account id for your site>"
 MAX_LISTED = 20
 
 
-def _private_dir(path: Path) -> Path:
-    """The hand-off directory, readable by its owner only: its files hold external IDs."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o700)
-    return path
-
-
-def _open_private(path: Path, flags: int) -> TextIO:
-    """Open ``path`` for writing with mode 0o600, also when it existed with a wider one."""
-    fd = os.open(path, flags | os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        return os.fdopen(fd, "w", encoding="utf-8")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
 def handoff_path(destination_root: Path) -> Path:
     return Path(destination_root) / HANDOFF_DIR / HANDOFF_FILE
 
@@ -69,29 +48,20 @@ def journal_path(destination_root: Path) -> Path:
 
 
 class Journal:
-    """Appends each issued external ID as one JSON line the moment it arrives.
+    """The external-ID journal: one line per issued ID, or per create attempt (``intent``), as it happens."""
 
-    The file stays open for the run and each line is flushed: the OS keeps flushed data when the process is
-    killed, and one open per ID would cost more than the request that brought it.
-    """
+    def __init__(self, target: Path | sidechannel.Journal):
+        self._journal = target if isinstance(target, sidechannel.Journal) else sidechannel.Journal(journal_path(target))
 
-    def __init__(self, destination_root: Path):
-        self.path = journal_path(destination_root)
-        self._file: TextIO | None = None
-
-    def append(self, account_id: str, role_name: str, external_id: str | None = None, intent: str | None = None):
-        if self._file is None:
-            _private_dir(self.path.parent)
-            self._file = _open_private(self.path, os.O_APPEND)
+    def append(
+        self, account_id: str, role_name: str, external_id: str | None = None, intent: str | None = None
+    ) -> None:
         item = {"account_id": account_id, "role_name": role_name}
-        item.update({"external_id": external_id} if external_id else {"intent": intent})
-        self._file.write(json.dumps(item) + "\n")
-        self._file.flush()
+        item.update({"external_id": external_id} if external_id else {"intent": intent or ""})
+        self._journal.append(item)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._journal.close()
 
 
 def journal_load(destination_root: Path) -> dict[tuple[str, str], str | None]:
@@ -118,9 +88,9 @@ def journal_load(destination_root: Path) -> dict[tuple[str, str], str | None]:
     return found
 
 
-def forget(destination_root: Path, state_keys: list[str]) -> None:
+def forget(channels: sidechannel.SideChannels, state_keys: list[str]) -> None:
     """Drop accounts that ``reset`` deleted from the hand-off file: their roles no longer need its external IDs."""
-    path = handoff_path(destination_root)
+    path = channels.path(HANDOFF_FILE)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         accounts = document["accounts"]
@@ -135,7 +105,7 @@ def forget(destination_root: Path, state_keys: list[str]) -> None:
     if isinstance(unknown, list):
         changed["roles_with_unknown_external_id"] = [arn for arn in unknown if _arn_account(arn) not in gone_ids]
     if changed != {key: document.get(key) for key in changed}:
-        write_private_atomic(path, json.dumps({**document, **changed}, indent=2) + "\n")
+        channels.write(HANDOFF_FILE, json.dumps({**document, **changed}, indent=2) + "\n")
 
 
 def _arn_account(arn: object) -> str | None:
@@ -179,8 +149,8 @@ def entry(account_id: str, role_name: str, external_id: str) -> dict:
 
 def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Path | None:
     """Print the accounts that got a new external ID in this run and (re)write the hand-off file."""
-    path = handoff_path(ctx.config.destination_resources_path)
-    state = ctx.state.destination.get(RESOURCE_TYPE, {})
+    path = ctx.sidechannel.path(HANDOFF_FILE)
+    state = ctx.state.destination.get(model.RESOURCE_TYPE, {})
     known = {
         key: entry(obj["account_id"], obj["role_name"], obj[model.EXTERNAL_ID])
         for key, obj in state.items()
@@ -222,11 +192,7 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
         # assume such a role, rotate its external ID in the Datadog UI and update the trust policy.
         "roles_with_unknown_external_id": unknown,
     }
-    _private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with _open_private(tmp, os.O_TRUNC) as out:
-        out.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
+    ctx.sidechannel.write(HANDOFF_FILE, json.dumps(document, indent=2, sort_keys=False) + "\n")
     if issued:
         log.warning(
             "%d AWS role account(s) got a new external ID in the destination org. Update each IAM role's trust "

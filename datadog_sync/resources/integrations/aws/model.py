@@ -23,9 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from datadog_sync.resources.integrations.subtype import Fields, ListOf, MapOf
+from datadog_sync.resources.schema import Fields, ListOf, MapOf
 
 SUBTYPE = "aws"
+#: The composite type the ``aws`` subtype belongs to.
+RESOURCE_TYPE = "integrations"
 
 #: Fields of the v1 ``AWSAccount`` that the stored object keeps (everything the API returns, minus ``errors``).
 IDENTITY_FIELDS = ("account_id", "role_name", "access_key_id")

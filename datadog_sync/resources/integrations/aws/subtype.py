@@ -16,34 +16,67 @@ from datadog_sync.diffing import Difference, compute_diff
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.pool import map_bounded
 from datadog_sync.redact import redact_text
-from datadog_sync.resources.base import ResourceError, SkipResource
-from datadog_sync.resources.integrations.aws import handoff, model, permissions
-from datadog_sync.resources.integrations.aws.api import NEW_EXTERNAL_ID, AwsV1Api, is_absent, is_duplicate
-from datadog_sync.resources.integrations.secrets import missing_aws_secret_message
-from datadog_sync.resources.integrations.subtype import RESOURCE_TYPE, Subtype
+from datadog_sync.resources.base import PartialFailure, ResourceConfig, ResourceError, SkipResource
+from datadog_sync.resources.composite import SubtypeResource
+from datadog_sync.resources.integrations.aws import handoff, model
+from datadog_sync.resources.integrations.aws import secrets as aws_secrets
+from datadog_sync.resources.integrations.aws.api import (
+    EDIT,
+    MANAGE,
+    NEW_EXTERNAL_ID,
+    READ,
+    AwsV1Api,
+    is_absent,
+    is_duplicate,
+)
+from datadog_sync.resources.integrations.aws.secrets import AwsSecrets, missing_aws_secret_message
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
     from datadog_sync.planner import Change
 
 
-class AwsV1Subtype(Subtype):
-    name: ClassVar[str] = model.SUBTYPE
+class AwsV1Subtype(SubtypeResource):
+    resource_type: ClassVar[str] = model.RESOURCE_TYPE
+    #: The state-key prefix: the same for every API generation, so a v2 subtype can take over this state.
+    subtype: ClassVar[str] = model.SUBTYPE
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
+    has_secrets: ClassVar[bool] = True
+    config: ClassVar[ResourceConfig] = ResourceConfig(
+        base_path="/api/v1/integration/aws",
+        list_key="accounts",
+        id_key="account_id",
+        # Only the tag filters cost a read per account; filters on anything else run on the list item first.
+        fetched_attributes=frozenset({model.TAG_FILTERS}),
+        permissions={"read": READ, "create": MANAGE, "delete": MANAGE, "update": EDIT},
+        permission_purposes={
+            MANAGE: "add or remove AWS accounts",
+            EDIT: "edit AWS accounts, their tag filters and logs configuration",
+        },
+        noun="account(s)",
+    )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, ctx: RunContext, secrets: AwsSecrets | None = None):
+        super().__init__(ctx, secrets if secrets is not None else AwsSecrets())
+        self.secrets: AwsSecrets
         #: Role accounts that got a new external id in this run: key -> hand-off entry.
         self.issued: dict[str, dict] = {}
         #: Accounts whose live tag filters could not be read: planned as skips with the error.
         self.read_errors: dict[str, str] = {}
-        self.journal = handoff.Journal(self.ctx.config.destination_resources_path)
+        self.journal = handoff.Journal(ctx.sidechannel.journal(handoff.JOURNAL_FILE))
         self._reads: asyncio.Semaphore | None = None
+
+    @classmethod
+    def parse_secrets(cls, section: Any, path: Path | None) -> AwsSecrets:
+        return aws_secrets.parse(section, path)
 
     def _read_limit_size(self) -> int:
         """Per-account reads in flight: --max-workers-per-type integrations=N, else --max-workers."""
         config = self.ctx.config
-        return config.max_workers_per_type.get(RESOURCE_TYPE) or config.max_workers
+        return config.max_workers_per_type.get(self.resource_type) or config.max_workers
 
     def _read_limit(self) -> asyncio.Semaphore:
         # Shared by every caller of _tag_filters, so concurrent callers together stay within the limit.
@@ -59,7 +92,7 @@ class AwsV1Subtype(Subtype):
         logs_by_id = model.index_logs(logs)
         items, unattributed = [], 0
         for account in accounts:
-            item = {**account, "name": self.name}
+            item = {**account, "name": self.subtype}
             if model.is_key_account(item) and not item.get("account_id"):
                 account_id = self.secrets.aws_account_id(item["access_key_id"])
                 if account_id:
@@ -119,7 +152,8 @@ class AwsV1Subtype(Subtype):
         matched: dict[str, dict] = {}
         for key in {**destination_state, **source}:
             ref = source.get(key) or destination_state[key]
-            raw = live.get(_identity(ref))
+            ident = _identity(ref)
+            raw = live.get(ident) if ident is not None else None
             if raw is not None:
                 matched[key] = self.preview(raw)
         # One account's failed read must not stop the plan of all the others.
@@ -179,10 +213,11 @@ class AwsV1Subtype(Subtype):
         return {k: v for k, v in obj.items() if k not in (model.EXTERNAL_ID, model.SECRET)}
 
     # -------------------------------------------------------------------------------------------- apply
-    async def preflight(self, client: Client, changes: list[Change]) -> list[str]:
-        org = getattr(client, "org", "destination")
-        org_config = getattr(self.ctx.config, org, None)
-        return await permissions.preflight(client, changes, getattr(org_config, "app_key", None), self.log)
+    def write_actions(self, change: Change) -> tuple[str, ...]:
+        """A create with tag filters, Lambda ARNs or log services also writes them, with the edit permission."""
+        if change.action == "create" and _has_children(change.desired or {}):
+            return ("create", "update")
+        return super().write_actions(change)
 
     def _secret(self, key: str, obj: dict) -> str | None:
         if not model.is_key_account(obj):
@@ -215,7 +250,12 @@ class AwsV1Subtype(Subtype):
         external_id = body.get(model.EXTERNAL_ID)
         if external_id:
             self._remember_external_id(key, obj, external_id)
-        await self._write_children(api, obj, {})
+        try:
+            await self._write_children(api, obj, {})
+        except Exception as err:  # noqa: BLE001 - the account exists: state keeps its external id
+            if external_id:
+                raise PartialFailure(err, self._kept(key, obj, external_id)) from err
+            raise
         return _ordered({**obj, **({model.EXTERNAL_ID: external_id} if external_id else {})})
 
     async def _adopt_after_duplicate(
@@ -257,12 +297,19 @@ class AwsV1Subtype(Subtype):
             self.journal.append(obj["account_id"], obj["role_name"], intent="adopted")
         if external_id:
             current[model.EXTERNAL_ID] = external_id
-        return await self._update(api, key, obj, current, secret)
+        try:
+            return await self._update(api, key, obj, current, secret)
+        except PartialFailure:
+            raise
+        except Exception as err:  # noqa: BLE001 - the new external id must survive the account's later writes
+            if external_id:
+                raise PartialFailure(err, self._kept(key, obj, external_id)) from err
+            raise
 
     async def _read_back(self, api: AwsV1Api, obj: dict) -> dict | None:
         field, value = model.identity(obj)
         for raw in await api.list_accounts(**{field: value}):
-            raw = {**raw, "name": self.name}
+            raw = {**raw, "name": self.subtype}
             if model.identity(raw) == (field, value):
                 current = self.preview(raw)
                 if obj.get("account_id") and model.is_key_account(obj):
@@ -275,15 +322,15 @@ class AwsV1Subtype(Subtype):
         return None
 
     def _remember_external_id(self, key: str, obj: dict, external_id: str) -> None:
-        """Keep a new external id the moment Datadog issues it: it is never returned again, so it must
-        survive a failure of the account's later writes (the host keeps state entries of failed changes)."""
+        """Journal a new external id the moment Datadog issues it: it is never returned again, so it must
+        survive a run killed before its state is saved (the next run adopts the account with it)."""
         self.issued[key] = handoff.entry(obj["account_id"], obj["role_name"], external_id)
         self.journal.append(obj["account_id"], obj["role_name"], external_id)
-        state = self.ctx.state.destination.setdefault(RESOURCE_TYPE, {})
-        state[key] = {
-            **(state.get(key) or {"name": self.name, **model.account_part(obj)}),
-            model.EXTERNAL_ID: external_id,
-        }
+
+    def _kept(self, key: str, obj: dict, external_id: str) -> dict:
+        """What destination state keeps for an account whose later writes failed: its known entry, new id."""
+        known = self.ctx.state.destination.get(self.resource_type, {}).get(key)
+        return {**(known or {"name": self.subtype, **model.account_part(obj)}), model.EXTERNAL_ID: external_id}
 
     async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
         obj = model.normalize(desired)
@@ -299,6 +346,13 @@ class AwsV1Subtype(Subtype):
             current[model.EXTERNAL_ID] = external_id
             if external_id:
                 self._remember_external_id(key, obj, external_id)
+                try:
+                    return await self._write_account(api, key, obj, current, secret)
+                except Exception as err:  # noqa: BLE001 - the new external id must survive the later writes
+                    raise PartialFailure(err, self._kept(key, obj, external_id)) from err
+        return await self._write_account(api, key, obj, current, secret)
+
+    async def _write_account(self, api: AwsV1Api, key: str, obj: dict, current: dict, secret: str | None) -> dict:
         if self._needs_secret(obj, current):
             if model.is_key_account(obj) and secret is None:
                 secret = self._secret(key, obj)
@@ -348,11 +402,16 @@ class AwsV1Subtype(Subtype):
             raise ResourceError(_message(obj, err)) from err
 
     def after_apply(self, changes: list[Change]) -> None:
-        self.journal.close()
         handoff.report(self.ctx, self.log, self.issued)
 
     def after_reset(self, deleted: list[str]) -> None:
-        handoff.forget(self.ctx.config.destination_resources_path, deleted)
+        handoff.forget(self.ctx.sidechannel, deleted)
+
+
+def _has_children(obj: dict) -> bool:
+    """Tag filters, Lambda ARNs and log services are written with ``aws_configuration_edit``."""
+    logs = obj.get(model.LOGS) or {}
+    return bool(obj.get(model.TAG_FILTERS) or logs.get(model.LAMBDA_ARNS) or logs.get(model.SERVICES))
 
 
 def _identity(obj: Mapping) -> tuple[str, str] | None:

@@ -1,0 +1,205 @@
+"""Composite resource types: one resource type made of subtypes (``integrations``: ``aws``, later ``gcp``, ...).
+
+A subtype is a resource plugin like any other: a :class:`SubtypeResource` is a :class:`BaseResource` with its
+own ``ResourceConfig``, normalisation, payloads and writes. The composite knows nothing about any of them: it
+dispatches every hook by the subtype key, the state key's prefix (``<subtype>:<natural id>``) or a stored
+object's ``name``. That key names the subtype, never the API generation reading it, so a later generation of
+one (AWS v2 accounts) can take over existing state by registering under the same key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from datadog_sync.diffing import Difference
+from datadog_sync.resources.base import BaseResource, ResourceConfig, ResourceError
+from datadog_sync.resources.schema import schema_problems
+from datadog_sync.state import sanitize_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datadog_sync.context import RunContext
+    from datadog_sync.http.client import Client
+    from datadog_sync.planner import Change
+
+
+class SubtypeResource(BaseResource):
+    """One subtype of a composite type: ``resource_type`` is the composite's, ``subtype`` the key prefix."""
+
+    #: The state-key prefix and the stored objects' ``name``.
+    subtype: ClassVar[str]
+    #: Field -> expected JSON type of the stored objects (see ``schema_problems``).
+    schema: ClassVar[Mapping[str, Any]] = {}
+    #: True when the subtype has a section in its composite's secrets file (see ``parse_secrets``).
+    has_secrets: ClassVar[bool] = False
+
+    def __init__(self, ctx: RunContext, secrets: Any = None):
+        super().__init__(ctx)
+        #: What ``parse_secrets`` made of this subtype's section of the secrets file.
+        self.secrets = secrets
+
+    @classmethod
+    def parse_secrets(cls, section: Any, path: Path | None) -> Any:
+        """This subtype's section of the secrets file (None when absent). Raise the file's error when malformed."""
+        return section
+
+    def problems(self, key: str, obj: Mapping) -> list[str]:
+        """What is wrong with a source state entry (empty: it can be planned): the schema, plus subtype rules."""
+        return schema_problems(obj, self.schema)
+
+
+class CompositeResource(BaseResource):
+    """A resource type whose every hook goes to the subtype owning the key or object."""
+
+    #: Subtype name -> plugin class; filled by :meth:`register_subtype`, one line per subtype.
+    subtype_classes: ClassVar[dict[str, type[SubtypeResource]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.subtype_classes = {}
+
+    @classmethod
+    def register_subtype(cls, part: type[SubtypeResource]) -> type[SubtypeResource]:
+        cls.subtype_classes[part.subtype] = part
+        cls.config = cls._combined_config()
+        return part
+
+    @classmethod
+    def unregister_subtype(cls, name: str) -> None:
+        cls.subtype_classes.pop(name, None)
+        cls.config = cls._combined_config()
+
+    @classmethod
+    def _combined_config(cls) -> ResourceConfig:
+        """What the host reads of the type as a whole: the strictest concurrency, every fetched attribute."""
+        parts = [part.config for part in cls.subtype_classes.values()]
+        caps = [c.max_concurrent for c in parts if c.max_concurrent]
+        return ResourceConfig(
+            list_key=None,
+            # reset forgets state entries sharing the deleted object's id; subtypes agree on none, the first rules
+            id_key=parts[0].id_key if parts else "id",
+            concurrent=all(c.concurrent for c in parts),
+            max_concurrent=min(caps) if caps else None,
+            fetched_attributes=frozenset().union(*(c.fetched_attributes for c in parts)),
+        )
+
+    def __init__(self, ctx: RunContext):
+        super().__init__(ctx)
+        self._subtypes: dict[str, SubtypeResource] | None = None
+        #: Source entries that cannot be planned (wrong types, unknown subtype): key -> message. Planned as skips.
+        self.invalid: dict[str, str] = {}
+
+    def new_subtype(self, part: type[SubtypeResource]) -> SubtypeResource:
+        """One subtype plugin for this run (a composite with a secrets file hands each its section)."""
+        return part(self.ctx)
+
+    @property
+    def subtypes(self) -> dict[str, SubtypeResource]:
+        if self._subtypes is None:
+            self._subtypes = {name: self.new_subtype(cls) for name, cls in self.subtype_classes.items()}
+        return self._subtypes
+
+    def subtype_of(self, key: str | None = None, obj: Mapping | None = None) -> SubtypeResource:
+        name = (obj or {}).get("name") or (key or "").partition(":")[0]
+        try:
+            return self.subtypes[name]
+        except (KeyError, TypeError):
+            known = ", ".join(sorted(self.subtype_classes))
+            raise ResourceError(f"unknown {self.resource_type} subtype {name!r} (known: {known})") from None
+
+    def _split(self, objects: Mapping[str, dict]) -> dict[str, dict[str, dict]]:
+        by_subtype: dict[str, dict[str, dict]] = {name: {} for name in self.subtypes}
+        for key, obj in objects.items():
+            by_subtype[self.subtype_of(key, obj).subtype][key] = obj
+        return by_subtype
+
+    # -------------------------------------------------------------------------------------------- import
+    async def list_resources(self, client: Client) -> list[dict]:
+        lists = await asyncio.gather(*(sub.list_resources(client) for sub in self.subtypes.values()))
+        return [item for items in lists for item in items]
+
+    def key_of(self, raw: dict) -> str | None:
+        return self.subtype_of(obj=raw).key_of(raw)
+
+    def preview(self, raw: dict) -> dict:
+        return self.subtype_of(obj=raw).preview(raw)
+
+    async def import_resource(self, raw: dict, client: Client) -> tuple[str, dict]:
+        return await self.subtype_of(obj=raw).import_resource(raw, client)
+
+    # ---------------------------------------------------------------------------------------------- plan
+    async def current_destination(
+        self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
+    ) -> dict[str, dict]:
+        sources, states = self._split(self._valid(source)), self._split(destination_state)
+        names = [name for name in self.subtypes if sources[name] or states[name]]
+        results = await asyncio.gather(
+            *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names)
+        )
+        return {key: obj for result in results for key, obj in result.items()}
+
+    def _valid(self, source: Mapping[str, dict]) -> dict[str, dict]:
+        """The source entries that can be planned; each bad one is remembered with what is wrong, per entry, so
+        one hand-edited entry never fails the others (and is never coerced into something else and sent)."""
+        valid: dict[str, dict] = {}
+        for key, obj in source.items():
+            try:
+                problems = self.subtype_of(key, obj if isinstance(obj, Mapping) else None).problems(key, obj)
+            except ResourceError as exc:
+                problems = [str(exc)]
+            if not problems:
+                valid[key] = obj
+                continue
+            self.invalid[key] = f"invalid source state entry {key} in {self._source_file(key)}: " + "; ".join(problems)
+            if self.ctx.config.command == "diffs":  # sync logs every planned skip as an error itself
+                self.log.error("%s", self.invalid[key], id=key)
+        return valid
+
+    def _source_file(self, key: str) -> Path:
+        state, rtype = self.ctx.state, self.resource_type
+        return state.source_path / (f"{rtype}.{sanitize_id(key)}.json" if state.resource_per_file else f"{rtype}.json")
+
+    def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        if key in self.invalid:
+            return self.invalid[key]
+        return self.subtype_of(key, desired).skip_reason(key, desired, current)
+
+    def prepare(self, obj: dict) -> dict:
+        return self.subtype_of(obj=obj).prepare(obj)
+
+    def diff(self, current: dict, desired: dict) -> list[Difference]:
+        return self.subtype_of(obj=desired).diff(current, desired)
+
+    def redacted(self, obj: dict) -> dict:
+        return self.subtype_of(obj=obj).redacted(obj)
+
+    # --------------------------------------------------------------------------------------------- apply
+    def plugins(self, changes: list[Change]) -> list[tuple[BaseResource, list[Change]]]:
+        return [(self.subtypes[name], part) for name, part in self._changes_by_subtype(changes).items()]
+
+    async def create(self, client: Client, key: str, desired: dict) -> dict:
+        return await self.subtype_of(key, desired).create(client, key, desired)
+
+    async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
+        return await self.subtype_of(key, desired).update(client, key, desired, current)
+
+    async def delete(self, client: Client, key: str, current: dict) -> None:
+        await self.subtype_of(key, current).delete(client, key, current)
+
+    def after_apply(self, changes: list[Change]) -> None:
+        for name, part in self._changes_by_subtype(changes).items():
+            self.subtypes[name].after_apply(part)
+
+    def after_reset(self, deleted: list[str]) -> None:
+        for name, keys in self._split(dict.fromkeys(deleted, {})).items():
+            if keys:
+                self.subtypes[name].after_reset(list(keys))
+
+    def _changes_by_subtype(self, changes: list[Change]) -> dict[str, list[Change]]:
+        out: dict[str, list[Change]] = {}
+        for change in changes:
+            if change.key not in self.invalid:
+                out.setdefault(self.subtype_of(change.key).subtype, []).append(change)
+        return out

@@ -1,0 +1,105 @@
+"""Side channels: files a plugin keeps beside destination state, owned by the host.
+
+A plugin never writes host state or files of its own: what ``create``/``update`` return is what state keeps.
+Some facts must outlive a run killed before its state is saved (an AWS external ID is returned once, by the
+create call), so a plugin journals them through ``ctx.sidechannel``, and writes its hand-off files there. The
+files live in ``<destination resources path>/handoff/`` (a sub-directory, so the state loader never reads them
+as state), readable by their owner only; the host closes every journal after ``sync`` applied its plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+from datadog_sync.state import write_private_atomic
+
+DIR_NAME = "handoff"
+
+
+def private_dir(path: Path) -> Path:
+    """The side-channel directory, readable by its owner only: its files hold external IDs."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def _open_private(path: Path, flags: int) -> TextIO:
+    """Open ``path`` for writing with mode 0o600, also when it existed with a wider one."""
+    fd = os.open(path, flags | os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "w", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class Journal:
+    """An append-only file of JSON lines; each line is flushed at once.
+
+    The file stays open for the run: the OS keeps flushed data when the process is killed, and one open per
+    line would cost more than the request that brought it.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._file: TextIO | None = None
+
+    def append(self, item: dict[str, Any]) -> None:
+        if self._file is None:
+            private_dir(self.path.parent)
+            self._file = _open_private(self.path, os.O_APPEND)
+        self._file.write(json.dumps(item) + "\n")
+        self._file.flush()
+
+    def lines(self) -> list[dict]:
+        """Every complete line as written; a torn last line (the writer was killed) is skipped."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except OSError:
+            return []
+        items = []
+        for line in text.splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(item, dict):
+                items.append(item)
+        return items
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class SideChannels:
+    """The run's side-channel files under ``root``: journals (kept open until :meth:`close`) and documents."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._journals: dict[str, Journal] = {}
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def journal(self, name: str) -> Journal:
+        if name not in self._journals:
+            self._journals[name] = Journal(self.path(name))
+        return self._journals[name]
+
+    def write(self, name: str, text: str) -> Path:
+        """Replace the document ``name`` atomically (owner-only)."""
+        path = self.path(name)
+        private_dir(path.parent)
+        write_private_atomic(path, text)
+        return path
+
+    def close(self) -> None:
+        for journal in self._journals.values():
+            journal.close()

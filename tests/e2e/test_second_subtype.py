@@ -1,0 +1,162 @@
+"""A second integrations subtype, registered by this test only, runs end to end through the CLI beside ``aws``.
+
+``widgets`` lives at ``/api/v1/integration/widgets`` on the test REST server, which forwards every other path
+(the AWS v1 integration API, the permission pre-flight's reads) to the emulator. Adding it takes one plugin
+class and one ``register_subtype`` line: no change to the host, the CLI or the ``integrations`` type.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+import pytest
+from click.testing import CliRunner
+
+from datadog_sync.cli import cli
+from datadog_sync.emulator import make_aws_org
+from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs
+from datadog_sync.resources.base import ResourceConfig
+from datadog_sync.resources.composite import SubtypeResource
+from datadog_sync.resources.integrations import IntegrationsResource
+from datadog_sync.resources.integrations.secrets import load_secrets
+from tests.e2e.crud_server import serve
+
+WIDGETS = "widgets"
+ONLY_WIDGETS = "--filter=Type=integrations;Name=name;Value=widgets"
+
+
+class WidgetsSubtype(SubtypeResource):
+    """A plugin like any other: its own config, key, normalisation; the defaults do the writes."""
+
+    resource_type: ClassVar[str] = "integrations"
+    subtype: ClassVar[str] = WIDGETS
+    schema: ClassVar[dict[str, Any]] = {"title": str, "size": int}
+    has_secrets: ClassVar[bool] = True
+    config: ClassVar[ResourceConfig] = ResourceConfig(
+        base_path="/api/v1/integration/widgets", excluded_attributes=("id",), mapping_key="title", max_concurrent=2
+    )
+
+    async def list_resources(self, client) -> list[dict]:
+        return [{**item, "name": self.subtype} for item in await super().list_resources(client)]
+
+    def key_of(self, raw: dict) -> str:
+        return f"{self.subtype}:{raw['title']}"  # the natural id, never the API's
+
+    async def import_resource(self, raw: dict, client) -> tuple[str, dict]:
+        return self.key_of(raw), {"name": self.subtype, "id": raw["id"], "title": raw["title"], "size": raw["size"]}
+
+    @classmethod
+    def parse_secrets(cls, section: Any, path) -> dict:
+        return dict(section or {})
+
+
+@pytest.fixture
+def widgets_subtype():
+    IntegrationsResource.register_subtype(WidgetsSubtype)
+    yield
+    IntegrationsResource.unregister_subtype(WIDGETS)
+
+
+@pytest.fixture
+def orgs(widgets_subtype, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with emulated_orgs(source_state=make_aws_org(2, seed=1, key_account_share=0)) as emu:
+        keys = {SOURCE.api_key: "source", DESTINATION.api_key: "destination"}
+        with serve(keys, upstream=emu.url) as server:
+            yield emu, server
+
+
+def invoke(server, *args: str):
+    env = {
+        "DD_SOURCE_API_KEY": SOURCE.api_key,
+        "DD_SOURCE_APP_KEY": SOURCE.app_key,
+        "DD_SOURCE_API_URL": server.url,
+        "DD_DESTINATION_API_KEY": DESTINATION.api_key,
+        "DD_DESTINATION_APP_KEY": DESTINATION.app_key,
+        "DD_DESTINATION_API_URL": server.url,
+        "DD_SHOW_PROGRESS_BAR": "false",
+    }
+    return CliRunner().invoke(cli, [*args, "--resources=integrations"], env=env, catch_exceptions=False)
+
+
+def state(origin: str) -> dict:
+    path = f"resources/{origin}/integrations.json"
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def widget_writes(server) -> list[tuple[str, str, str]]:
+    return [r for r in server.requests if r[0] == "destination" and r[1] != "GET" and "/integration/" in r[2]]
+
+
+def aws_writes(emu) -> list[str]:
+    return [r["path"] for r in emu.requests("destination") if r["method"] != "GET"]
+
+
+def test_a_second_subtype_goes_end_to_end_beside_aws(orgs):
+    emu, server = orgs
+    server.data["source"]["integration_widgets"] = {
+        "1": {"id": "1", "title": "w1", "size": 1},
+        "2": {"id": "2", "title": "w2", "size": 2},
+    }
+
+    result = invoke(server, "import")
+    assert result.exit_code == 0, result.stderr
+    keys = set(state("source"))
+    assert {"widgets:w1", "widgets:w2"} < keys and len([k for k in keys if k.startswith("aws:")]) == 2
+    assert state("source")["widgets:w1"] == {"name": "widgets", "id": "1", "title": "w1", "size": 1}
+
+    result = invoke(server, "diffs")
+    assert "integrations widgets:w1: create" in result.stdout
+    assert "Plan: 4 to create, 0 to update, 0 to delete, 0 unchanged." in result.stdout
+
+    result = invoke(server, "sync")
+    assert result.exit_code == 0, result.stderr
+    assert "Applied: 4 created, 0 updated" in result.stdout
+    assert {w["title"] for w in server.data["destination"]["integration_widgets"].values()} == {"w1", "w2"}
+    assert len(emu.dump("destination")["aws"]["accounts"]) == 2
+    stored = state("destination")["widgets:w2"]
+    assert server.data["destination"]["integration_widgets"][stored["id"]]["size"] == 2
+
+    # Re-sync: nothing to do, nothing written (widgets nor aws).
+    server.requests.clear()
+    emu.clear_requests()
+    result = invoke(server, "diffs")
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 4 unchanged." in result.stdout
+    assert invoke(server, "sync").exit_code == 0
+    assert widget_writes(server) == [] and aws_writes(emu) == []
+
+    # Filter by subtype: only the widget changes, aws is neither imported nor written.
+    server.data["source"]["integration_widgets"]["1"]["size"] = 10
+    assert invoke(server, "import", ONLY_WIDGETS).exit_code == 0
+    assert set(state("source")) == {"widgets:w1", "widgets:w2"}
+    result = invoke(server, "sync", ONLY_WIDGETS)
+    assert result.exit_code == 0, result.stderr
+    assert "Applied: 0 created, 1 updated" in result.stdout
+    assert [(m, p.rsplit("/", 1)[0]) for _, m, p in widget_writes(server)] == [("PUT", "/api/v1/integration/widgets")]
+    assert aws_writes(emu) == []
+
+    # Reset of the subtype only: the widgets go, the aws accounts stay.
+    result = invoke(server, "reset", "--yes", ONLY_WIDGETS)
+    assert result.exit_code == 0, result.stderr
+    assert server.data["destination"]["integration_widgets"] == {}
+    assert len(emu.dump("destination")["aws"]["accounts"]) == 2
+    assert not any(k.startswith("widgets:") for k in state("destination"))
+
+
+def test_each_subtype_parses_its_own_secrets_section(widgets_subtype, tmp_path):
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps({"aws": {"AKIAONE": "secret-one"}, "widgets": {"token": "t"}}))
+    secrets = load_secrets(path)
+    assert secrets.section("widgets") == {"token": "t"}
+    assert secrets.section("aws").aws_key("AKIAONE").secret_access_key == "secret-one"
+
+
+def test_an_unclaimed_secrets_section_is_still_an_error(tmp_path):
+    from datadog_sync.resources.integrations.secrets import SecretsFileError
+
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps({"widgets": {}}))
+    with pytest.raises(SecretsFileError, match='unknown section "widgets"'):
+        load_secrets(path)
