@@ -32,9 +32,10 @@ class ResourceLogger(logging.LoggerAdapter):
 class RunContext:
     config: Configuration
     state: StateStore
+    reporter: Reporter
+    #: The clients of the orgs the command talks to (``import`` has no destination, ``sync`` no source).
     source: Client | None = None
     destination: Client | None = None
-    reporter: Reporter | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger(LOGGER_NAME))
 
     def resource_logger(self, resource_type: str) -> ResourceLogger:
