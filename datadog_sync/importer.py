@@ -45,9 +45,7 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
         raw_items = await res.list_resources(client)
     except Exception as exc:  # noqa: BLE001 - one type failing must not stop the others
         log.error("Error while getting resources %s: %s; keeping its previous state", rtype, exc)
-        ctx.reporter.record(
-            Outcome.failure(ctx.config.command, rtype, "", "import", str(exc), exc)
-        )
+        ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, "", "import", str(exc), exc))
         return False
     progress.add_total(len(raw_items))
     filters = ctx.config.filters
@@ -81,9 +79,7 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
             ctx.reporter.record(Outcome.skipped(ctx.config.command, rtype, key or "", "import", skip.reason))
         except Exception as exc:  # noqa: BLE001
             log.error("error while importing resource: %s", exc, id=key or "")
-            ctx.reporter.record(
-                Outcome.failure(ctx.config.command, rtype, key or "", "import", str(exc), exc)
-            )
+            ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, key or "", "import", str(exc), exc))
             if key and key in previous:
                 imported[key] = previous[key]  # a failed read must not lose what was imported before
         finally:

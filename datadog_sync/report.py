@@ -47,7 +47,9 @@ class Outcome:
         sub_type: str = "",
     ) -> Outcome:
         """A failed resource; ``error`` gives the failure class (``unknown`` without one)."""
-        return cls(command, rtype, key, action_type, "failure", sub_type, reason, failure_class(error) if error else "unknown")
+        return cls(
+            command, rtype, key, action_type, "failure", sub_type, reason, failure_class(error) if error else "unknown"
+        )
 
     @classmethod
     def skipped(cls, command: str, rtype: str, key: str, action_type: str, reason: str) -> Outcome:

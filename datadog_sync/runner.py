@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from datadog_sync.applier import applied_summary, apply_plan, build_plan, print_plan
-from datadog_sync.config import Configuration, OrgConfig
+from datadog_sync.applier import apply_plan
+from datadog_sync.config import Cleanup, Configuration, OrgConfig
 from datadog_sync.context import LOGGER_NAME, RunContext
 from datadog_sync.http.client import Client
 from datadog_sync.http.errors import HTTPError, NotJSONResponse, TransportError
@@ -23,6 +23,8 @@ from datadog_sync.http.transport import AiohttpTransport
 from datadog_sync.importer import import_resources
 from datadog_sync.lock import FileLockStore, LockError, RunLock, read_holder
 from datadog_sync.log import setup_logging
+from datadog_sync.plan_output import applied_summary, print_plan
+from datadog_sync.planner import Plan, build_plan
 from datadog_sync.redact import register_secret
 from datadog_sync.report import Reporter
 from datadog_sync.resetter import reset_resources
@@ -401,6 +403,8 @@ async def _dispatch(ctx: RunContext, resources: dict) -> int:
     if command == "migrate":
         await _import(ctx, resources)
     plan = await build_plan(ctx, resources)
+    for problem in plan.problems:
+        ctx.reporter.record(problem)
     if command == "diffs":
         print_plan(ctx, plan, resources)
         if plan.unread:
@@ -421,15 +425,14 @@ async def _import(ctx: RunContext, resources: dict) -> None:
     )
 
 
-async def _sync(ctx: RunContext, plan, resources: dict) -> int:
+async def _sync(ctx: RunContext, plan: Plan, resources: dict) -> int:
     deletes = [c for c in plan.changes if c.action == "delete"]
-    if deletes and ctx.config.cleanup == "true" and not ctx.config.assume_yes:
+    if deletes and ctx.config.cleanup is Cleanup.ASK and not ctx.config.assume_yes:
         for change in deletes:
             ctx.logger.warning("[%s - %s] - Resource will be deleted", change.resource_type, change.key)
         if not click.confirm(f"Delete above {len(deletes)} resources from destination org?", err=True):
             ctx.logger.info("cleanup not confirmed: nothing will be deleted")
-            for change in deletes:
-                change.action = "noop"
+            plan = plan.without_deletes()
     if not ctx.config.emit_json:
         ctx.reporter.stream.write(plan.summary() + "\n")
     try:

@@ -78,15 +78,15 @@ def test_dependencies_are_remapped_or_skipped_or_deferred():
     changes = {c.key: c for c in plan_type(holders, source, {}, {}, cleanup=False, in_plan={"things": {"t3"}})}
     assert changes["h1"].action == "create" and changes["h1"].desired["items"][0]["thing_id"] == "T1"
     assert changes["h2"].action == "skip" and "things t2" in changes["h2"].reason
-    assert changes["h3"].action == "create" and changes["h3"].depends_on == [("things", "t3")]
+    assert changes["h3"].action == "create" and changes["h3"].depends_on == (("things", "t3"),)
+    assert changes["h3"].pending and not changes["h1"].pending
     assert source["h1"]["items"][0]["thing_id"] == "t1", "remapping never mutates source state"
 
 
 def test_plan_summary_line():
-    plan = Plan()
     res = make(Things)
     dest = {"z": {"id": "z"}}
-    plan.changes = plan_type(res, {"a": {"n": 1}}, dest, dest, cleanup=True, in_plan={})
+    plan = Plan(tuple(plan_type(res, {"a": {"n": 1}}, dest, dest, cleanup=True, in_plan={})))
     assert plan.summary() == "Plan: 1 to create, 0 to update, 1 to delete, 0 unchanged."
     assert plan.has_changes
 
