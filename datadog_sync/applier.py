@@ -115,7 +115,7 @@ async def _preflight(ctx: RunContext, writes: list[Change], resources: Mapping[s
     for change in writes:
         by_type.setdefault(change.resource_type, []).append(change)
     for rtype, changes in by_type.items():
-        problems = await resources[rtype].preflight(ctx.destination, changes)
+        problems = await resources[rtype].preflight(ctx.destination_client, changes)
         if problems:
             for problem in problems:
                 ctx.logger.error("[%s - ] - permission pre-flight: %s", rtype, problem)
@@ -127,14 +127,14 @@ async def _apply_one(ctx: RunContext, res: BaseResource, change: Change) -> Resu
     command = ctx.config.command
     rtype, key = change.resource_type, change.key
     type_state = ctx.state.destination.setdefault(rtype, {})
+    client, desired, current = ctx.destination_client, change.desired or {}, change.current or {}
     try:
         if change.action == "delete":
             res.log.info("deleting resource", id=key)
-            await res.delete(ctx.destination, key, change.current)
+            await res.delete(client, key, current)
             type_state.pop(key, None)
             ctx.reporter.record(Outcome.success(command, rtype, key, "delete"))
             return Result(change, "success")
-        desired = change.desired
         if change.pending:
             # The plan's references to resources created in this run: their destination ids exist now.
             desired, unresolved = res.remap(ctx.state.source[rtype][key])
@@ -142,10 +142,10 @@ async def _apply_one(ctx: RunContext, res: BaseResource, change: Change) -> Resu
                 raise SkipResource(f"dependencies failed to sync: {unresolved}")
         if change.action == "create":
             res.log.info("creating resource", id=key)
-            result = await res.create(ctx.destination, key, desired)
+            result = await res.create(client, key, desired)
         else:
             res.log.info("updating resource", id=key)
-            result = await res.update(ctx.destination, key, desired, change.current)
+            result = await res.update(client, key, desired, current)
         type_state[key] = result
         ctx.reporter.record(Outcome.success(command, rtype, key, "sync", change.action))
         return Result(change, "success")

@@ -38,6 +38,13 @@ class RunContext:
     destination: Client | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger(LOGGER_NAME))
 
+    @property
+    def destination_client(self) -> Client:
+        """The destination client of a command that writes there (sync, reset): always set for those."""
+        if self.destination is None:
+            raise RuntimeError(f"{self.config.command} has no destination client")
+        return self.destination
+
     def resource_logger(self, resource_type: str) -> ResourceLogger:
         return ResourceLogger(self.logger, resource_type)
 

@@ -63,11 +63,11 @@ async def _read_destination(ctx: RunContext, res: BaseResource) -> dict[str, dic
     async def read(raw: dict) -> tuple[str, dict] | None:
         async with limit:
             try:
-                return await res.import_resource(raw, ctx.destination)
+                return await res.import_resource(raw, ctx.destination_client)
             except SkipResource:
                 return None
 
-    items = await asyncio.gather(*(read(raw) for raw in await res.list_resources(ctx.destination)))
+    items = await asyncio.gather(*(read(raw) for raw in await res.list_resources(ctx.destination_client)))
     return {key: obj for key, obj in filter(None, items) if ctx.config.filters.matches(res.resource_type, obj)}
 
 
@@ -76,7 +76,7 @@ async def _delete(ctx: RunContext, res: BaseResource, key: str, obj: dict, limit
     async with limit:
         try:
             res.log.info("deleting resource", id=key)
-            await res.delete(ctx.destination, key, obj)
+            await res.delete(ctx.destination_client, key, obj)
         except Exception as exc:  # noqa: BLE001
             res.log.error("delete failed: %s", exc, id=key)
             ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, key, "delete", str(exc), exc))

@@ -29,7 +29,7 @@ from datadog_sync.redact import register_secret
 from datadog_sync.report import Reporter
 from datadog_sync.resetter import reset_resources
 from datadog_sync.resources import registry
-from datadog_sync.state import StateFileError, StateStore
+from datadog_sync.state import Origin, StateFileError, StateStore
 
 EXIT_OK, EXIT_FAILURE, EXIT_DIFFERENCES = 0, 1, 2
 
@@ -42,7 +42,7 @@ SOURCE_COMMANDS = {"import", "migrate"}
 DESTINATION_COMMANDS = {"sync", "migrate", "diffs", "reset"}
 DDR_SOURCE_COMMANDS = {"import", "diffs", "migrate"}
 #: The state directories each command writes, and so locks for the run (docs/state.md). diffs takes no lock.
-LOCKED_ORIGINS = {
+LOCKED_ORIGINS: dict[str, tuple[Origin, ...]] = {
     "import": ("source",),
     "sync": ("destination",),
     "reset": ("destination",),
@@ -92,6 +92,8 @@ async def _run_until_signal(config: Configuration, reporter: Reporter) -> tuple[
     external-ID hand-off). Returns the exit code and the signal received, if any. A second signal is not caught."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
+    if task is None:  # pragma: no cover - asyncio.run always runs this in a task
+        raise RuntimeError("not running in a task")
     received: list[int] = []
     installed: list[int] = []
 
@@ -171,7 +173,7 @@ def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger
         _warn_if_locked(state, logger)
         return []
     locks: list[RunLock] = []
-    roots: dict[object, str] = {}
+    roots: dict[object, Origin] = {}
     for origin in LOCKED_ORIGINS.get(config.command, ()):
         roots.setdefault(state.root(origin), origin)  # one lock when both origins share a directory
     for origin in roots.values():
@@ -306,10 +308,9 @@ async def _check_orgs(ctx: RunContext) -> None:
     if command in DESTINATION_COMMANDS:
         checks.append(("destination", config.destination))
     for name, org in checks:
-        client = ctx.source if name == "source" and ctx.source else ctx.destination if name == "destination" else None
-        owned = client is None
-        if owned:
-            client = _client(config, org)
+        existing = ctx.source if name == "source" else ctx.destination
+        owned = existing is None
+        client = _client(config, org) if existing is None else existing
         try:
             reason = await _ddr_problem(client)
         finally:
