@@ -47,8 +47,14 @@ def print_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseResource
     if ctx.config.emit_json:
         out.emit({"type": "summary", "command": "diffs", **_plan_counts(plan)})
     else:
-        out.stream.write(plan.summary() + "\n")
+        print_summary(ctx, plan)
     out.stream.flush()
+
+
+def print_summary(ctx: RunContext, plan: Plan) -> None:
+    """The ``Plan:`` line (``--json`` has its own summary event)."""
+    if not ctx.config.emit_json:
+        ctx.reporter.stream.write(plan.summary() + "\n")
 
 
 def _log_upstream_diff(ctx: RunContext, change: Change, res: BaseResource) -> None:

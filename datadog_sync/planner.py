@@ -219,7 +219,8 @@ def plan_type(
             changes.append(Change(rtype, key, "skip", desired=desired, current=existing, reason=blocked))
             continue
         if existing is None:
-            changes.append(Change(rtype, key, "create", desired, depends_on=depends_on, pending=pending))
+            note = PENDING_NOTE if pending else ""  # the printed ids are source ids until then
+            changes.append(Change(rtype, key, "create", desired, reason=note, depends_on=depends_on, pending=pending))
             continue
         adopted = key not in destination_state
         # A reference to an object this run creates differs from any current one: an update whatever else differs.

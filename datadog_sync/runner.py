@@ -23,7 +23,7 @@ from datadog_sync.http.transport import AiohttpTransport
 from datadog_sync.importer import import_resources
 from datadog_sync.lock import FileLockStore, LockError, RunLock, read_holder
 from datadog_sync.log import setup_logging
-from datadog_sync.plan_output import applied_summary, print_plan
+from datadog_sync.plan_output import applied_summary, print_plan, print_summary
 from datadog_sync.planner import Plan, build_plan
 from datadog_sync.redact import register_secret
 from datadog_sync.report import Reporter
@@ -434,8 +434,7 @@ async def _sync(ctx: RunContext, plan: Plan, resources: dict) -> int:
         if not click.confirm(f"Delete above {len(deletes)} resources from destination org?", err=True):
             ctx.logger.info("cleanup not confirmed: nothing will be deleted")
             plan = plan.without_deletes()
-    if not ctx.config.emit_json:
-        ctx.reporter.stream.write(plan.summary() + "\n")
+    print_summary(ctx, plan)
     try:
         await apply_plan(ctx, plan, resources)
     finally:  # also when interrupted: what was done is saved and summed up

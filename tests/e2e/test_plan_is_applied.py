@@ -28,6 +28,7 @@ def test_sync_applies_the_plan_diffs_printed_including_new_dependencies(run, ser
     assert planned == {("gadgets", "3", "create"), ("widgets", "10", "update"), ("widgets", "11", "create")}
     text = run("diffs").stdout
     assert "~ widgets 10: update  (references resources created in this run)" in text
+    assert "+ widgets 11: create  (references resources created in this run)" in text
     assert "Plan: 2 to create, 1 to update, 0 to delete, 1 unchanged." in text
 
     server.requests.clear()
