@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from datadog_sync import __version__
-from datadog_sync.config import SITES, ApiUrlError, Configuration, OrgConfig, normalize_api_url
+from datadog_sync.config import SITES, ApiUrlError, Cleanup, Configuration, OrgConfig, normalize_api_url
 from datadog_sync.configfile import ConfigFileError, load_config_file, to_default_map
 from datadog_sync.filters import FilterError, Filters
 from datadog_sync.resources import registry
@@ -406,11 +406,9 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         raise click.UsageError(
             f"--filter names unknown resource type(s) {', '.join(unknown_filter_types)}; known: {', '.join(known)}"
         )
-    cleanup = (kw.get("cleanup") or "False").lower()
+    cleanup = Cleanup.ASK if command == "reset" else Cleanup.parse(kw.get("cleanup"))
     emit_json = bool(kw.get("emit_json"))
-    if command == "reset":
-        cleanup = "true"
-    if emit_json and cleanup == "true" and not (command == "reset" and kw.get("assume_yes")):
+    if emit_json and cleanup is Cleanup.ASK and not (command == "reset" and kw.get("assume_yes")):
         hint = "pass --yes" if command == "reset" else "use --cleanup=Force"
         raise click.UsageError(f"--json cannot ask for confirmation: {hint}")
     if kw.get("send_metrics"):

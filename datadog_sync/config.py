@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +24,19 @@ SITES: dict[str, str] = {
 }
 
 
+class Cleanup(Enum):
+    """``--cleanup``: keep destination resources whose source is gone, ask before deleting them, or delete them."""
+
+    NO = "false"
+    ASK = "true"
+    FORCE = "force"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Cleanup:
+        """Upstream's option values True / False / Force, in any case; unset means False."""
+        return cls((value or "False").lower())
+
+
 @dataclass(frozen=True)
 class OrgConfig:
     """Where and how to reach one org. ``name`` is ``source`` or ``destination``."""
@@ -40,7 +54,7 @@ class Configuration:
     destination: OrgConfig
     resources: tuple[str, ...]
     filters: Filters
-    cleanup: str = "false"  # "false", "true" (asks) or "force"
+    cleanup: Cleanup = Cleanup.NO
     validate: bool = True
     verify_ddr_status: bool = True
     max_workers: int = 100

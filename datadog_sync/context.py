@@ -34,9 +34,10 @@ class ResourceLogger(logging.LoggerAdapter):
 class RunContext:
     config: Configuration
     state: StateStore
+    reporter: Reporter
+    #: The clients of the orgs the command talks to (``import`` has no destination, ``sync`` no source).
     source: Client | None = None
     destination: Client | None = None
-    reporter: Reporter | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger(LOGGER_NAME))
     _sidechannel: SideChannels | None = field(default=None, init=False, repr=False)
 
@@ -48,6 +49,13 @@ class RunContext:
 
             self._sidechannel = SideChannels(Path(self.config.destination_resources_path) / DIR_NAME)
         return self._sidechannel
+
+    @property
+    def destination_client(self) -> Client:
+        """The destination client of a command that writes there (sync, reset): always set for those."""
+        if self.destination is None:
+            raise RuntimeError(f"{self.config.command} has no destination client")
+        return self.destination
 
     def resource_logger(self, resource_type: str) -> ResourceLogger:
         return ResourceLogger(self.logger, resource_type)

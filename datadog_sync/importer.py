@@ -6,9 +6,9 @@ import asyncio
 
 from datadog_sync.context import RunContext
 from datadog_sync.filters import PathCheck
-from datadog_sync.pool import map_bounded
+from datadog_sync.pool import map_bounded, type_cap
 from datadog_sync.progress import Progress
-from datadog_sync.report import Outcome, failure_class
+from datadog_sync.report import Outcome
 from datadog_sync.resources.base import BaseResource, ResourceError, SkipResource
 
 
@@ -45,9 +45,7 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
         raw_items = await res.list_resources(client)
     except Exception as exc:  # noqa: BLE001 - one type failing must not stop the others
         log.error("Error while getting resources %s: %s; keeping its previous state", rtype, exc)
-        ctx.reporter.record(
-            Outcome(ctx.config.command, rtype, "", "import", "failure", "", str(exc), failure_class(exc))
-        )
+        ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, "", "import", str(exc), exc))
         return False
     progress.add_total(len(raw_items))
     filters = ctx.config.filters
@@ -56,7 +54,7 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
     paths = PathCheck(rtype, filters.for_type(rtype))
     previous = ctx.state.source.get(rtype, {})
     imported: dict[str, dict] = {}
-    workers = ctx.config.max_workers_per_type.get(rtype) or res.config.max_concurrent or ctx.config.max_workers
+    workers = type_cap(ctx.config, res)
 
     async def one(raw: dict) -> None:
         key = res.key_of(raw)
@@ -65,25 +63,23 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
                 preview = res.preview(raw)
                 paths.see(preview)
                 if not filters.matches(rtype, preview):
-                    ctx.reporter.record(Outcome(ctx.config.command, rtype, key or "", "import", "filtered"))
+                    ctx.reporter.record(Outcome.filtered(ctx.config.command, rtype, key or ""))
                     return
             key, obj = await res.import_resource(raw, client)
             paths.see(obj)
             if not filters.matches(rtype, obj):
-                ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "import", "filtered"))
+                ctx.reporter.record(Outcome.filtered(ctx.config.command, rtype, key))
                 return
             if problem := ctx.state.file_name_problem(rtype, key):  # --resource-per-file: fail this one only
                 raise ResourceError(problem)
             imported[key] = obj
-            ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "import", "success"))
+            ctx.reporter.record(Outcome.success(ctx.config.command, rtype, key, "import"))
         except SkipResource as skip:
             log.info("skipping resource: %s", skip.reason, id=key or "")
-            ctx.reporter.record(Outcome(ctx.config.command, rtype, key or "", "import", "skipped", "", skip.reason))
+            ctx.reporter.record(Outcome.skipped(ctx.config.command, rtype, key or "", "import", skip.reason))
         except Exception as exc:  # noqa: BLE001
             log.error("error while importing resource: %s", exc, id=key or "")
-            ctx.reporter.record(
-                Outcome(ctx.config.command, rtype, key or "", "import", "failure", "", str(exc), failure_class(exc))
-            )
+            ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, key or "", "import", str(exc), exc))
             if key and key in previous:
                 imported[key] = previous[key]  # a failed read must not lose what was imported before
         finally:

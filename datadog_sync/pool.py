@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datadog_sync.config import Configuration
+    from datadog_sync.resources.base import BaseResource
 
 T = TypeVar("T")
 
-__all__ = ["map_bounded"]
+__all__ = ["map_bounded", "type_cap"]
+
+
+def type_cap(config: Configuration, res: BaseResource) -> int:
+    """Requests one type may have in flight, for import, apply and reset alike.
+
+    A type that is not ``concurrent`` runs one at a time whatever the options; otherwise
+    ``--max-workers-per-type`` wins over the type's own ``max_concurrent``, and ``--max-workers`` is the default.
+    """
+    if not res.config.concurrent:
+        return 1
+    return config.max_workers_per_type.get(res.resource_type) or res.config.max_concurrent or config.max_workers
 
 
 async def map_bounded(

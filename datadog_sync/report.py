@@ -14,8 +14,14 @@ from datadog_sync.log import escape_control
 MAX_REASON = 1024
 
 
-@dataclass
+#: The reason of an unchanged resource (upstream's wording); it is not a problem.
+UNCHANGED = "No differences detected."
+
+
+@dataclass(frozen=True)
 class Outcome:
+    """One resource's result. Build it with a named constructor (:meth:`success`, :meth:`failure`, ...)."""
+
     command: str
     resource_type: str
     id: str
@@ -24,6 +30,38 @@ class Outcome:
     action_sub_type: str = ""  # create | update | ""
     reason: str = ""
     failure_class: str | None = None
+
+    @classmethod
+    def success(cls, command: str, rtype: str, key: str, action_type: str, sub_type: str = "") -> Outcome:
+        return cls(command, rtype, key, action_type, "success", sub_type)
+
+    @classmethod
+    def failure(
+        cls,
+        command: str,
+        rtype: str,
+        key: str,
+        action_type: str,
+        reason: str,
+        error: BaseException | None = None,
+        sub_type: str = "",
+    ) -> Outcome:
+        """A failed resource; ``error`` gives the failure class (``unknown`` without one)."""
+        return cls(
+            command, rtype, key, action_type, "failure", sub_type, reason, failure_class(error) if error else "unknown"
+        )
+
+    @classmethod
+    def skipped(cls, command: str, rtype: str, key: str, action_type: str, reason: str) -> Outcome:
+        return cls(command, rtype, key, action_type, "skipped", "", reason)
+
+    @classmethod
+    def unchanged(cls, command: str, rtype: str, key: str) -> Outcome:
+        return cls.skipped(command, rtype, key, "sync", UNCHANGED)
+
+    @classmethod
+    def filtered(cls, command: str, rtype: str, key: str) -> Outcome:
+        return cls(command, rtype, key, "import", "filtered")
 
     def as_event(self) -> dict[str, Any]:
         event = {
@@ -53,7 +91,7 @@ class Reporter:
 
     def record(self, outcome: Outcome) -> None:
         self.counts[(outcome.action_type, outcome.status, outcome.action_sub_type)] += 1
-        if outcome.status in ("failure", "skipped") and outcome.reason != "No differences detected.":
+        if outcome.status in ("failure", "skipped") and outcome.reason != UNCHANGED:
             self.problems.append(outcome)
         if self.emit_json:
             self.emit(outcome.as_event())

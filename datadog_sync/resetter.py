@@ -8,7 +8,8 @@ import click
 
 from datadog_sync.context import RunContext
 from datadog_sync.ordering import type_order
-from datadog_sync.report import Outcome, failure_class
+from datadog_sync.pool import type_cap
+from datadog_sync.report import Outcome
 from datadog_sync.resources.base import BaseResource, SkipResource
 
 
@@ -20,9 +21,7 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
             found[rtype] = await _read_destination(ctx, res)
         except Exception as exc:  # noqa: BLE001
             res.log.error("cannot list the destination's %s, not resetting it: %s", rtype, exc)
-            ctx.reporter.record(
-                Outcome(ctx.config.command, rtype, "", "delete", "failure", "", str(exc), failure_class(exc))
-            )
+            ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, "", "delete", str(exc), exc))
     if ctx.config.do_not_backup:
         ctx.logger.warning(click.style("ABOUT TO RESET WITHOUT BACKUP", fg="red"))
 
@@ -42,7 +41,7 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
             continue
         res.log.info("not deleting %s: not confirmed", rtype)
         for key in objects:
-            ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "delete", "skipped", "", "not confirmed"))
+            ctx.reporter.record(Outcome.skipped(ctx.config.command, rtype, key, "delete", "not confirmed"))
 
     if confirmed and not ctx.config.do_not_backup:  # only what is about to be deleted
         backup = {t: {k: resources[t].redacted(v) for k, v in objs.items()} for t, objs in confirmed.items()}
@@ -51,7 +50,7 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
 
     for rtype in reversed(type_order(resources, confirmed)):  # dependents first
         objects, res = confirmed[rtype], resources[rtype]
-        limit = asyncio.Semaphore(ctx.config.max_workers_per_type.get(rtype) or ctx.config.max_workers)
+        limit = asyncio.Semaphore(type_cap(ctx.config, res))
         done = await asyncio.gather(*(_delete(ctx, res, key, obj, limit) for key, obj in objects.items()))
         res.after_reset([key for key, deleted in zip(objects, done, strict=True) if deleted])
         res.log.info("finished deleting resources")
@@ -59,16 +58,16 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
 
 async def _read_destination(ctx: RunContext, res: BaseResource) -> dict[str, dict]:
     """The destination's objects of one type, keyed like state, after the user's filters."""
-    limit = asyncio.Semaphore(ctx.config.max_workers_per_type.get(res.resource_type) or ctx.config.max_workers)
+    limit = asyncio.Semaphore(type_cap(ctx.config, res))
 
     async def read(raw: dict) -> tuple[str, dict] | None:
         async with limit:
             try:
-                return await res.import_resource(raw, ctx.destination)
+                return await res.import_resource(raw, ctx.destination_client)
             except SkipResource:
                 return None
 
-    items = await asyncio.gather(*(read(raw) for raw in await res.list_resources(ctx.destination)))
+    items = await asyncio.gather(*(read(raw) for raw in await res.list_resources(ctx.destination_client)))
     return {key: obj for key, obj in filter(None, items) if ctx.config.filters.matches(res.resource_type, obj)}
 
 
@@ -77,15 +76,13 @@ async def _delete(ctx: RunContext, res: BaseResource, key: str, obj: dict, limit
     async with limit:
         try:
             res.log.info("deleting resource", id=key)
-            await res.delete(ctx.destination, key, obj)
+            await res.delete(ctx.destination_client, key, obj)
         except Exception as exc:  # noqa: BLE001
             res.log.error("delete failed: %s", exc, id=key)
-            ctx.reporter.record(
-                Outcome(ctx.config.command, rtype, key, "delete", "failure", "", str(exc), failure_class(exc))
-            )
+            ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, key, "delete", str(exc), exc))
             return False
     _forget(ctx, res, key, obj)
-    ctx.reporter.record(Outcome(ctx.config.command, rtype, key, "delete", "success"))
+    ctx.reporter.record(Outcome.success(ctx.config.command, rtype, key, "delete"))
     return True
 
 

@@ -4,43 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import ipaddress
 import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import click
 
-from datadog_sync.applier import applied_summary, apply_plan, build_plan, print_plan
-from datadog_sync.config import Configuration, OrgConfig
+from datadog_sync.applier import apply_plan
+from datadog_sync.config import Cleanup, Configuration
 from datadog_sync.context import LOGGER_NAME, RunContext
-from datadog_sync.http.client import Client
-from datadog_sync.http.errors import HTTPError, NotJSONResponse, TransportError
-from datadog_sync.http.retry import RetryPolicy
-from datadog_sync.http.transport import AiohttpTransport
 from datadog_sync.importer import import_resources
 from datadog_sync.lock import FileLockStore, LockError, RunLock, read_holder
 from datadog_sync.log import setup_logging
+from datadog_sync.orgs import DDR_SOURCE_COMMANDS, DESTINATION_COMMANDS, SOURCE_COMMANDS, check_orgs, make_client
+from datadog_sync.plan_output import applied_summary, print_plan, print_summary
+from datadog_sync.planner import Plan, build_plan
 from datadog_sync.redact import register_secret
 from datadog_sync.report import Reporter
 from datadog_sync.resetter import reset_resources
 from datadog_sync.resources import registry
-from datadog_sync.state import StateFileError, StateStore
+from datadog_sync.state import Origin, StateFileError, StateStore
 
 EXIT_OK, EXIT_FAILURE, EXIT_DIFFERENCES = 0, 1, 2
 
-#: DDR statuses that allow a run (upstream): ONBOARDING, PASSIVE, RECOVERY.
-DDR_ALLOWED = {1: "ONBOARDING", 2: "PASSIVE", 5: "RECOVERY"}
-DDR_NAMES = {**DDR_ALLOWED, 3: "FAILOVER", 4: "ACTIVE"}
-
-#: Which orgs each command reads from (validation, DDR) and talks to.
-SOURCE_COMMANDS = {"import", "migrate"}
-DESTINATION_COMMANDS = {"sync", "migrate", "diffs", "reset"}
-DDR_SOURCE_COMMANDS = {"import", "diffs", "migrate"}
 #: The state directories each command writes, and so locks for the run (docs/state.md). diffs takes no lock.
-LOCKED_ORIGINS = {
+LOCKED_ORIGINS: dict[str, tuple[Origin, ...]] = {
     "import": ("source",),
     "sync": ("destination",),
     "reset": ("destination",),
@@ -49,6 +38,10 @@ LOCKED_ORIGINS = {
 
 #: Garbage-collector thresholds during a run (CPython's default is 700, 10, 10); see :func:`fewer_gc_pauses`.
 RUN_GC_THRESHOLDS = (10_000, 10, 10)
+
+
+#: What the command line checks per command, named here too since cli.py imports them from this module.
+__all__ = ["DDR_SOURCE_COMMANDS", "DESTINATION_COMMANDS", "SOURCE_COMMANDS", "run_command"]
 
 
 class RunFailed(Exception):
@@ -90,6 +83,8 @@ async def _run_until_signal(config: Configuration, reporter: Reporter) -> tuple[
     external-ID hand-off). Returns the exit code and the signal received, if any. A second signal is not caught."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
+    if task is None:  # pragma: no cover - asyncio.run always runs this in a task
+        raise RuntimeError("not running in a task")
     received: list[int] = []
     installed: list[int] = []
 
@@ -169,7 +164,7 @@ def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger
         _warn_if_locked(state, logger)
         return []
     locks: list[RunLock] = []
-    roots: dict[object, str] = {}
+    roots: dict[object, Origin] = {}
     for origin in LOCKED_ORIGINS.get(config.command, ()):
         roots.setdefault(state.root(origin), origin)  # one lock when both origins share a directory
     for origin in roots.values():
@@ -220,13 +215,14 @@ async def _run_locked(config: Configuration, reporter: Reporter, state: StateSto
         return EXIT_FAILURE
     ctx = RunContext(config=config, state=state, reporter=reporter, logger=logger)
     if config.command in SOURCE_COMMANDS:
-        ctx.source = _client(config, config.source)
+        ctx.source = make_client(config, config.source)
     if config.command in DESTINATION_COMMANDS:
-        ctx.destination = _client(config, config.destination)
+        ctx.destination = make_client(config, config.destination)
     classes = registry()
     resources = {rtype: classes[rtype](ctx) for rtype in config.resources}
     try:
-        await _check_orgs(ctx)
+        if not await check_orgs(ctx):
+            raise RunFailed
         code = await _dispatch(ctx, resources)
     except RunFailed:
         code = EXIT_FAILURE
@@ -239,145 +235,6 @@ async def _run_locked(config: Configuration, reporter: Reporter, state: StateSto
                 await client.close()
     logger.info("Finished %s", config.command)
     return code
-
-
-def _client(config: Configuration, org: OrgConfig) -> Client:
-    _warn_plain_http(org)
-    return Client(
-        org.api_url,
-        api_key=org.api_key,
-        app_key=org.app_key,
-        org=org.name,
-        timeout=config.http_client_timeout,
-        retry=RetryPolicy(retry_timeout=config.http_client_retry_timeout),
-        transport=AiohttpTransport(
-            ssl=None if config.verify_ssl_certificates else False, trust_env=config.http_client_trust_env
-        ),
-    )
-
-
-def _warn_plain_http(org: OrgConfig) -> None:
-    """Keys sent over plain http:// can be read on the way, unless the API is on this machine (an emulator)."""
-    parts = urlsplit(org.api_url)
-    if parts.scheme.lower() != "http" or not (org.api_key or org.app_key):
-        return
-    host = (parts.hostname or "").lower()
-    try:
-        local = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        local = host == "localhost"
-    if not local:
-        logging.getLogger(LOGGER_NAME).warning(
-            "the %s API URL %s is plain http://: the %s keys travel unencrypted; use https://",
-            org.name,
-            org.api_url,
-            org.name,
-        )
-
-
-async def _check_orgs(ctx: RunContext) -> None:
-    """``--validate`` (API keys) and ``--verify-ddr-status`` (disaster-recovery status) before any work."""
-    config, logger = ctx.config, ctx.logger
-    command = config.command
-    pairs = []
-    if command in SOURCE_COMMANDS and ctx.source:
-        pairs.append(ctx.source)
-    if command in DESTINATION_COMMANDS and ctx.destination:
-        pairs.append(ctx.destination)
-    if config.validate:
-        for client in pairs:
-            try:
-                body = await client.get("/api/v1/validate")
-            except Exception as exc:  # noqa: BLE001
-                logger.error("%s", _validation_error(client, exc))
-                raise RunFailed from exc
-            if not (isinstance(body, dict) and body.get("valid") is True):  # Datadog answers {"valid": true}
-                logger.error("%s", _not_datadog(client, 'GET /api/v1/validate did not answer {"valid": true}'))
-                raise RunFailed
-        logger.info("clients validated successfully")
-    if not config.verify_ddr_status:
-        logger.warning("DDR verification skipped.")
-        return
-    checks = []
-    if command in DDR_SOURCE_COMMANDS:
-        checks.append(("source", config.source))
-    if command in DESTINATION_COMMANDS:
-        checks.append(("destination", config.destination))
-    for name, org in checks:
-        client = ctx.source if name == "source" and ctx.source else ctx.destination if name == "destination" else None
-        owned = client is None
-        if owned:
-            client = _client(config, org)
-        try:
-            reason = await _ddr_problem(client)
-        finally:
-            if owned:
-                await client.close()
-        if reason:
-            logger.error("%s", reason)
-            raise RunFailed
-    logger.info("DDR verified successfully")
-
-
-def _url_option(client: Client) -> str:
-    return f"--{client.org}-api-url (DD_{client.org.upper()}_API_URL)"
-
-
-def _not_datadog(client: Client, detail: str) -> str:
-    return (
-        f"the {client.org} API URL {client.base_url} does not look like a Datadog API ({detail}); "
-        f"check {_url_option(client)}"
-    )
-
-
-def _url_problem(client: Client, exc: Exception) -> str | None:
-    """The message when a check failed because of the URL (unreachable, not a Datadog API), not the org."""
-    if isinstance(exc, TransportError):
-        return f"{exc}; check {_url_option(client)} and the network"
-    if isinstance(exc, NotJSONResponse):
-        return str(exc)
-    # Datadog answers 4xx in JSON; its edge may send an HTML 5xx, so only a 4xx page points at the URL.
-    if isinstance(exc, HTTPError) and isinstance(exc.body, str) and 400 <= exc.status < 500 and exc.status != 429:
-        return _not_datadog(client, f"{exc.status} {exc.reason} on {exc.method} {exc.path} is not JSON")
-    return None
-
-
-def _validation_error(client: Client, exc: Exception) -> str:
-    problem = _url_problem(client, exc)
-    if problem:
-        return problem
-    if isinstance(exc, HTTPError) and exc.status in (401, 403):
-        return f"invalid api key: {exc}"
-    if isinstance(exc, HTTPError) and exc.status == 404:  # every Datadog site has /api/v1/validate
-        return _not_datadog(client, "GET /api/v1/validate answered 404 Not Found; a path in the URL?")
-    return f"key validation failed: {exc}"
-
-
-async def _ddr_problem(client: Client) -> str | None:
-    """The error line of a failed DDR check, or None when the org's DDR status allows the run."""
-    name = client.org
-    try:
-        body = await client.get("/api/v2/hamr")
-    except Exception as exc:  # noqa: BLE001
-        problem = _url_problem(client, exc)
-        if problem:
-            return problem
-        if isinstance(exc, HTTPError) and exc.status in (401, 403):
-            # validate checks only the API key: a refused /api/v2/hamr means the application key is wrong.
-            return f"the {name} keys were refused reading the DDR status: {exc}"
-        return f"The {name} DDR verification failed. Could not read the DDR status: {exc}"
-    data = body.get("data") if isinstance(body, dict) else None
-    attributes = data.get("attributes") if isinstance(data, dict) else None
-    status = attributes.get("HamrStatus") if isinstance(attributes, dict) else None
-    if status is None or status == "":
-        reason = "no DDR status could be retrieved."
-    elif isinstance(status, bool) or not isinstance(status, int):  # a list would not even be hashable
-        reason = f"the DDR status retrieved is not a status number: {str(status)[:40]}."
-    elif status not in DDR_ALLOWED:
-        reason = f"disaster recovery is in progress. DDR status retrieved: {DDR_NAMES.get(status, status)}."
-    else:
-        return None
-    return f"The {name} DDR verification failed. {reason} Use the --verify-ddr-status flag to override."
 
 
 async def _dispatch(ctx: RunContext, resources: dict) -> int:
@@ -401,6 +258,8 @@ async def _dispatch(ctx: RunContext, resources: dict) -> int:
     if command == "migrate":
         await _import(ctx, resources)
     plan = await build_plan(ctx, resources)
+    for problem in plan.problems:
+        ctx.reporter.record(problem)
     if command == "diffs":
         print_plan(ctx, plan, resources)
         if plan.unread:
@@ -421,17 +280,15 @@ async def _import(ctx: RunContext, resources: dict) -> None:
     )
 
 
-async def _sync(ctx: RunContext, plan, resources: dict) -> int:
+async def _sync(ctx: RunContext, plan: Plan, resources: dict) -> int:
     deletes = [c for c in plan.changes if c.action == "delete"]
-    if deletes and ctx.config.cleanup == "true" and not ctx.config.assume_yes:
+    if deletes and ctx.config.cleanup is Cleanup.ASK and not ctx.config.assume_yes:
         for change in deletes:
             ctx.logger.warning("[%s - %s] - Resource will be deleted", change.resource_type, change.key)
         if not click.confirm(f"Delete above {len(deletes)} resources from destination org?", err=True):
             ctx.logger.info("cleanup not confirmed: nothing will be deleted")
-            for change in deletes:
-                change.action = "noop"
-    if not ctx.config.emit_json:
-        ctx.reporter.stream.write(plan.summary() + "\n")
+            plan = plan.without_deletes()
+    print_summary(ctx, plan)
     try:
         await apply_plan(ctx, plan, resources)
     finally:  # also when interrupted: what was done is saved and summed up

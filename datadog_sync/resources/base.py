@@ -155,14 +155,19 @@ class BaseResource:
         """Why this resource cannot be created or updated in this run (shown by diffs, skipped by sync), or None."""
         return None
 
-    def remap(self, obj: dict) -> tuple[dict, dict[str, list[str]]]:
-        """Replace source ids of dependencies by destination ids; return the copy and what stayed unresolved."""
+    def remap(
+        self, obj: dict, destination: Mapping[str, Mapping[str, dict]] | None = None
+    ) -> tuple[dict, dict[str, list[str]]]:
+        """Replace source ids of dependencies by destination ids; return the copy and what stayed unresolved.
+
+        ``destination`` is the destination state to map through (the planner's view); default the run's state."""
         if not self.config.dependencies:
             return obj, {}
         out = copy.deepcopy(obj)
         unresolved: dict[str, list[str]] = {}
+        states = self.ctx.state.destination if destination is None else destination
         for dep_type, paths in self.config.dependencies.items():
-            mapping = self.ctx.state.destination.get(dep_type, {})
+            mapping = states.get(dep_type, {})
             for path in paths:
                 for missing in _remap_path(out, path.split("."), mapping, self.ctx.id_key_of(dep_type)):
                     unresolved.setdefault(dep_type, []).append(missing)

@@ -4,7 +4,7 @@ import click
 import pytest
 
 from datadog_sync.cli import build_configuration as _build
-from datadog_sync.config import ApiUrlError, normalize_api_url
+from datadog_sync.config import ApiUrlError, Cleanup, normalize_api_url
 
 KEYS = {
     "source_api_key": "s-api",
@@ -62,10 +62,10 @@ def test_bad_api_urls(value, message):
 
 def test_defaults_and_cleanup():
     config = build_configuration("sync", {"cleanup": "Force"})
-    assert config.cleanup == "force"
+    assert config.cleanup is Cleanup.FORCE
     assert "integrations" in config.resources
     assert config.max_workers == 100 and config.http_client_retry_timeout == 60
-    assert build_configuration("reset", {}).cleanup == "true"
+    assert build_configuration("reset", {}).cleanup is Cleanup.ASK
 
 
 def test_json_forbids_prompts():

@@ -78,15 +78,15 @@ def test_dependencies_are_remapped_or_skipped_or_deferred():
     changes = {c.key: c for c in plan_type(holders, source, {}, {}, cleanup=False, in_plan={"things": {"t3"}})}
     assert changes["h1"].action == "create" and changes["h1"].desired["items"][0]["thing_id"] == "T1"
     assert changes["h2"].action == "skip" and "things t2" in changes["h2"].reason
-    assert changes["h3"].action == "create" and changes["h3"].depends_on == [("things", "t3")]
+    assert changes["h3"].action == "create" and changes["h3"].depends_on == (("things", "t3"),)
+    assert changes["h3"].pending and not changes["h1"].pending
     assert source["h1"]["items"][0]["thing_id"] == "t1", "remapping never mutates source state"
 
 
 def test_plan_summary_line():
-    plan = Plan()
     res = make(Things)
     dest = {"z": {"id": "z"}}
-    plan.changes = plan_type(res, {"a": {"n": 1}}, dest, dest, cleanup=True, in_plan={})
+    plan = Plan(tuple(plan_type(res, {"a": {"n": 1}}, dest, dest, cleanup=True, in_plan={})))
     assert plan.summary() == "Plan: 1 to create, 0 to update, 1 to delete, 0 unchanged."
     assert plan.has_changes
 
@@ -151,3 +151,55 @@ def test_plan_summary_says_a_type_whose_destination_read_failed_is_unknown():
         "Plan: unknown for things (reading the destination failed, see the error above); "
         "other types: 0 to create, 0 to update, 0 to delete, 0 unchanged."
     )
+
+
+class AdoptingThings(Things):
+    """Finds t1 in the destination although destination state does not know it (an adoption)."""
+
+    async def current_destination(self, client, source, destination_state):
+        return {**destination_state, "t1": {"id": "T1", "n": 1}}
+
+
+async def test_build_plan_changes_nothing_and_remaps_through_adopted_objects():
+    import copy
+    import io
+    import logging
+
+    from datadog_sync.config import Cleanup, Configuration, OrgConfig
+    from datadog_sync.filters import Filters
+    from datadog_sync.planner import build_plan
+    from datadog_sync.report import Reporter
+
+    state = FakeState({"holders": {"gone": {"id": "G"}}})
+    state.source = {
+        "things": {"t1": {"id": "t1", "n": 1}},
+        "holders": {"h1": {"id": "h1", "items": [{"thing_id": "t1"}]}},
+    }
+    config = Configuration(
+        "diffs", OrgConfig("source"), OrgConfig("destination"), ("things", "holders"), Filters(), cleanup=Cleanup.FORCE
+    )
+    ctx = SimpleNamespace(
+        config=config,
+        state=state,
+        destination=None,
+        reporter=Reporter("diffs", stream=io.StringIO()),
+        logger=logging.getLogger("test"),
+        resource_logger=lambda t: logging.LoggerAdapter(logging.getLogger("test"), {}),
+        id_key_of=lambda t: "id",
+    )
+    resources = {"things": AdoptingThings(ctx), "holders": Holders(ctx)}
+    before = copy.deepcopy((state.source, state.destination))
+
+    plan = await build_plan(ctx, resources)
+
+    assert (state.source, state.destination) == before, "planning writes no state, not even in memory"
+    changes = {(c.resource_type, c.key): c for c in plan.changes}
+    assert changes[("things", "t1")].adopted and changes[("things", "t1")].action == "noop"
+    holder = changes[("holders", "h1")]
+    assert holder.action == "create" and holder.desired["items"][0]["thing_id"] == "T1" and not holder.pending
+    assert changes[("holders", "gone")].action == "delete"
+    assert not ctx.reporter.counts, "planning records no outcome"
+    with pytest.raises(AttributeError):
+        holder.action = "noop"  # the plan is frozen
+    declined = plan.without_deletes()
+    assert declined.count("delete") == 0 and plan.count("delete") == 1

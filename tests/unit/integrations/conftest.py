@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from datadog_sync.emulator.testing import DESTINATION, SOURCE
 from datadog_sync.filters import Filters
 from datadog_sync.http.client import Client
 from datadog_sync.http.retry import RetryPolicy
+from datadog_sync.report import Reporter
 from datadog_sync.resources.integrations import IntegrationsResource
 from datadog_sync.state import StateStore
 
@@ -86,7 +88,8 @@ class Harness:
             integrations_secrets_file=secrets_file,
         )
         self.state = StateStore(self.config.source_resources_path, self.config.destination_resources_path)
-        self.ctx = RunContext(config=self.config, state=self.state)
+        self.reporter = Reporter(command, stream=io.StringIO())
+        self.ctx = RunContext(config=self.config, state=self.state, reporter=self.reporter)
         self.resource = IntegrationsResource(self.ctx)
 
     @property

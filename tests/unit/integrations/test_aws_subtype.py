@@ -10,9 +10,10 @@ import stat
 
 import pytest
 
+from datadog_sync.applier import apply_plan
 from datadog_sync.emulator.testing import DESTINATION
 from datadog_sync.http.transport import AiohttpTransport, Response
-from datadog_sync.planner import plan_type
+from datadog_sync.planner import Plan, plan_type
 from datadog_sync.resources.base import ResourceError, SkipResource
 from datadog_sync.resources.integrations.aws import handoff, model
 from tests.unit.integrations.conftest import KEY, ROLE, SECRET, make_client, org_state, reads, writes
@@ -36,19 +37,9 @@ async def plan(h, client, source):
 
 
 async def apply(h, client, changes):
-    """Apply like the host does (create/update/delete, store results), then after_apply."""
-    state = h.state.destination["integrations"]
-    for change in changes:
-        if change.action == "create":
-            state[change.key] = await h.resource.create(client, change.key, change.desired)
-        elif change.action == "update":
-            state[change.key] = await h.resource.update(client, change.key, change.desired, change.current)
-        elif change.action == "delete":
-            await h.resource.delete(client, change.key, change.current)
-            state.pop(change.key, None)
-        elif change.forget:
-            state.pop(change.key, None)
-    h.resource.after_apply(changes)
+    """Apply through the host's own ``apply_plan`` (pre-flight, writes, state, outcomes, after_apply)."""
+    h.ctx.destination = client
+    return await apply_plan(h.ctx, Plan(tuple(changes)), {"integrations": h.resource})
 
 
 def dest_accounts(emu) -> dict[str, dict]:

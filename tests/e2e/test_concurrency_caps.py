@@ -1,0 +1,120 @@
+"""import, apply (sync) and reset honour the same caps: ``concurrent=False``, ``max_concurrent`` and
+``--max-workers-per-type``, proven by the test REST server's count of requests in flight (never by timing)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiohttp import web
+from click.testing import CliRunner
+
+from datadog_sync.cli import cli
+from datadog_sync.resources import register, unregister
+from datadog_sync.resources.base import BaseResource, ResourceConfig
+from tests.e2e import crud_server
+
+ITEMS = 6
+
+
+class GatedServer(crud_server.CrudServer):
+    """Counts per-object requests in flight; holds the first ones until ``cap`` of them are in flight together,
+    so ``max_in_flight == cap`` proves the cap is both reached and never passed."""
+
+    def __init__(self, keys: dict[str, str], upstream: str | None = None):
+        super().__init__(keys, upstream)
+        self.cap = 1
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.stuck = 0
+        self._first_batch: asyncio.Event | None = None
+
+    def app(self) -> web.Application:
+        app = super().app()
+        app.middlewares.append(self.gate)
+        app.router.add_get("/api/v1/gadgets/{id}", self.read_item)
+        return app
+
+    async def read_item(self, request: web.Request) -> web.Response:
+        org = self._org(request)
+        return web.json_response(self.data[org]["gadgets"][request.match_info["id"]])
+
+    def reset_counts(self, cap: int) -> None:
+        self.cap, self.max_in_flight, self.stuck, self._first_batch = cap, 0, 0, None
+
+    @web.middleware
+    async def gate(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
+        if request.path.count("/") < 4 and request.method == "GET":  # list reads, validate, hamr
+            return await handler(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self._first_batch is None:
+                self._first_batch = asyncio.Event()
+            if self.in_flight >= self.cap:
+                self._first_batch.set()
+            try:  # a generous bound that only a run below the cap meets: it then fails on ``stuck``
+                await asyncio.wait_for(self._first_batch.wait(), 60)
+            except asyncio.TimeoutError:
+                self.stuck += 1
+            return await handler(request)
+        finally:
+            self.in_flight -= 1
+
+
+def gadgets_class(**settings: object) -> type[BaseResource]:
+    class Gadgets(BaseResource):
+        resource_type = "gadgets"
+        config = ResourceConfig(base_path="/api/v1/gadgets", excluded_attributes=("id",), **settings)  # type: ignore
+
+        async def import_resource(self, raw: dict, client) -> tuple[str, dict]:  # type: ignore[no-untyped-def]
+            # One read per object, as the real types with fetched attributes make.
+            return str(raw["id"]), await client.get(f"/api/v1/gadgets/{raw['id']}")
+
+    return Gadgets
+
+
+@pytest.fixture
+def server(monkeypatch, tmp_path):
+    monkeypatch.setattr(crud_server, "CrudServer", GatedServer)
+    monkeypatch.chdir(tmp_path)
+    with crud_server.serve({"src-api": "source", "dst-api": "destination"}) as srv:
+        yield srv
+    unregister("gadgets")
+
+
+def invoke(server: GatedServer, *args: str):
+    env = {
+        "DD_SOURCE_API_KEY": "src-api",
+        "DD_SOURCE_APP_KEY": "src-app",
+        "DD_SOURCE_API_URL": server.url,
+        "DD_DESTINATION_API_KEY": "dst-api",
+        "DD_DESTINATION_APP_KEY": "dst-app",
+        "DD_DESTINATION_API_URL": server.url,
+        "DD_SHOW_PROGRESS_BAR": "false",
+    }
+    command, *rest = args
+    return CliRunner().invoke(cli, [command, "--resources=gadgets", *rest], env=env, catch_exceptions=False)
+
+
+CASES = [
+    pytest.param({"concurrent": False}, (), 1, id="concurrent=False"),
+    pytest.param({"concurrent": False}, ("--max-workers-per-type=gadgets=3",), 1, id="concurrent=False-wins"),
+    pytest.param({"max_concurrent": 2}, (), 2, id="max_concurrent"),
+    pytest.param({"max_concurrent": 2}, ("--max-workers-per-type=gadgets=3",), 3, id="max-workers-per-type"),
+    pytest.param({}, ("--max-workers=2",), 2, id="max-workers"),
+]
+
+
+@pytest.mark.parametrize(("config", "options", "cap"), CASES)
+def test_import_sync_and_reset_honour_the_same_cap(server: GatedServer, config, options, cap):
+    register(gadgets_class(**config))
+    for i in range(ITEMS):
+        server.data["source"]["gadgets"][str(i)] = {"id": str(i), "name": f"g{i}"}
+
+    for command, extra in (("import", ()), ("sync", ()), ("reset", ("--yes",))):
+        server.reset_counts(cap)
+        result = invoke(server, command, *extra, *options)
+        assert result.exit_code == 0, (command, result.output)
+        assert (command, server.max_in_flight, server.stuck) == (command, cap, 0)
+    assert len(server.data["destination"]["gadgets"]) == 0, "reset deleted what sync created"
