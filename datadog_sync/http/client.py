@@ -108,11 +108,6 @@ class Client:
     def __repr__(self) -> str:
         return f"<Client {self.org} {self.base_url}>"
 
-    @property
-    def header_names(self) -> list[str]:
-        """Names (never values) of the headers sent, e.g. for a start-up log line."""
-        return list(self._headers)
-
     # -- locks -----------------------------------------------------------------------------------------------
 
     def lock(self, name: str) -> asyncio.Lock:
