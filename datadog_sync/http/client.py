@@ -14,6 +14,9 @@ Retry rules (waits go through the injected ``sleep`` and are jittered with the i
 * Every request has a budget of ``retry_timeout`` seconds from its first attempt and at most ``max_attempts``
   attempts; when either runs out the last error is raised with ``retries_exhausted=True`` and a note
   ``gave up after N attempts in X.Ys`` (HTTP errors as :class:`RetryBudgetExceeded`).
+
+A little over 400 lines on purpose: these rules and the request steps that carry them out (wait, send, classify,
+retry) read best side by side; a request's bookkeeping, the bodies and the counters live in their own modules.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any, NoReturn
 
 from datadog_sync import __version__
 from datadog_sync.http.attempts import Call, give_up, http_error
-from datadog_sync.http.encoding import decode_body, dumps, encode_params
+from datadog_sync.http.encoding import debug_text, decode_body, dumps, encode_params
 from datadog_sync.http.errors import CircuitOpenError, HTTPError, NotJSONResponse, TransportError
 from datadog_sync.http.retry import CircuitBreaker, RetryPolicy, parse_rate_limit_reset, parse_retry_after
 from datadog_sync.http.stats import ClientStats
@@ -42,7 +45,6 @@ USER_AGENT = (
     f"os {platform.system().lower()}; arch {platform.machine().lower()})"
 )
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-DEBUG_BODY_LIMIT = 4000
 
 _DEBUG = logging.DEBUG
 
@@ -395,14 +397,14 @@ class Client:
             self.logger.warning("[%s] %s", self.org, err)
 
     def _debug_request(self, method: str, url: str, payload: Any) -> None:
-        text = "" if payload is None else _debug_text(dumps(redact(payload)))
+        text = "" if payload is None else debug_text(dumps(redact(payload)))
         target = url[len(self.base_url) :]
         self.logger.debug("[%s] -> %s %s %s", self.org, method, redact_text(target), text)
 
     def _debug_response(self, resp: Response, method: str, path: str, t0: float) -> None:
         ms = (time.perf_counter() - t0) * 1000
         data = decode_body(resp.body)
-        text = "" if data is None else _debug_text(data if isinstance(data, str) else dumps(redact(data)))
+        text = "" if data is None else debug_text(data if isinstance(data, str) else dumps(redact(data)))
         self.logger.debug("[%s] <- %d %s %s (%.0f ms) %s", self.org, resp.status, method, path, ms, text)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -415,10 +417,3 @@ class Client:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-
-def _debug_text(text: str) -> str:
-    text = redact_text(text)
-    if len(text) > DEBUG_BODY_LIMIT:
-        text = f"{text[:DEBUG_BODY_LIMIT]}... ({len(text)} chars)"
-    return text

@@ -1,4 +1,5 @@
-"""Request and response bodies as they go on the wire: query strings, compact JSON, lenient body decoding."""
+"""Request and response bodies as they go on the wire: query strings, compact JSON, lenient body decoding, and
+the redacted, truncated text of a body that ``--verbose`` logs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["decode_body", "dumps", "encode_params"]
+from datadog_sync.redact import redact_text
+
+__all__ = ["DEBUG_BODY_LIMIT", "debug_text", "decode_body", "dumps", "encode_params"]
+
+DEBUG_BODY_LIMIT = 4000
 
 #: Compact JSON, non-ASCII kept as is (what the API clients send).
 dumps = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -50,3 +55,11 @@ def decode_body(body: bytes) -> Any:
         return _json.loads(body)
     except ValueError:
         return body.decode("utf-8", errors="replace")
+
+
+def debug_text(text: str) -> str:
+    """*text* with secrets redacted, cut at :data:`DEBUG_BODY_LIMIT` characters."""
+    text = redact_text(text)
+    if len(text) > DEBUG_BODY_LIMIT:
+        text = f"{text[:DEBUG_BODY_LIMIT]}... ({len(text)} chars)"
+    return text
