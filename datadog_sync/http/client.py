@@ -176,20 +176,20 @@ class Client:
         if debug:
             self._debug_request(method, url, json)
         start = self._clock()
-        call = Call(
+        call = Call(  # positional: this runs once per request, and keyword arguments cost more
             method,
             path,
             url,
             None if json is None else dumps(json).encode(),
-            is_read=is_read,
-            retry_transport=is_read if idempotent is None else idempotent,
-            permission=permission,
-            retry_on=retry_on,
-            exclusive=exclusive,
-            on_attempt=on_attempt,
-            debug=debug,
-            start=start,
-            deadline=start + self.retry.retry_timeout,
+            is_read,
+            is_read if idempotent is None else idempotent,  # retry_transport
+            permission,
+            retry_on,
+            exclusive,
+            on_attempt,
+            debug,
+            start,
+            start + self.retry.retry_timeout,  # deadline
         )
         # Each attempt: wait for its turn, send, then classify the outcome as the answer, an error raised at
         # once, or a retry (reason, label for the log, wait) that `_retry_later` checks against the budget.
