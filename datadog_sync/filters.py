@@ -17,7 +17,7 @@ Semantics shared with upstream:
 * Several filters for the same type are combined with ``--filter-operator`` (``OR`` by default: any one
   matches; ``AND``: all match). Types without filters are not affected.
 * ``DD_FILTER`` holds several filters separated by whitespace (click's multiple + envvar behaviour), so
-  filters given through the environment cannot contain spaces; see :func:`split_env_filters`.
+  filters given through the environment cannot contain spaces.
 
 Deliberate differences from upstream (upstream logs a warning and silently drops the filter, or even
 applies a wrong one):
@@ -54,7 +54,6 @@ __all__ = [
     "FilterError",
     "Filters",
     "PathCheck",
-    "split_env_filters",
 ]
 
 EXACT_MATCH = "ExactMatch"
@@ -316,8 +315,3 @@ class PathCheck:
                 f"{effect} {self.resource_type} object; Name is a dot path into the stored object (docs/filters.md)"
             )
         return out
-
-
-def split_env_filters(value: str | None) -> list[str]:
-    """Split a ``DD_FILTER`` value into filters the way click does for multiple options: on whitespace."""
-    return value.split() if value else []

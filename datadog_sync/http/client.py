@@ -14,26 +14,27 @@ Retry rules (waits go through the injected ``sleep`` and are jittered with the i
 * Every request has a budget of ``retry_timeout`` seconds from its first attempt and at most ``max_attempts``
   attempts; when either runs out the last error is raised with ``retries_exhausted=True`` and a note
   ``gave up after N attempts in X.Ys`` (HTTP errors as :class:`RetryBudgetExceeded`).
+
+A little over 400 lines on purpose: these rules and the request steps that carry them out (wait, send, classify,
+retry) read best side by side; a request's bookkeeping, the bodies and the counters live in their own modules.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json as _json
 import logging
 import platform
 import random
-import re
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote
+from typing import Any, NoReturn
 
 from datadog_sync import __version__
-from datadog_sync.http.errors import CircuitOpenError, HTTPError, NotJSONResponse, RetryBudgetExceeded, TransportError
+from datadog_sync.http.attempts import Call, give_up, http_error
+from datadog_sync.http.encoding import debug_text, decode_body, dumps, encode_params
+from datadog_sync.http.errors import CircuitOpenError, HTTPError, NotJSONResponse, TransportError
 from datadog_sync.http.retry import CircuitBreaker, RetryPolicy, parse_rate_limit_reset, parse_retry_after
+from datadog_sync.http.stats import ClientStats
 from datadog_sync.http.transport import AiohttpTransport, Response, Transport
 from datadog_sync.redact import redact, redact_text, register_secret
 
@@ -44,91 +45,8 @@ USER_AGENT = (
     f"os {platform.system().lower()}; arch {platform.machine().lower()})"
 )
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-DEBUG_BODY_LIMIT = 4000
 
 _DEBUG = logging.DEBUG
-_dumps = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-@dataclass(slots=True)
-class ClientStats:
-    """Counters for one client. ``requests``/``reads``/``writes``/``statuses`` count attempts actually sent
-    (retries included); ``retries`` counts retries by reason: ``429``, ``5xx``, ``conflict`` (``retry_on``),
-    ``connection`` (transport errors and timeouts)."""
-
-    requests: Counter = field(default_factory=Counter)  # per method
-    reads: int = 0
-    writes: int = 0
-    retries: Counter = field(default_factory=Counter)  # per reason
-    statuses: Counter = field(default_factory=Counter)  # per HTTP status
-    transport_errors: int = 0
-    gave_up: int = 0  # requests that ran out of attempts or budget
-    circuit_rejections: int = 0  # requests failed fast by the open circuit breaker
-
-    @property
-    def total(self) -> int:
-        return self.reads + self.writes
-
-    def reset(self) -> None:
-        self.requests.clear()
-        self.retries.clear()
-        self.statuses.clear()
-        self.reads = self.writes = self.transport_errors = self.gave_up = self.circuit_rejections = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": dict(self.requests),
-            "reads": self.reads,
-            "writes": self.writes,
-            "retries": dict(self.retries),
-            "statuses": dict(self.statuses),
-            "transport_errors": self.transport_errors,
-            "gave_up": self.gave_up,
-            "circuit_rejections": self.circuit_rejections,
-        }
-
-
-#: Characters ``quote`` never escapes: ids and most values need no escaping, and matching is 10x cheaper.
-_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
-
-
-def _param_value(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
-def _quote(text: str) -> str:
-    return text if _UNRESERVED(text) else quote(text, safe="")
-
-
-def encode_params(params: Mapping[str, Any]) -> str:
-    """Query string in the mapping's order. ``None`` values are skipped, lists/tuples repeat the key, booleans are
-    ``true``/``false``; everything else is percent-encoded (space as ``%20``, ``page%5Bsize%5D``), as on the wire."""
-    parts: list[str] = []
-    for key, value in params.items():
-        if value is None:
-            continue
-        name = _quote(str(key))
-        for v in value if isinstance(value, (list, tuple)) else (value,):
-            parts.append(f"{name}={_quote(_param_value(v))}")
-    return "&".join(parts)
-
-
-def decode_body(body: bytes) -> Any:
-    """Parsed JSON, ``None`` for an empty body, or the text when the body is not JSON."""
-    if not body or body.isspace():
-        return None
-    try:
-        return _json.loads(body)
-    except ValueError:
-        return body.decode("utf-8", errors="replace")
-
-
-def _attempts_note(attempts: int, elapsed: float) -> str:
-    return f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.1f}s"
 
 
 class Client:
@@ -192,11 +110,6 @@ class Client:
     def __repr__(self) -> str:
         return f"<Client {self.org} {self.base_url}>"
 
-    @property
-    def header_names(self) -> list[str]:
-        """Names (never values) of the headers sent, e.g. for a start-up log line."""
-        return list(self._headers)
-
     # -- locks -----------------------------------------------------------------------------------------------
 
     def lock(self, name: str) -> asyncio.Lock:
@@ -258,177 +171,204 @@ class Client:
             query = encode_params(params)
             if query:
                 url += ("&" if "?" in path else "?") + query
-        body = None if json is None else _dumps(json).encode()
         is_read = method in READ_METHODS
-        retry_transport = is_read if idempotent is None else idempotent
-        policy = self.retry
-        stats = self.stats
-        breaker = self.breaker
-        transport = self.transport
-        headers = self._headers
-        clock = self._clock
-        logger = self.logger
-        debug = logger.isEnabledFor(_DEBUG)
+        debug = self.logger.isEnabledFor(_DEBUG)
         if debug:
             self._debug_request(method, url, json)
-
-        start = clock()
-        deadline = start + policy.retry_timeout
-        attempt = 0
-        # Server errors, connection errors and retried conflicts drive their backoff and their own attempt cap;
-        # 429s count apart, so a request that waited out rate limits still gets its full share of error retries.
-        failures = throttled = 0
-        last_error: BaseException | None = None
-        # A lost answer or a 5xx may hide an applied write; a 4xx answer (409 conflict, 429) or a connection
-        # that was never made proves it was not.
-        uncertain = False
+        start = self._clock()
+        call = Call(  # positional: this runs once per request, and keyword arguments cost more
+            method,
+            path,
+            url,
+            None if json is None else dumps(json).encode(),
+            is_read,
+            is_read if idempotent is None else idempotent,  # retry_transport
+            permission,
+            retry_on,
+            exclusive,
+            on_attempt,
+            debug,
+            start,
+            start + self.retry.retry_timeout,  # deadline
+        )
+        # Each attempt: wait for its turn, send, then classify the outcome as the answer, an error raised at
+        # once, or a retry (reason, label for the log, wait) that `_retry_later` checks against the budget.
+        # The hot path (breaker closed, no rate limit, no exclusive lock) awaits no coroutine of its own.
         while True:
-            attempt += 1
-            probe = 0
-            if breaker.state != "closed":
-                try:
-                    probe = await breaker.before_attempt(deadline, method=method, path=path, last_error=last_error)
-                except CircuitOpenError:
-                    stats.circuit_rejections += 1
-                    raise
-            pause = self._throttled_until - clock()
+            call.attempt += 1
+            call.probe = 0
+            if self.breaker.state != "closed":
+                await self._pass_breaker(call)
+            pause = self._throttled_until - self._clock()
             if pause > 0:
-                await self._sleep(min(pause, max(deadline - clock(), 0.0)))
-            stats.requests[method] += 1
-            if is_read:
-                stats.reads += 1
-            else:
-                stats.writes += 1
-            t0 = time.perf_counter() if debug else 0.0
+                await self._wait_for_rate_limit(call, pause)
             try:
-                if exclusive is None:
-                    if on_attempt is not None:
-                        on_attempt("sending")
-                    resp = await transport.send(method, url, headers, body, self.timeout)
-                else:
-                    async with exclusive:
-                        if not probe and not breaker.is_closed:
-                            # Queued on the lock while the breaker opened: refused unsent, not one by one on a down org.
-                            stats.circuit_rejections += 1
-                            raise breaker.refuse(method=method, path=path, last_error=last_error)
-                        # Writes queued on the lock while the org was paused must not go out one after another
-                        # into the exhausted window; nothing else of that kind may be sent meanwhile anyway.
-                        pause = self._throttled_until - clock()
-                        if pause > 0:
-                            await self._sleep(min(pause, max(deadline - clock(), 0.0)))
-                        if on_attempt is not None:
-                            on_attempt("sending")
-                        resp = await transport.send(method, url, headers, body, self.timeout)
+                resp = await self._send(call)
             except TransportError as err:
-                breaker.record_failure(probe)
-                stats.transport_errors += 1
-                err.org, err.method, err.path = self.org, method, path
-                err.attempts, err.elapsed = attempt, clock() - start
-                if debug:
-                    logger.debug(
-                        "[%s] <- %s %s %s (%.0f ms)",
-                        self.org,
-                        err.message,
-                        method,
-                        path,
-                        (time.perf_counter() - t0) * 1000,
-                    )
-                uncertain = uncertain or err.may_have_been_sent
-                if on_attempt is not None and not uncertain:
-                    on_attempt("refused")
-                if not retry_transport or not err.retryable:
-                    raise
-                reason = "connection"
-                label: Any = err.message
-                failures += 1
-                wait = policy.backoff(failures, self._rng)
+                wait = self._classify_transport_error(call, err)
                 error: BaseException = err
+                reason, label = "connection", err.message
             except BaseException:
-                if probe:
-                    breaker.release_probe(probe)
+                if call.probe:
+                    self.breaker.release_probe(call.probe)
                 raise
             else:
-                status = resp.status
-                stats.statuses[status] += 1
-                if status >= 500:
-                    breaker.record_failure(probe)
-                else:
-                    breaker.record_success(probe)
-                if debug:
-                    self._debug_response(resp, method, path, t0)
-                if status < 300:
-                    if resp.headers.get("X-RateLimit-Remaining") == "0":
-                        self._throttle(parse_rate_limit_reset(resp.headers))
-                    data = decode_body(resp.body)
-                    if isinstance(data, str) or "html" in resp.headers.get("Content-Type", ""):
-                        raise NotJSONResponse(status, method, path, data, resp.headers, org=self.org, url=self.base_url)
-                    return data
-                label = status
-                error = self._http_error(resp, method, path, permission, attempt, start)
-                error.earlier_attempt_may_have_applied = uncertain
-                uncertain = uncertain or status >= 500
-                if on_attempt is not None and not uncertain:
-                    on_attempt("refused")
-                if status == 429:
-                    reason = "429"
-                    reset = parse_rate_limit_reset(resp.headers)
-                    if reset is None:  # no usable reset header: treat it like a server error
-                        failures += 1
-                        wait = policy.backoff(failures, self._rng)
-                    else:
-                        throttled += 1
-                        remaining = policy.retry_timeout - error.elapsed
-                        if reset > remaining:
-                            self._give_up(
-                                error,
-                                attempt,
-                                start,
-                                f"rate limit resets in {reset:g}s, beyond the {max(remaining, 0.0):.1f}s "
-                                f"left of the {policy.retry_timeout:g}s retry budget",
-                            )
-                        wait = min(self._throttle(reset), max(remaining, 0.0))
-                elif status >= 500:
-                    reason = "5xx"
-                    failures += 1
-                    retry_after = parse_retry_after(resp.headers)
-                    if retry_after is None:
-                        wait = policy.backoff(failures, self._rng)
-                    else:
-                        wait = policy.at_least(min(retry_after, policy.backoff_max), self._rng)
-                elif status >= 400 and retry_on is not None and retry_on(error):
-                    reason = "conflict"
-                    failures += 1
-                    wait = policy.backoff(failures, self._rng)
-                else:
-                    raise error
+                if resp.status < 300:
+                    return self._answer(call, resp)
+                error, reason, wait = self._classify_http_error(call, resp)
+                label = str(resp.status)
+            await self._retry_later(call, error, reason, label, wait)
 
-            elapsed = error.elapsed  # type: ignore[attr-defined]
-            # Waiting out rate limits is bounded by the time budget (and a generous count, for resets of 0).
-            if failures >= policy.max_attempts or throttled >= 10 * policy.max_attempts:
-                self._give_up(error, attempt, start, None)
-            if elapsed + wait > policy.retry_timeout:
+    async def _pass_breaker(self, call: Call) -> None:
+        """Wait for the circuit breaker to let the attempt through (maybe as its probe), or raise at once."""
+        try:
+            call.probe = await self.breaker.before_attempt(
+                call.deadline, method=call.method, path=call.path, last_error=call.last_error
+            )
+        except CircuitOpenError:
+            self.stats.circuit_rejections += 1
+            raise
+
+    async def _wait_for_rate_limit(self, call: Call, pause: float) -> None:
+        """Wait out the org's exhausted rate limit, but not past the request's budget."""
+        await self._sleep(min(pause, max(call.deadline - self._clock(), 0.0)))
+
+    def _send(self, call: Call) -> Awaitable[Response]:
+        """Count the attempt and put it on the wire (the transport's own awaitable unless ``exclusive`` is held)."""
+        stats = self.stats
+        stats.requests[call.method] += 1
+        if call.is_read:
+            stats.reads += 1
+        else:
+            stats.writes += 1
+        call.t0 = time.perf_counter() if call.debug else 0.0
+        if call.exclusive is not None:
+            return self._send_exclusive(call, call.exclusive)
+        if call.on_attempt is not None:
+            call.on_attempt("sending")
+        return self.transport.send(call.method, call.url, self._headers, call.body, self.timeout)
+
+    async def _send_exclusive(self, call: Call, exclusive: asyncio.Lock) -> Response:
+        async with exclusive:
+            breaker = self.breaker
+            if not call.probe and not breaker.is_closed:
+                # Queued on the lock while the breaker opened: refused unsent, not one by one on a down org.
+                self.stats.circuit_rejections += 1
+                raise breaker.refuse(method=call.method, path=call.path, last_error=call.last_error)
+            # Writes queued on the lock while the org was paused must not go out one after another
+            # into the exhausted window; nothing else of that kind may be sent meanwhile anyway.
+            pause = self._throttled_until - self._clock()
+            if pause > 0:
+                await self._wait_for_rate_limit(call, pause)
+            if call.on_attempt is not None:
+                call.on_attempt("sending")
+            return await self.transport.send(call.method, call.url, self._headers, call.body, self.timeout)
+
+    def _classify_transport_error(self, call: Call, err: TransportError) -> float:
+        """Record a failed connection; raise it unless it may be retried, else return the backoff wait."""
+        self.breaker.record_failure(call.probe)
+        self.stats.transport_errors += 1
+        err.org, err.method, err.path = self.org, call.method, call.path
+        err.attempts, err.elapsed = call.attempt, self._clock() - call.start
+        if call.debug:
+            ms = (time.perf_counter() - call.t0) * 1000
+            self.logger.debug("[%s] <- %s %s %s (%.0f ms)", self.org, err.message, call.method, call.path, ms)
+        call.uncertain = call.uncertain or err.may_have_been_sent
+        if call.on_attempt is not None and not call.uncertain:
+            call.on_attempt("refused")
+        if not call.retry_transport or not err.retryable:
+            raise err
+        call.failures += 1
+        return self.retry.backoff(call.failures, self._rng)
+
+    def _record_answer(self, call: Call, resp: Response) -> None:
+        status = resp.status
+        self.stats.statuses[status] += 1
+        if status >= 500:
+            self.breaker.record_failure(call.probe)
+        else:
+            self.breaker.record_success(call.probe)
+        if call.debug:
+            self._debug_response(resp, call.method, call.path, call.t0)
+
+    def _answer(self, call: Call, resp: Response) -> Any:
+        """A 2xx: note an exhausted rate limit, then the parsed JSON body (text or HTML raises)."""
+        self._record_answer(call, resp)
+        headers = resp.headers
+        if headers.get("X-RateLimit-Remaining") == "0":
+            self._throttle(parse_rate_limit_reset(headers))
+        data = decode_body(resp.body)
+        if isinstance(data, str) or "html" in headers.get("Content-Type", ""):
+            raise NotJSONResponse(resp.status, call.method, call.path, data, headers, org=self.org, url=self.base_url)
+        return data
+
+    def _classify_http_error(self, call: Call, resp: Response) -> tuple[HTTPError, str, float]:
+        """A 3xx/4xx/5xx: raise it unless it may be retried, else return (error, retry reason, wait)."""
+        self._record_answer(call, resp)
+        status = resp.status
+        policy = self.retry
+        error = http_error(resp, call, self.org, self._clock() - call.start)
+        error.earlier_attempt_may_have_applied = call.uncertain
+        call.uncertain = call.uncertain or status >= 500
+        if call.on_attempt is not None and not call.uncertain:
+            call.on_attempt("refused")
+        if status == 429:
+            reset = parse_rate_limit_reset(resp.headers)
+            if reset is None:  # no usable reset header: treat it like a server error
+                call.failures += 1
+                return error, "429", policy.backoff(call.failures, self._rng)
+            call.throttled += 1
+            remaining = policy.retry_timeout - error.elapsed
+            if reset > remaining:
                 self._give_up(
+                    call,
                     error,
-                    attempt,
-                    start,
-                    f"waiting {wait:.1f}s more would exceed the {policy.retry_timeout:g}s retry budget",
+                    f"rate limit resets in {reset:g}s, beyond the {max(remaining, 0.0):.1f}s "
+                    f"left of the {policy.retry_timeout:g}s retry budget",
                 )
-            if reason == "429" and throttled:
-                logger.warning("[%s] 429 on %s %s: rate limited; retrying in %.1fs", self.org, method, path, wait)
-            else:
-                logger.warning(
-                    "[%s] %s on %s %s; retrying in %.1fs (attempt %d/%d)",
-                    self.org,
-                    label,
-                    method,
-                    path,
-                    wait,
-                    failures + 1,
-                    policy.max_attempts,
-                )
-            stats.retries[reason] += 1
-            last_error = error
-            await self._sleep(wait)
+            return error, "429", min(self._throttle(reset), max(remaining, 0.0))
+        if status >= 500:
+            call.failures += 1
+            retry_after = parse_retry_after(resp.headers)
+            if retry_after is None:
+                return error, "5xx", policy.backoff(call.failures, self._rng)
+            return error, "5xx", policy.at_least(min(retry_after, policy.backoff_max), self._rng)
+        if status >= 400 and call.retry_on is not None and call.retry_on(error):
+            call.failures += 1
+            return error, "conflict", policy.backoff(call.failures, self._rng)
+        raise error
+
+    async def _retry_later(self, call: Call, error: BaseException, reason: str, label: str, wait: float) -> None:
+        """Give up if the attempt cap or the time budget would be passed; otherwise log, count and wait."""
+        policy = self.retry
+        elapsed = error.elapsed  # type: ignore[attr-defined]
+        # Waiting out rate limits is bounded by the time budget (and a generous count, for resets of 0).
+        if call.failures >= policy.max_attempts or call.throttled >= 10 * policy.max_attempts:
+            self._give_up(call, error, None)
+        if elapsed + wait > policy.retry_timeout:
+            self._give_up(
+                call,
+                error,
+                f"waiting {wait:.1f}s more would exceed the {policy.retry_timeout:g}s retry budget",
+            )
+        if reason == "429" and call.throttled:
+            self.logger.warning(
+                "[%s] 429 on %s %s: rate limited; retrying in %.1fs", self.org, call.method, call.path, wait
+            )
+        else:
+            self.logger.warning(
+                "[%s] %s on %s %s; retrying in %.1fs (attempt %d/%d)",
+                self.org,
+                label,
+                call.method,
+                call.path,
+                wait,
+                call.failures + 1,
+                policy.max_attempts,
+            )
+        self.stats.retries[reason] += 1
+        call.last_error = error
+        await self._sleep(wait)
 
     def _throttle(self, reset: float | None) -> float:
         """Hold the org's requests until the rate-limit window resets; return this request's wait.
@@ -443,38 +383,9 @@ class Client:
         self._throttled_until = max(self._throttled_until, self._clock() + wait)
         return wait
 
-    def _http_error(
-        self, resp: Response, method: str, path: str, permission: str | None, attempt: int, start: float
-    ) -> HTTPError:
-        err = HTTPError(
-            resp.status,
-            method,
-            path,
-            decode_body(resp.body),
-            resp.headers,
-            org=self.org,
-            permission=permission,
-            attempts=attempt,
-            elapsed=self._clock() - start,
-        )
-        if 300 <= resp.status < 400:
-            location = resp.headers.get("Location")
-            err.note = f"redirected to {location}; check the site / API URL" if location else "unexpected redirect"
-        return err
-
-    def _give_up(self, error: BaseException, attempt: int, start: float, reason: str | None) -> None:
-        elapsed = self._clock() - start
+    def _give_up(self, call: Call, error: BaseException, reason: str | None) -> NoReturn:
         self.stats.gave_up += 1
-        if isinstance(error, HTTPError):
-            raise RetryBudgetExceeded.from_error(error, attempts=attempt, elapsed=elapsed, reason=reason) from None
-        note = _attempts_note(attempt, elapsed)
-        if reason:
-            note += f": {reason}"
-        error.retries_exhausted = True  # type: ignore[attr-defined]
-        error.note = note  # type: ignore[attr-defined]
-        error.attempts = attempt  # type: ignore[attr-defined]
-        error.elapsed = elapsed  # type: ignore[attr-defined]
-        raise error
+        give_up(error, call.attempt, self._clock() - call.start, reason)
 
     # -- logging ---------------------------------------------------------------------------------------------
 
@@ -486,14 +397,14 @@ class Client:
             self.logger.warning("[%s] %s", self.org, err)
 
     def _debug_request(self, method: str, url: str, payload: Any) -> None:
-        text = "" if payload is None else _debug_text(_dumps(redact(payload)))
+        text = "" if payload is None else debug_text(dumps(redact(payload)))
         target = url[len(self.base_url) :]
         self.logger.debug("[%s] -> %s %s %s", self.org, method, redact_text(target), text)
 
     def _debug_response(self, resp: Response, method: str, path: str, t0: float) -> None:
         ms = (time.perf_counter() - t0) * 1000
         data = decode_body(resp.body)
-        text = "" if data is None else _debug_text(data if isinstance(data, str) else _dumps(redact(data)))
+        text = "" if data is None else debug_text(data if isinstance(data, str) else dumps(redact(data)))
         self.logger.debug("[%s] <- %d %s %s (%.0f ms) %s", self.org, resp.status, method, path, ms, text)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -506,10 +417,3 @@ class Client:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-
-def _debug_text(text: str) -> str:
-    text = redact_text(text)
-    if len(text) > DEBUG_BODY_LIMIT:
-        text = f"{text[:DEBUG_BODY_LIMIT]}... ({len(text)} chars)"
-    return text

@@ -146,3 +146,22 @@ def test_keys_of_orgs_the_command_does_not_use_are_optional():
     assert build_configuration("sync", no_source).command == "sync"
     assert build_configuration("reset", no_source).command == "reset"
     assert build_configuration("diffs", {**no_source, "verify_ddr_status": False}).command == "diffs"
+
+
+def test_dd_filter_holds_filters_separated_by_whitespace(monkeypatch):
+    """click splits a multiple option's environment variable on whitespace: a filter from DD_FILTER has no spaces."""
+    from datadog_sync.cli import cli
+
+    value = "Type=integrations;Name=id;Value=1  Type=integrations;Name=name;Value=my account\n\tType=integrations;Name=x;Value=3"
+    monkeypatch.setenv("DD_FILTER", value)
+    params = cli.commands["import"].make_context("import", []).params
+    assert params["filter"] == (
+        "Type=integrations;Name=id;Value=1",
+        "Type=integrations;Name=name;Value=my",
+        "account",
+        "Type=integrations;Name=x;Value=3",
+    )
+    with pytest.raises(click.UsageError, match="part 'account' has no '='"):
+        build_configuration("import", params)
+    monkeypatch.setenv("DD_FILTER", "   ")
+    assert cli.commands["import"].make_context("import", []).params["filter"] == ()

@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from datadog_sync.filters import Filter, FilterError, Filters, PathCheck, split_env_filters
+from datadog_sync.filters import Filter, FilterError, Filters, PathCheck
 
 
 def one(expression: str) -> Filter:
@@ -349,30 +349,6 @@ class TestCombination:
         assert filters.matches("users", {"attributes": {"email": "a@example.com", "disabled": False}})
         assert not filters.matches("users", {"attributes": {"email": "a@example.com", "disabled": True}})
         assert not filters.matches("users", {"attributes": {"email": "a@other.com", "disabled": False}})
-
-
-# --------------------------------------------------------------------------- env var
-
-
-class TestSplitEnv:
-    def test_whitespace_separated(self):
-        value = "Type=monitors;Name=id;Value=1  Type=users;Name=id;Value=2\n\tType=roles;Name=id;Value=3"
-        assert split_env_filters(value) == [
-            "Type=monitors;Name=id;Value=1",
-            "Type=users;Name=id;Value=2",
-            "Type=roles;Name=id;Value=3",
-        ]
-
-    def test_empty(self):
-        assert split_env_filters("") == []
-        assert split_env_filters("   ") == []
-        assert split_env_filters(None) == []
-
-    def test_spaces_inside_a_filter_split_it_like_click(self):
-        parts = split_env_filters("Type=monitors;Name=name;Value=my monitor")
-        assert parts == ["Type=monitors;Name=name;Value=my", "monitor"]
-        with pytest.raises(FilterError, match="part 'monitor' has no '='"):
-            Filters.parse(parts)
 
 
 # ------------------------------------------------------------------ attribute paths that no object has (PathCheck)

@@ -19,7 +19,9 @@ from datadog_sync.http import (
 )
 from datadog_sync.http.retry import parse_rate_limit_reset, parse_retry_after
 
-# -- parse_error_messages: bodies from the reference (aws-integration-api.md §1.10, §2.5) ----------------------
+# -- parse_error_messages: bodies the API answered in datadog-api-client-python's cassettes --------------------
+# (test_delete_an_aws_integration_returns_ok_response, test_create_an_aws_integration_returns_conflict_response,
+# test_get_an_aws_integration_by_config_id_returns_not_found_response) and cloudposse/terraform-aws-datadog-integration#83
 
 
 @pytest.mark.parametrize(
