@@ -61,8 +61,9 @@ class JsonLogFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         event = {"type": "log", "level": record.levelname, "message": record.getMessage()}
-        if getattr(record, "resource_type", None):
-            event["resource_type"] = record.resource_type
+        resource_type = getattr(record, "resource_type", None)
+        if resource_type:
+            event["resource_type"] = resource_type
             event["id"] = getattr(record, "resource_id", "")
         return json.dumps(event)
 

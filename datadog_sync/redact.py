@@ -66,6 +66,7 @@ def redact(obj: Any) -> Any:
 
 def _redact_dict(d: dict) -> dict:
     out = None
+    new: Any
     for key, value in d.items():
         if isinstance(key, str) and is_secret_field(key):
             if value is None or value == "" or value == MASK:
@@ -85,6 +86,7 @@ def _redact_dict(d: dict) -> dict:
 
 def _redact_list(items: list) -> list:
     out = None
+    new: Any
     for i, value in enumerate(items):
         if isinstance(value, dict):
             new = _redact_dict(value)

@@ -433,8 +433,8 @@ class StateStore:
         for key in [k for k in fps if k not in entries]:
             del fps[key]
         if prune:
-            for sanitized, path in files:
-                if sanitized is None or sanitized not in names:
+            for file_id, path in files:
+                if file_id is None or file_id not in names:
                     _unlink(path)
         if unwritable:
             others = f" (and {len(unwritable) - 1} more)" if len(unwritable) > 1 else ""

@@ -34,7 +34,8 @@ def run_cli(command: str, extra: Sequence[str], env: dict[str, str], cwd: Path, 
             argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired as exc:
-        print(f"[timed out after {timeout:.0f}s]\n{exc.stdout or ''}", flush=True)
+        output = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        print(f"[timed out after {timeout:.0f}s]\n{output}", flush=True)
         return -1
     if proc.stdout.strip():
         print(proc.stdout.rstrip(), flush=True)

@@ -175,7 +175,8 @@ class Counters:
     )
 
     def of(self, org: str, name: str) -> int:
-        return self.by_org.get(org, {}).get(name, 0)
+        counts = self.by_org.get(org)
+        return counts[name] if counts is not None else 0
 
     def __init__(self) -> None:
         self.total: Counter[str] = Counter()
