@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from datadog_sync.diffing import Difference, compute_diff
 from datadog_sync.http.errors import HTTPError
@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
     from datadog_sync.planner import Change
+
+
+_T = TypeVar("_T")
 
 
 class AwsV1Subtype(SubtypeResource):
@@ -389,7 +392,7 @@ class AwsV1Subtype(SubtypeResource):
             raise ResourceError(_message(current, err)) from err
 
     @staticmethod
-    async def _call(obj: dict, request):
+    async def _call(obj: dict, request: Awaitable[_T]) -> _T:
         """Await an API call, naming the account in its error (400s carry the API's message)."""
         try:
             return await request
