@@ -88,8 +88,6 @@ class CompositeResource(BaseResource):
     def __init__(self, ctx: RunContext):
         super().__init__(ctx)
         self._subtypes: dict[str, SubtypeResource] | None = None
-        #: Source entries that cannot be planned (wrong types, unknown subtype): key -> message. Planned as skips.
-        self.invalid: dict[str, str] = {}
 
     def new_subtype(self, part: type[SubtypeResource]) -> SubtypeResource:
         """One subtype plugin for this run (a composite with a secrets file hands each its section)."""
@@ -141,29 +139,36 @@ class CompositeResource(BaseResource):
         return {key: obj for result in results for key, obj in result.items()}
 
     def _valid(self, source: Mapping[str, dict]) -> dict[str, dict]:
-        """The source entries that can be planned; each bad one is remembered with what is wrong, per entry, so
-        one hand-edited entry never fails the others (and is never coerced into something else and sent)."""
+        """The source entries that can be planned, so one hand-edited entry never fails the others (and is never
+        coerced into something else and sent); ``skip_reason`` plans each bad one as a skip saying what is wrong."""
         valid: dict[str, dict] = {}
         for key, obj in source.items():
-            try:
-                problems = self.subtype_of(key, obj if isinstance(obj, Mapping) else None).problems(key, obj)
-            except ResourceError as exc:
-                problems = [str(exc)]
-            if not problems:
+            invalid = self.invalid_reason(key, obj)
+            if invalid is None:
                 valid[key] = obj
-                continue
-            self.invalid[key] = f"invalid source state entry {key} in {self._source_file(key)}: " + "; ".join(problems)
-            if self.ctx.config.command == "diffs":  # sync logs every planned skip as an error itself
-                self.log.error("%s", self.invalid[key], id=key)
+            elif self.ctx.config.command == "diffs":  # sync logs every planned skip as an error itself
+                self.log.error("%s", invalid, id=key)
         return valid
+
+    def invalid_reason(self, key: str, obj: Any) -> str | None:
+        """Why a source entry cannot be planned (None: it can). Pure, so planning recomputes it instead of
+        remembering it."""
+        try:
+            problems = self.subtype_of(key, obj if isinstance(obj, Mapping) else None).problems(key, obj)
+        except ResourceError as exc:
+            problems = [str(exc)]
+        if not problems:
+            return None
+        return f"invalid source state entry {key} in {self._source_file(key)}: " + "; ".join(problems)
 
     def _source_file(self, key: str) -> Path:
         state, rtype = self.ctx.state, self.resource_type
         return state.source_path / (f"{rtype}.{sanitize_id(key)}.json" if state.resource_per_file else f"{rtype}.json")
 
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
-        if key in self.invalid:
-            return self.invalid[key]
+        invalid = self.invalid_reason(key, desired)
+        if invalid is not None:
+            return invalid
         return self.subtype_of(key, desired).skip_reason(key, desired, current)
 
     def prepare(self, obj: dict) -> dict:
@@ -200,6 +205,7 @@ class CompositeResource(BaseResource):
     def _changes_by_subtype(self, changes: list[Change]) -> dict[str, list[Change]]:
         out: dict[str, list[Change]] = {}
         for change in changes:
-            if change.key not in self.invalid:
+            # An invalid source entry is planned as a skip and may name no known subtype: it belongs to none.
+            if change.action != "skip" or self.invalid_reason(change.key, change.desired) is None:
                 out.setdefault(self.subtype_of(change.key).subtype, []).append(change)
         return out

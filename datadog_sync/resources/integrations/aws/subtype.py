@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from datadog_sync.diffing import Difference, compute_diff
 from datadog_sync.http.errors import HTTPError
@@ -39,6 +39,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.planner import Change
 
 
+_T = TypeVar("_T")
+
+
 class AwsV1Subtype(SubtypeResource):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     #: The state-key prefix: the same for every API generation, so a v2 subtype can take over this state.
@@ -64,10 +67,10 @@ class AwsV1Subtype(SubtypeResource):
         self.secrets: AwsSecrets
         #: Role accounts that got a new external id in this run: key -> hand-off entry.
         self.issued: dict[str, dict] = {}
-        #: Accounts whose live tag filters could not be read: planned as skips with the error.
-        self.read_errors: dict[str, str] = {}
         self.journal = handoff.Journal(ctx.sidechannel.journal(handoff.JOURNAL_FILE))
-        self._reads: asyncio.Semaphore | None = None
+        # Shared by every caller of _tag_filters, so concurrent callers together stay within the limit. Made here,
+        # not on first use, so planning changes nothing (an asyncio lock binds to a loop only once it has waiters).
+        self._reads = asyncio.Semaphore(self._read_limit_size())
 
     @classmethod
     def parse_secrets(cls, section: Any, path: Path | None) -> AwsSecrets:
@@ -77,12 +80,6 @@ class AwsV1Subtype(SubtypeResource):
         """Per-account reads in flight: --max-workers-per-type integrations=N, else --max-workers."""
         config = self.ctx.config
         return config.max_workers_per_type.get(self.resource_type) or config.max_workers
-
-    def _read_limit(self) -> asyncio.Semaphore:
-        # Shared by every caller of _tag_filters, so concurrent callers together stay within the limit.
-        if self._reads is None:  # created inside the running loop
-            self._reads = asyncio.Semaphore(self._read_limit_size())
-        return self._reads
 
     # ------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
@@ -130,7 +127,7 @@ class AwsV1Subtype(SubtypeResource):
         return model.state_key(obj), _ordered(obj)
 
     async def _tag_filters(self, api: AwsV1Api, obj: dict) -> dict[str, str]:
-        async with self._read_limit():
+        async with self._reads:
             return model.normalize_tag_filters(await api.tag_filters(model.filtering_id(obj)))
 
     # --------------------------------------------------------------------------------------------- plan
@@ -163,10 +160,11 @@ class AwsV1Subtype(SubtypeResource):
         current: dict[str, dict] = {}
         journal: dict[tuple[str, str], str | None] | None = None
         for (key, obj), tag_filters in zip(matched.items(), filters, strict=True):
+            read_error = None
             if isinstance(tag_filters, BaseException):
                 if not isinstance(tag_filters, Exception):
                     raise tag_filters
-                self.read_errors[key] = f"cannot read its tag filters in the destination: {tag_filters}"
+                read_error = f"cannot read its tag filters in the destination: {tag_filters}"
                 tag_filters = {}
             obj[model.TAG_FILTERS] = tag_filters
             known = destination_state.get(key) or {}
@@ -180,13 +178,13 @@ class AwsV1Subtype(SubtypeResource):
                 account = (obj["account_id"], obj["role_name"])
                 if account in journal:
                     obj[model.EXTERNAL_ID] = journal[account] or model.LOST_EXTERNAL_ID
-            current[key] = _ordered(obj)
+            current[key] = _ordered(obj) if read_error is None else _Unread(_ordered(obj), read_error)
         return current
 
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
         """A key account whose write needs its secret, and the secrets file lacks it, is planned as a skip."""
-        if key in self.read_errors:
-            return self.read_errors[key]
+        if isinstance(current, _Unread):
+            return current.read_error
         if model.is_key_account(desired) and self._needs_secret(desired, current):
             if not self.secrets.aws_key(desired["access_key_id"]):
                 return missing_aws_secret_message(desired["access_key_id"])
@@ -394,7 +392,7 @@ class AwsV1Subtype(SubtypeResource):
             raise ResourceError(_message(current, err)) from err
 
     @staticmethod
-    async def _call(obj: dict, request):
+    async def _call(obj: dict, request: Awaitable[_T]) -> _T:
         """Await an API call, naming the account in its error (400s carry the API's message)."""
         try:
             return await request
@@ -406,6 +404,15 @@ class AwsV1Subtype(SubtypeResource):
 
     def after_reset(self, deleted: list[str]) -> None:
         handoff.forget(self.ctx.sidechannel, deleted)
+
+
+class _Unread(dict[str, Any]):
+    """A current account whose tag filters could not be read, planned as a skip with ``read_error``. The marker
+    rides on the type, not in the items, so it is never diffed, printed or stored."""
+
+    def __init__(self, obj: dict, read_error: str):
+        super().__init__(obj)
+        self.read_error = read_error
 
 
 def _has_children(obj: dict) -> bool:
