@@ -26,7 +26,11 @@ QUIET = {"DD_SHOW_PROGRESS_BAR": "false"}
 
 
 def invoke(
-    args: Sequence[str], env: Mapping[str, str] | None = None, *, input: str | None = None, catch_exceptions=False
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    input: str | None = None,
+    catch_exceptions: bool = False,
 ) -> Result:
     """``datadog-sync <args>`` with exactly ``env`` added to the environment."""
     return CliRunner().invoke(cli, list(args), env=dict(env or {}), input=input, catch_exceptions=catch_exceptions)
@@ -50,9 +54,8 @@ def invoke_emulated(
 ) -> Result:
     """``datadog-sync <command> <args> --resources=<resources>`` against the emulator."""
     full = [*args, f"--resources={resources}"] if resources else list(args)
-    return invoke(
-        full, emulator_env(emu, destination=destination, **env), input=input, catch_exceptions=catch_exceptions
-    )
+    full_env = {**emulator_env(emu, destination=destination), **env}
+    return invoke(full, full_env, input=input, catch_exceptions=catch_exceptions)
 
 
 def read_state(root: Path, origin: str, rtype: str) -> dict[str, Any]:
