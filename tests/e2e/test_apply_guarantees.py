@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from datadog_sync import applier
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import emulated_orgs
@@ -37,10 +39,12 @@ def test_import_filter_on_a_listed_attribute_skips_the_per_account_reads(workdir
 ACCOUNTS, HELD_AFTER = 6, 3
 
 
-def test_sync_checkpoints_destination_state_while_it_applies(workdir, monkeypatch):
-    # Checkpoint after every applied change and never by the clock, so what the file holds is exact.
-    monkeypatch.setattr(applier, "CHECKPOINT_EVERY", 1)
-    monkeypatch.setattr(applier, "CHECKPOINT_INTERVAL", 3600.0)
+@pytest.mark.parametrize("trigger", ["count", "clock"])
+def test_sync_checkpoints_destination_state_while_it_applies(workdir, monkeypatch, trigger):
+    # One trigger at a time. By count: after every applied change, so the file is exact the moment a write is held.
+    # By clock: often, and the test waits for the file (a missing checkpoint fails at the wait's limit).
+    monkeypatch.setattr(applier, "CHECKPOINT_EVERY", 1 if trigger == "count" else 10**9)
+    monkeypatch.setattr(applier, "CHECKPOINT_INTERVAL", 3600.0 if trigger == "count" else 0.01)
     with emulated_orgs(source_state=role_accounts(ACCOUNTS, seed=4)) as emu:
         assert invoke_emulated(emu, "import").exit_code == 0
         # One account at a time: when the 4th write is held, exactly 3 accounts are created and applied.
@@ -53,7 +57,10 @@ def test_sync_checkpoints_destination_state_while_it_applies(workdir, monkeypatc
         try:
             wait_for(lambda: emu.counters()["held"] >= 1 or not sync.is_alive(), "a held write")
             assert sync.is_alive(), results and results[0].output
+            if trigger == "clock":
+                wait_for(lambda: len(read_state(workdir, "destination", "integrations")) == HELD_AFTER, "a checkpoint")
             mid_run = read_state(workdir, "destination", "integrations")
+            assert sync.is_alive() and emu.counters()["held"] >= 1, "still mid-run"
         finally:
             emu.set_knobs(hold_after_writes=None)
             sync.join()
