@@ -19,9 +19,12 @@ from datadog_sync.preflight import PermissionCheck
 from datadog_sync.progress import Progress
 from datadog_sync.report import Outcome
 from datadog_sync.resources.base import BaseResource, PartialFailure, SkipResource
+from datadog_sync.state import StateFileError
 
 #: Seconds between destination-state checkpoints while applying, so a killed run loses little.
 CHECKPOINT_INTERVAL = 5.0
+#: Also checkpoint after this many applied changes: a fast run is covered too, and tests need no clock.
+CHECKPOINT_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
     type_limits = {rtype: asyncio.Semaphore(type_cap(ctx.config, resources[rtype])) for rtype in order}
     done = {(c.resource_type, c.key): asyncio.Event() for c in runnable}
     progress = Progress("sync", total=len(runnable), enabled=ctx.config.show_progress_bar and not ctx.config.emit_json)
-    checkpoint = asyncio.create_task(_checkpoint(ctx, {c.resource_type for c in runnable}))
+    checkpointed = {c.resource_type for c in runnable}
+    checkpoint = asyncio.create_task(_checkpoint(ctx, checkpointed))
+    applied = [0]
 
     async def run(change: Change) -> None:
         try:
@@ -59,6 +64,10 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
                     await done[dep].wait()
             async with global_limit, type_limits[change.resource_type]:
                 results.append(await _apply_one(ctx, resources[change.resource_type], change))
+                applied[0] += 1
+                if applied[0] % CHECKPOINT_EVERY == 0:
+                    with contextlib.suppress(StateFileError):  # the final save reports it, as it always did
+                        ctx.state.dump("destination", checkpointed)
         finally:
             done[(change.resource_type, change.key)].set()
             progress.update()

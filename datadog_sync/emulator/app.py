@@ -160,6 +160,10 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
             return json_error(409, WRITE_CONFLICT, headers=headers), "write_conflict"
         org.aws_write_busy = True
         try:
+            if knobs.hold_write_slot:
+                core.counters.add("slot_held", org.name)
+                while core.knobs.hold_write_slot:
+                    await asyncio.sleep(0.01)  # until a test clears the knob: a write window of any length
             await _sleep(knobs.write_latency())
             response = await _call(handler, request)
         finally:

@@ -31,6 +31,7 @@ class Knobs:
     rate_limit_every: int | None = None  # every Nth request of an org to a rate-limited endpoint gets a 429
     outage_after_writes: int | None = None  # once the org got N writes, every API request is answered 503
     hold_after_writes: int | None = None  # once the org got N writes, every API request waits for a knob change
+    hold_write_slot: bool = False  # a write that takes an org's AWS write slot keeps it until this is cleared
 
     def write_latency(self) -> float:
         return self.latency_ms if self.write_latency_ms is None else self.write_latency_ms
@@ -83,6 +84,8 @@ class Knobs:
             raise ValueError("knob rate_period must be >= 1")
         if not isinstance(self.fault_path_prefix, str) or not isinstance(self.rate_limit_name, str):
             raise ValueError("knobs fault_path_prefix and rate_limit_name must be strings")
+        if not isinstance(self.hold_write_slot, bool):
+            raise ValueError("knob hold_write_slot must be true or false")
         if not isinstance(self.script, list):
             raise ValueError("knob script must be a list of rules")
         for rule in self.script:
@@ -172,6 +175,7 @@ class Counters:
         "writes",  # writes let through to the handler stage (what *_after_writes count)
         "outage_answers",
         "held",
+        "slot_held",
     )
 
     def of(self, org: str, name: str) -> int:

@@ -4,12 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.resources import register, unregister
 from datadog_sync.resources.base import BaseResource, ResourceConfig
 from tests.e2e.crud_server import serve
+from tests.support import invoke
 
 
 class Gadgets(BaseResource):
@@ -48,7 +47,6 @@ class Cli:
     def __init__(self, server, workdir: Path):
         self.server = server
         self.workdir = workdir
-        self.runner = CliRunner()
 
     def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
         base_env = {
@@ -65,7 +63,7 @@ class Cli:
         if not any(a.startswith(("--resources", "--config")) for a in rest):
             rest = ["--resources=gadgets,widgets", *rest]
         full = [command, *rest]
-        return self.runner.invoke(cli, full, env=base_env, input=input, catch_exceptions=False)
+        return invoke(full, base_env, input=input)
 
     def state(self, origin: str, rtype: str) -> dict:
         path = self.workdir / "resources" / origin / f"{rtype}.json"
@@ -73,6 +71,5 @@ class Cli:
 
 
 @pytest.fixture
-def run(server, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return Cli(server, tmp_path)
+def run(server, workdir):
+    return Cli(server, workdir)

@@ -14,9 +14,8 @@ from contextlib import contextmanager
 
 import pytest
 from aiohttp import web
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
+from tests.support import invoke
 
 API_KEY, APP_KEY = "portal-api-key-0000000000000001", "portal-app-key-00000000000000000000000001"
 LOGIN_PAGE = "<html><head><title>Corporate proxy: sign in</title></head><body><form>...</form></body></html>"
@@ -66,15 +65,12 @@ def run(url: str, *args: str):
         "DD_SHOW_PROGRESS_BAR": "false",
         "DD_HTTP_CLIENT_RETRY_TIMEOUT": "0",
     }
-    result = CliRunner().invoke(cli, ["import", "--resources=integrations", *args], env=env, catch_exceptions=False)
+    result = invoke(["import", "--resources=integrations", *args], env)
     assert API_KEY not in result.output and APP_KEY not in result.output
     return result
 
 
-@pytest.fixture(autouse=True)
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("workdir")
 
 
 def test_a_login_page_fails_key_validation_as_not_a_datadog_api():

@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env, emulated_orgs
 from datadog_sync.resources import registry
+from tests import support
 
 KEYS = (SOURCE.api_key, SOURCE.app_key, DESTINATION.api_key, DESTINATION.app_key)
 KEY_VARS = ("DD_SOURCE_API_KEY", "DD_SOURCE_APP_KEY", "DD_DESTINATION_API_KEY", "DD_DESTINATION_APP_KEY")
@@ -20,15 +19,12 @@ KEY_VARS = ("DD_SOURCE_API_KEY", "DD_SOURCE_APP_KEY", "DD_DESTINATION_API_KEY", 
 
 def invoke(env: dict, *args: str):
     full = {"DD_SHOW_PROGRESS_BAR": "false", "DD_HTTP_CLIENT_RETRY_TIMEOUT": "0", **env}
-    result = CliRunner().invoke(cli, list(args), env=full, catch_exceptions=False)
+    result = support.invoke(args, full)
     assert not any(key in result.output for key in KEYS), "a key was printed"
     return result
 
 
-@pytest.fixture(autouse=True)
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("workdir")
 
 
 @pytest.fixture(scope="module")

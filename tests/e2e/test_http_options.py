@@ -14,11 +14,10 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import cli_env, emulated_orgs
+from tests import support
 
 #: Nothing listens on port 1: without the proxy, a request there is refused at once.
 UNREACHABLE = "http://127.0.0.1:1"
@@ -26,17 +25,11 @@ UNREACHABLE = "http://127.0.0.1:1"
 
 def invoke(env, *args):
     full = {"DD_SHOW_PROGRESS_BAR": "false", "DD_VALIDATE": "false", "DD_VERIFY_DDR_STATUS": "false", **env}
-    return CliRunner().invoke(cli, ["import", "--resources=integrations", *args], env=full, catch_exceptions=False)
+    return support.invoke(["import", "--resources=integrations", *args], full)
 
 
 def imported(workdir):
     return json.loads((workdir / "resources/source/integrations.json").read_text())
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def proxy_env(emu):

@@ -5,30 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org, make_secrets_file
-from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env, emulated_orgs, org_spec
+from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
+from tests.support import invoke_emulated as invoke
 
 AWS_WRITE = ("aws_configuration_edit", "aws_configurations_manage")
-
-
-def invoke(emu, *args, destination=DESTINATION, **env):
-    full_env = {**cli_env(emu, destination=destination), "DD_SHOW_PROGRESS_BAR": "false", **env}
-    return CliRunner().invoke(cli, [*args, "--resources=integrations"], env=full_env, catch_exceptions=False)
 
 
 def identities(emu, org):
     return sorted(
         a.get("account_id") if a.get("role_name") else a["access_key_id"] for a in emu.dump(org)["aws"]["accounts"]
     )
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_preflight_names_missing_permissions_and_writes_nothing(workdir):

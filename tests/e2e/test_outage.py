@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import re
 
-from click.testing import CliRunner
-
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org
-from datadog_sync.emulator.testing import cli_env, emulated_orgs
+from datadog_sync.emulator.testing import emulated_orgs
 from datadog_sync.http import RetryPolicy
+from tests.support import invoke_emulated
 
 THRESHOLD = RetryPolicy().breaker_threshold
 
 
-def test_sync_against_a_dead_destination_sends_nothing_once_the_breaker_is_open(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_sync_against_a_dead_destination_sends_nothing_once_the_breaker_is_open(workdir):
     with emulated_orgs(source_state=make_aws_org(30, seed=1, key_account_share=0)) as emu:
-        env = {**cli_env(emu), "DD_SHOW_PROGRESS_BAR": "false"}
-        assert CliRunner().invoke(cli, ["import", "--resources=integrations"], env=env).exit_code == 0
+        assert invoke_emulated(emu, "import").exit_code == 0
         emu.set_knobs(outage_after_writes=5)  # the API dies after 5 writes (an account takes 1 to 3)
-        result = CliRunner().invoke(cli, ["sync", "--resources=integrations"], env=env, catch_exceptions=False)
+        result = invoke_emulated(emu, "sync")
         dead = [r for r in emu.requests("destination") if r["injected"] == "outage"]
 
     assert result.exit_code == 1

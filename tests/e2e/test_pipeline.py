@@ -7,7 +7,7 @@ from pprint import pformat
 
 import pytest
 
-from datadog_sync.cli import cli
+from tests.support import invoke
 
 
 def seed_source(server):
@@ -267,7 +267,7 @@ def test_verbose_output_never_shows_keys(run, server):
 
 def test_help_documents_every_command(run):
     for command in ("import", "sync", "migrate", "diffs", "reset"):
-        result = run.runner.invoke(cli, [command, "--help"])
+        result = invoke([command, "--help"])
         assert result.exit_code == 0
         assert "--source-api-key" in result.output and "--filter" in result.output
 

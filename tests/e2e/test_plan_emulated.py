@@ -5,23 +5,9 @@ from __future__ import annotations
 import json
 from pprint import pformat
 
-import pytest
-from click.testing import CliRunner
-
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org
-from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env, emulated_orgs, org_spec
-
-
-def invoke(emu, *args, destination=DESTINATION):
-    env = {**cli_env(emu, destination=destination), "DD_SHOW_PROGRESS_BAR": "false"}
-    return CliRunner().invoke(cli, [*args, "--resources=integrations"], env=env, catch_exceptions=False)
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
+from tests.support import invoke_emulated as invoke
 
 
 def test_upstream_diff_lines_for_aws_accounts_keep_external_ids_out(workdir):

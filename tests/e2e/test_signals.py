@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import cli_env, emulated_orgs
+from tests.support import wait_for
 
 ACCOUNTS = 6
 DONE_BEFORE_SIGNAL = 3
@@ -25,14 +25,6 @@ def one_write_per_account(n: int) -> dict:
     for account in state["aws"]["accounts"]:
         account["tag_filters"], account["logs"] = {}, {"lambdas": [], "services": []}
     return state
-
-
-def wait_for(condition, what: str, limit_s: float = 120.0) -> None:
-    """Poll until ``condition()``; the limit only turns a hang into a failure, nothing is timed."""
-    end = time.monotonic() + limit_s
-    while not condition():
-        assert time.monotonic() < end, f"gave up waiting for {what}"
-        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

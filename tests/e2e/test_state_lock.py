@@ -10,20 +10,14 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import cli_env, emulated_orgs
 from datadog_sync.lock import LOCK_FILE
+from tests.support import invoke_emulated as invoke
 
 DEST_LOCK = "resources/destination/" + LOCK_FILE
 SOURCE_LOCK = "resources/source/" + LOCK_FILE
-
-
-def invoke(emu, *args, input=None, **env):
-    full_env = {**cli_env(emu), "DD_SHOW_PROGRESS_BAR": "false", **env}
-    return CliRunner().invoke(cli, [*args, "--resources=integrations"], env=full_env, input=input)
 
 
 def write_lock(workdir, relpath, *, pid, host=None, command="sync"):
@@ -38,12 +32,6 @@ def write_lock(workdir, relpath, *, pid, host=None, command="sync"):
     }
     path.write_text(json.dumps(content))
     return path
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 @pytest.fixture

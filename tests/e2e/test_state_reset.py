@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from click.testing import CliRunner
-
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org, make_secrets_file
-from datadog_sync.emulator.testing import cli_env, emulated_orgs
+from datadog_sync.emulator.testing import emulated_orgs
+from tests.support import invoke_emulated as invoke
 
 HANDOFF = "resources/destination/handoff/aws-external-ids.json"
-
-
-def invoke(emu, *args, input=None, **env):
-    full_env = {**cli_env(emu), "DD_SHOW_PROGRESS_BAR": "false", **env}
-    return CliRunner().invoke(cli, [*args, "--resources=integrations"], env=full_env, input=input)
 
 
 def identities(emu, org):
     accounts = emu.dump(org)["aws"]["accounts"]
     return sorted(a.get("account_id") if a.get("role_name") else a["access_key_id"] for a in accounts)
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_reset_prints_a_summary_line_and_a_json_summary_event(workdir):

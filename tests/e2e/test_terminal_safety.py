@@ -6,11 +6,10 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import cli_env, emulated_orgs
+from tests.support import invoke
 
 FORGED = "\n2026-01-01 - ERROR - fake"
 CLEAR_SCREEN = "\x1b[2J"
@@ -19,13 +18,12 @@ LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - (DEBUG|INFO|WARNI
 
 
 @pytest.mark.parametrize("verbose", [False, True], ids=["info", "verbose"])
-def test_role_name_with_newline_and_escape_cannot_forge_log_lines(tmp_path, monkeypatch, verbose):
-    monkeypatch.chdir(tmp_path)
+def test_role_name_with_newline_and_escape_cannot_forge_log_lines(workdir, verbose):
     state = make_aws_org(2, seed=1, key_account_share=0)
     state["aws"]["accounts"][0]["role_name"] = f"Role{FORGED}{CLEAR_SCREEN}"
     args = ["migrate", "--resources=integrations", "--show-progress-bar=false", *(["-v"] if verbose else [])]
     with emulated_orgs(source_state=state) as emu:
-        result = CliRunner().invoke(cli, args, env=cli_env(emu), catch_exceptions=False)
+        result = invoke(args, cli_env(emu))
 
     assert result.exit_code == 0, result.stderr
     stderr = result.stderr
@@ -37,15 +35,14 @@ def test_role_name_with_newline_and_escape_cannot_forge_log_lines(tmp_path, monk
     assert not RAW_CONTROL.search(result.stdout)
 
 
-def test_account_id_with_newline_and_escape_cannot_forge_diffs_lines(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_account_id_with_newline_and_escape_cannot_forge_diffs_lines(workdir):
     state = make_aws_org(2, seed=1, key_account_share=0)
     state["aws"]["accounts"][0]["account_id"] = f"12345{FORGED}{CLEAR_SCREEN}"
     env = {"DD_SHOW_PROGRESS_BAR": "false"}
     with emulated_orgs(source_state=state) as emu:
         env.update(cli_env(emu))
-        assert CliRunner().invoke(cli, ["import", "--resources=integrations"], env=env).exit_code == 0
-        result = CliRunner().invoke(cli, ["diffs", "--resources=integrations"], env=env, catch_exceptions=False)
+        assert invoke(["import", "--resources=integrations"], env).exit_code == 0
+        result = invoke(["diffs", "--resources=integrations"], env)
 
     assert result.exit_code == 0, result.stderr
     assert not RAW_CONTROL.search(result.stdout) and not RAW_CONTROL.search(result.stderr)
@@ -53,13 +50,12 @@ def test_account_id_with_newline_and_escape_cannot_forge_diffs_lines(tmp_path, m
     assert not any(line.startswith("2026-01-01") for line in (result.stdout + result.stderr).splitlines())
 
 
-def test_json_mode_is_escaped_by_json_itself(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_json_mode_is_escaped_by_json_itself(workdir):
     state = make_aws_org(2, seed=1, key_account_share=0)
     state["aws"]["accounts"][0]["role_name"] = f"Role{FORGED}{CLEAR_SCREEN}\x9b"
     with emulated_orgs(source_state=state) as emu:
         args = ["migrate", "--resources=integrations", "--json"]
-        result = CliRunner().invoke(cli, args, env=cli_env(emu), catch_exceptions=False)
+        result = invoke(args, cli_env(emu))
 
     assert result.exit_code == 0, result.stdout
     assert not RAW_CONTROL.search(result.stdout + result.stderr)
@@ -68,21 +64,20 @@ def test_json_mode_is_escaped_by_json_itself(tmp_path, monkeypatch):
     assert any(f"role/Role{FORGED}{CLEAR_SCREEN}\x9b: new external ID" in m for m in messages)
 
 
-def test_upstream_diff_lines_keep_their_layout_but_cannot_be_forged(tmp_path, monkeypatch):
+def test_upstream_diff_lines_keep_their_layout_but_cannot_be_forged(workdir):
     """datadog-sync-cli's multi-line ``diff:`` lines keep pformat's line breaks; API data in them stays escaped."""
-    monkeypatch.chdir(tmp_path)
     state = make_aws_org(2, seed=1, key_account_share=0)
     state["aws"]["accounts"][0]["account_id"] = f"12345{FORGED}{CLEAR_SCREEN}"
     env = {"DD_SHOW_PROGRESS_BAR": "false"}
     with emulated_orgs(source_state=state) as emu:
         env.update(cli_env(emu))
-        assert CliRunner().invoke(cli, ["migrate", "--resources=integrations"], env=env).exit_code == 0
-        source_file = tmp_path / "resources" / "source" / "integrations.json"
+        assert invoke(["migrate", "--resources=integrations"], env).exit_code == 0
+        source_file = workdir / "resources" / "source" / "integrations.json"
         source = json.loads(source_file.read_text())
         key = next(k for k in source if FORGED in k)
         source[key]["host_tags"] = [f"team:x{FORGED}{CLEAR_SCREEN}"]
         source_file.write_text(json.dumps(source))
-        result = CliRunner().invoke(cli, ["diffs", "--resources=integrations"], env=env, catch_exceptions=False)
+        result = invoke(["diffs", "--resources=integrations"], env)
 
     assert result.exit_code == 0, result.stderr
     assert not RAW_CONTROL.search(result.stderr)

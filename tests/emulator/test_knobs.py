@@ -63,10 +63,11 @@ async def test_rate_limit_headers_429_and_calendar_reset(api: Api, emu: Emulator
 
 
 async def test_rate_limit_with_the_real_clock_and_exemptions(api: Api, emu: Emulator) -> None:
-    emu.set_knobs(rate_limit=1, rate_period=3600)
+    # A window of ~32 years (aligned on the epoch): the two requests cannot straddle a window boundary.
+    emu.set_knobs(rate_limit=1, rate_period=10**9)
     first, second = await api.get(BASE), await api.get(BASE)
     assert first.status == 200 and second.status == 429
-    assert 0 <= int(second.headers["X-RateLimit-Reset"]) < 3600
+    assert 0 <= int(second.headers["X-RateLimit-Reset"]) < 10**9
     series = await api.post("/api/v2/series", {"series": []}, headers={"DD-API-KEY": MAIN.api_key})
     assert series.status == 202 and "X-RateLimit-Limit" not in series.headers  # intake is not rate limited
     emu.set_knobs(rate_limit=None)
@@ -115,18 +116,19 @@ async def test_lost_responses_are_applied_but_answered_504(api: Api, emu: Emulat
 
 
 async def test_overlapping_writes_conflict(api: Api, emu: Emulator) -> None:
-    emu.set_knobs(write_latency_ms=200)
-    first, second, read, other_org = await asyncio.gather(
-        api.post(BASE, ROLE_ACCOUNT),
-        api.post(BASE, {**ROLE_ACCOUNT, "account_id": "222222222222"}),
-        api.get(BASE),
-        api.as_org(OTHER).post(BASE, ROLE_ACCOUNT),
-    )
-    statuses = sorted([first.status, second.status])
-    assert statuses == [200, 409]
-    conflict = first if first.status == 409 else second
+    # The first write keeps the slot until the knob is cleared: the overlap is certain, not a race against latency.
+    emu.set_knobs(hold_write_slot=True)
+    first = asyncio.ensure_future(api.post(BASE, ROLE_ACCOUNT))
+    other_org = asyncio.ensure_future(api.as_org(OTHER).post(BASE, ROLE_ACCOUNT))
+    while emu.counters()["by_org"].get("main", {}).get("slot_held", 0) < 1:
+        await asyncio.sleep(0.01)
+    conflict = await api.post(BASE, {**ROLE_ACCOUNT, "account_id": "222222222222"})
+    read = await api.get(BASE)
+    assert not first.done()
+    emu.set_knobs(hold_write_slot=False)
+    assert (await first).status == 200 and conflict.status == 409
     assert conflict.body == {"errors": ["Could not update AWS Integration due to conflicting updates"]}
-    assert read.status == 200 and other_org.status == 200  # reads and other orgs are unaffected
+    assert read.status == 200 and (await other_org).status == 200  # reads and other orgs are unaffected
     assert len(emu.dump("main")["aws"]["accounts"]) == 1
     # once the slot is free, the next write goes through
     assert (await api.post(BASE, {**ROLE_ACCOUNT, "account_id": "333333333333"})).status == 200

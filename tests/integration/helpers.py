@@ -13,15 +13,15 @@ import os
 from contextlib import ExitStack
 from pathlib import Path
 
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from datadog_sync.cli import cli
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs
 from datadog_sync.http.client import Client
 from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.aws import model
 from datadog_sync.resources.integrations.aws.api import AwsV1Api
 from tests.integration.conftest import REAL_ORGS, RECORDING
+from tests.support import QUIET, invoke
 
 REPLAY_URL = "https://api.datadog-sync.test"
 COMMON = ["--resources=integrations", "--validate=false", "--verify-ddr-status=false"]
@@ -56,7 +56,7 @@ class Orgs:
 
     # ---------------------------------------------------------------------------------------------- the CLI
     def env(self, **extra: str) -> dict[str, str]:
-        env = {"DD_SHOW_PROGRESS_BAR": "false"}
+        env = dict(QUIET)
         for org in ("source", "destination"):
             env[f"DD_{org.upper()}_API_KEY"], env[f"DD_{org.upper()}_APP_KEY"] = self.keys[org]
             env[f"DD_{org.upper()}_API_URL"] = self.urls[org]
@@ -64,7 +64,7 @@ class Orgs:
 
     def cli(self, *args: str, input: str | None = None, **env: str) -> Result:
         command, *rest = args
-        result = CliRunner().invoke(cli, [command, *COMMON, *rest], env=self.env(**env), input=input)
+        result = invoke([command, *COMMON, *rest], self.env(**env), input=input, catch_exceptions=True)
         assert "No match for the request" not in (result.stderr + result.stdout), "cassette is missing a request"
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception

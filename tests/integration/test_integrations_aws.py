@@ -40,9 +40,8 @@ def comparable(obj: dict) -> dict:
 
 
 @pytest.fixture
-def orgs(vcr, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    orgs = Orgs(vcr, tmp_path)
+def orgs(vcr, workdir):
+    orgs = Orgs(vcr, workdir)
     try:
         orgs.wipe("source")
         orgs.wipe("destination")

@@ -123,11 +123,16 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
+#: Sockets kept bound for the whole run: a released port could be taken by a server of a parallel test.
+_RESERVED: list[socket.socket] = []
+
+
 def closed_port() -> int:
-    """A local TCP port with nothing listening on it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A local TCP port with nothing listening on it: bound but never listening, so a connect is refused."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _RESERVED.append(s)
+    return s.getsockname()[1]
 
 
 @contextlib.asynccontextmanager

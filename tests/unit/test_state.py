@@ -213,22 +213,17 @@ class TestCombined:
         s.load()
         assert s.source == {"monitors": {"1": {}}}
 
-    def test_dump_10000_objects_is_fast(self, roots):
+    def test_dump_and_load_10000_objects_round_trip(self, roots):
+        # Their speed is measured by benchmarks/, not asserted here: a loaded machine must not fail the suite.
         s = store(roots)
         s.source["monitors"] = {
             str(i): {"id": i, "name": f"monitor {i}", "query": "avg(last_5m):avg:system.cpu{*} > 90", "tags": ["a:b"]}
             for i in range(10_000)
         }
-        start = time.perf_counter()
         s.dump("source", ["monitors"])
-        dumped = time.perf_counter() - start
         fresh = store(roots)
-        start = time.perf_counter()
         fresh.load()
-        loaded = time.perf_counter() - start
         assert fresh.source["monitors"] == s.source["monitors"]
-        assert dumped < 1.0, dumped
-        assert loaded < 1.0, loaded
 
 
 # --------------------------------------------------------------------------- load(types)

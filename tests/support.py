@@ -1,0 +1,72 @@
+"""The one way tests run the CLI and wait for something, shared by every suite (fixtures are in tests/conftest.py).
+
+    result = invoke(["import", "--resources=integrations"], emulator_env(emu))
+    result = invoke_emulated(emu, "sync")        # the same, pointed at the emulator, --resources=integrations added
+
+Runs are in-process (click's CliRunner), so a test can also reach module settings such as
+``applier.CHECKPOINT_EVERY`` through ``monkeypatch``. Unexpected exceptions propagate unless asked otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from datadog_sync.cli import cli
+from datadog_sync.emulator.core import OrgSpec
+from datadog_sync.emulator.server import ThreadedEmulator
+from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env
+
+QUIET = {"DD_SHOW_PROGRESS_BAR": "false"}
+
+
+def invoke(
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    input: str | None = None,
+    catch_exceptions: bool = False,
+) -> Result:
+    """``datadog-sync <args>`` with exactly ``env`` added to the environment."""
+    return CliRunner().invoke(cli, list(args), env=dict(env or {}), input=input, catch_exceptions=catch_exceptions)
+
+
+def emulator_env(
+    emu: ThreadedEmulator, *, source: OrgSpec = SOURCE, destination: OrgSpec = DESTINATION, **extra: str
+) -> dict[str, str]:
+    """The CLI's environment for the emulator's orgs, progress bar off, plus ``extra``."""
+    return {**cli_env(emu, source=source, destination=destination), **QUIET, **extra}
+
+
+def invoke_emulated(
+    emu: ThreadedEmulator,
+    *args: str,
+    destination: OrgSpec = DESTINATION,
+    input: str | None = None,
+    catch_exceptions: bool = False,
+    resources: str = "integrations",
+    **env: str,
+) -> Result:
+    """``datadog-sync <command> <args> --resources=<resources>`` against the emulator."""
+    full = [*args, f"--resources={resources}"] if resources else list(args)
+    full_env = {**emulator_env(emu, destination=destination), **env}
+    return invoke(full, full_env, input=input, catch_exceptions=catch_exceptions)
+
+
+def read_state(root: Path, origin: str, rtype: str) -> dict[str, Any]:
+    """One type's combined state file (``{}`` when it is not written yet)."""
+    path = root / "resources" / origin / f"{rtype}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def wait_for(condition: Callable[[], object], what: str, limit_s: float = 120.0) -> None:
+    """Poll until ``condition()`` holds; the limit only turns a hang into a failure, nothing is timed."""
+    end = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < end, f"gave up waiting for {what}"
+        time.sleep(0.02)
