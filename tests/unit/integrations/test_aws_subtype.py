@@ -12,6 +12,7 @@ import pytest
 
 from datadog_sync.applier import apply_plan
 from datadog_sync.emulator.testing import DESTINATION
+from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.http.transport import AiohttpTransport, Response
 from datadog_sync.planner import Plan, plan_type
 from datadog_sync.resources.base import ResourceError, SkipResource
@@ -372,23 +373,34 @@ async def test_writes_are_serialized_per_org_and_conflicts_are_retried(emu, clie
     h = harness()
     source = await import_all(h, clients[0])
     changes = await plan(h, clients[1], source)
-    emu.set_knobs(write_latency_ms=15)
     # Two clients (two locks) writing at once: the emulator answers 409 "conflicting updates", which is retried.
-    other = make_client(emu, DESTINATION)
+    # The first write holds the org's write slot until the other client has been refused once: an overlap for
+    # certain, whatever the machine's speed (retries are generous so none runs out while the slot is held).
+    patient = RetryPolicy(retry_timeout=600, backoff_base=0.005, backoff_max=0.05, max_attempts=100_000)
+    first, other = make_client(emu, DESTINATION, retry=patient), make_client(emu, DESTINATION, retry=patient)
+    emu.set_knobs(hold_write_slot=True)
     try:
         half = len(changes) // 2
-        await asyncio.gather(
-            *(h.resource.create(clients[1], c.key, c.desired) for c in changes[:half]),
+        writes = asyncio.gather(
+            *(h.resource.create(first, c.key, c.desired) for c in changes[:half]),
             *(h.resource.create(other, c.key, c.desired) for c in changes[half:]),
         )
+        for _ in range(60_000):  # a limit that only turns a hang into a failure
+            if emu.counters()["write_conflicts"]:
+                break
+            await asyncio.sleep(0.01)
+        emu.set_knobs(hold_write_slot=False)
+        await writes
     finally:
+        emu.set_knobs(hold_write_slot=False)
+        await first.close()
         await other.close()
     log = emu.requests("destination")
     assert len(dest_accounts(emu)) == 6
     assert all(a["tag_filters"] for a in dest_accounts(emu).values())
     conflicts = [r for r in log if r["status"] == 409]
     assert conflicts, "expected overlapping writes from two clients to conflict"
-    assert clients[1].stats.retries.get("conflict", 0) + other.stats.retries.get("conflict", 0) >= len(conflicts)
+    assert first.stats.retries.get("conflict", 0) + other.stats.retries.get("conflict", 0) >= len(conflicts)
 
 
 async def test_one_client_never_overlaps_its_writes(emu, clients, harness):

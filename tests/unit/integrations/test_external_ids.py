@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +19,7 @@ from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.http.transport import AiohttpTransport
 from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.integrations.aws import handoff
+from tests.unit.http_support import closed_port
 from tests.unit.integrations.conftest import DESTINATION, ROLE, SOURCE, make_client, org_state, writes
 from tests.unit.integrations.test_aws_subtype import apply, import_all, plan
 
@@ -179,16 +179,10 @@ class FirstAttemptToAClosedPort(AiohttpTransport):
         return await super().send(method, url, headers, body, timeout)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:  # bound, never listening: connections to it are refused
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_a_connection_that_was_never_made_proves_the_attempt_was_not_applied(emu):
     """Connection refused means nothing was sent: the "already exists" that follows is another writer's account."""
     emu.seed("destination", org_state(ROLE))
-    transport = FirstAttemptToAClosedPort(_closed_port())
+    transport = FirstAttemptToAClosedPort(closed_port())
     client = make_client(emu, DESTINATION, transport=transport)
     try:
         with pytest.raises(HTTPError) as info:
@@ -205,7 +199,7 @@ async def test_a_connect_failure_is_never_sent_and_a_broken_answer_may_have_been
     transport = AiohttpTransport()
     try:
         with pytest.raises(NotConnected) as refused:
-            await transport.send("POST", f"http://127.0.0.1:{_closed_port()}/api/v1/x", {}, b"{}", 5)
+            await transport.send("POST", f"http://127.0.0.1:{closed_port()}/api/v1/x", {}, b"{}", 5)
     finally:
         await transport.close()
     assert refused.value.may_have_been_sent is False
