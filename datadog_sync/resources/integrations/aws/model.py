@@ -32,7 +32,7 @@ RESOURCE_TYPE = "integrations"
 #: Fields of the v1 ``AWSAccount`` that the stored object keeps (everything the API returns, minus ``errors``).
 IDENTITY_FIELDS = ("account_id", "role_name", "access_key_id")
 LIST_FIELDS = ("filter_tags", "host_tags", "excluded_regions")
-#: Booleans and the value the API uses when they are not set (PY:SPEC1 defaults).
+#: Booleans and the value the API uses when they are not set (the AWSAccount defaults of the v1 OpenAPI spec).
 BOOL_DEFAULTS = {
     "metrics_collection_enabled": True,
     "resource_collection_enabled": False,
