@@ -1,7 +1,9 @@
-"""Handlers of the v1 AWS integration API (`/api/v1/integration/aws*`), following reference §1.
+"""Handlers of the v1 AWS integration API (`/api/v1/integration/aws*`), following the recorded v1 cassettes of
+datadog-api-client-python and terraform-provider-datadog (docs/emulator.md, Conformance).
 
-Auth, rate limit, permission (`x-permission` of reference §1.1), latency, faults and the write slot are applied by
-the middleware in app.py according to each handler's `@endpoint(...)` marks; handlers only implement semantics.
+Auth, rate limit, permission (`x-permission` of datadog-api-client-python's v1 OpenAPI spec), latency, faults and
+the write slot are applied by the middleware in app.py according to each handler's `@endpoint(...)` marks; handlers
+only implement semantics.
 Messages marked "assumed" were never recorded from the real API (see docs/emulator.md, Deviations).
 """
 
@@ -29,7 +31,8 @@ BASE = "/api/v1/integration/aws"
 
 
 def not_found(account: Any) -> ApiError:
-    """The recorded 400 for any operation naming an account the org does not have (reference §1.6, §1.7)."""
+    """The recorded 400 for any operation naming an account the org does not have (cassettes
+    test_delete_an_aws_integration_returns_ok_response, TestAccDatadogIntegrationAwsTagFilter_Basic)."""
     return ApiError(400, f"AWS account {account} does not exist in integration")
 
 
@@ -67,7 +70,7 @@ def _apply(account: AwsAccount, body: dict[str, Any]) -> None:
 async def list_accounts(request: web.Request) -> web.Response:
     aws = _aws(request)
     if not aws.installed:
-        raise ApiError(400, "AWS integration is not installed")  # assumed wording (reference §1.3)
+        raise ApiError(400, "AWS integration is not installed")  # assumed wording (TF reads a 400 as not installed)
     q = request.query
     accounts = aws.accounts
     # Filters only match what the listed element shows: key accounts are listed without account_id.
@@ -90,7 +93,8 @@ async def create_account(request: web.Request) -> web.Response:
             raise ApiError(400, "Only one of role_name or access_key_id can be set")  # assumed wording
         account.access_key_id = _str(body, "access_key_id")
         account.secret_access_key = _str(body, "secret_access_key")
-        # The numeric account id sent with a key is kept: /logs addresses key accounts by it (reference §1.8).
+        # The numeric account id sent with a key is kept: /logs addresses key accounts by it (recorded:
+        # TestAccDatadogIntegrationAWSLambdaArnAccessKey cassette; terraform-provider-datadog GH#2154).
         account.account_id = _str(body, "account_id", required=False)
         if aws.find_key(account.access_key_id):
             raise duplicate(account.access_key_id)  # type: ignore[arg-type]
@@ -108,7 +112,8 @@ async def create_account(request: web.Request) -> web.Response:
 
 
 def _addressed_by_query(request: web.Request) -> AwsAccount:
-    """PUT names the account in the query: account_id + role_name, or access_key_id (reference §1.5)."""
+    """PUT names the account in the query: account_id + role_name, or access_key_id (UpdateAWSAccount in the
+    v1 OpenAPI spec; test_update_an_aws_integration_returns_ok_response cassette)."""
     q = request.query
     aws = _aws(request)
     if "access_key_id" in q:
@@ -133,7 +138,7 @@ async def update_account(request: web.Request) -> web.Response:
     aws = _aws(request)
     switching = body.get("role_name") is not None if current.is_key_account else body.get("access_key_id") is not None
     if switching:
-        # v2's recorded message for the same situation (reference §2.4); v1 never recorded it.
+        # v2's recorded message (test_update_an_aws_integration_returns_bad_request_response); v1 never recorded it.
         raise ApiError(400, "cannot switch between role and key based auth")
     # Work on a copy so a rejected body changes nothing.
     updated = copy.deepcopy(current)
@@ -215,7 +220,7 @@ async def list_tag_filters(request: web.Request) -> web.Response:
     if not account_id:
         raise ApiError(400, "'account_id' is required")  # assumed wording
     account = _filtering_account(request, account_id)
-    # Every namespace is listed; unset ones carry null (reference §1.7).
+    # Every namespace is listed; unset ones carry null (recorded: TestAccDatadogIntegrationAwsTagFilter_Basic).
     filters = [{"namespace": ns, "tag_filter_str": account.tag_filters.get(ns)} for ns in FILTER_NAMESPACES]
     return ok({"filters": filters})
 
@@ -291,7 +296,7 @@ async def enable_log_services(request: web.Request) -> web.Response:
     for service in services:
         if service not in LOG_SERVICE_IDS:
             raise ApiError(400, f"Invalid service '{service}'")  # assumed wording
-    # The call replaces the whole set; [] turns everything off (reference §1.8).
+    # The call replaces the whole set; [] turns everything off (recorded: TestAccDatadogIntegrationAWSLogCollection).
     _logs_account(request, account_id).log_services = list(dict.fromkeys(services))  # type: ignore[arg-type]
     return ok()
 

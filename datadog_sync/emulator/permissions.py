@@ -20,7 +20,8 @@ DEFAULT_PERMISSIONS: frozenset[str] = frozenset({AWS_READ, AWS_EDIT, AWS_MANAGE,
 READ_ONLY_PERMISSIONS: frozenset[str] = DEFAULT_PERMISSIONS - {AWS_EDIT, AWS_MANAGE}
 
 # (name, display_name, description, group_name, display_type). Descriptions of the AWS permissions are quoted
-# from a recorded GET /api/v2/permissions (reference §1.1); the others are Datadog's public wording.
+# from a recorded GET /api/v2/permissions (test_list_permissions_returns_ok_response cassette,
+# datadog-api-client-python); the others are Datadog's public wording.
 _CATALOG: dict[str, tuple[str, str, str, str]] = {
     AWS_READ: (
         "AWS Configuration Read",

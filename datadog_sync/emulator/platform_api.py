@@ -1,4 +1,4 @@
-"""Non-AWS endpoints the CLI touches: key validation, DDR status, metrics, and the permission pre-flight (§8)."""
+"""Non-AWS endpoints the CLI touches: key validation, DDR status, metrics, and the permission pre-flight."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ MAX_PAGE_SIZE = 100
 
 @endpoint(auth="api")
 async def validate(request: web.Request) -> web.Response:
-    # Checks the API key only (reference §8); the middleware already rejected missing or unknown keys.
+    # Checks the API key only (docs.datadoghq.com/api/latest/authentication/); the middleware already rejected
+    # missing or unknown keys.
     return ok({"valid": True})
 
 
@@ -36,7 +37,7 @@ async def hamr(request: web.Request) -> web.Response:
 
 @endpoint(auth="api", rate_limited=False)
 async def submit_series(request: web.Request) -> web.Response:
-    # Metric intake needs only the API key and is not rate limited (reference §6).
+    # Metric intake needs only the API key and is not rate limited (docs.datadoghq.com/api/latest/rate-limits/).
     await json_body(request)
     return ok({"errors": []}, status=202)
 

@@ -24,7 +24,8 @@ REGIONS = (
 TEAMS = ("payments", "search", "platform", "data", "identity", "edge")
 ENVS = ("prod", "staging", "dev")
 TAG_FILTERS = ("env:prod", "team:{team}", "!env:dev", "datadog:monitored", "service:api-*", "env:prod,team:{team}")
-# Real `errors[]` entries look like this (reference §1.2); some seeded accounts carry one.
+# Real `errors[]` entries look like this (recorded: TestAccDatadogIntegrationAWS cassette, terraform-provider-datadog);
+# some seeded accounts carry one.
 ASSUME_ROLE_ERROR = (
     "Datadog is not authorized to perform action sts:AssumeRole\nAccount affected: {account}\n"
     "Regions affected: every region\nError was last seen 4m ago"

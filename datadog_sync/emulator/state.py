@@ -13,7 +13,8 @@ from typing import Any
 
 from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
 
-# Enum of the v1 tag-filter namespaces, in the order the real GET /filtering lists them (reference §1.7).
+# Enum of the v1 tag-filter namespaces, in the order the real GET /filtering lists them (recorded:
+# TestAccDatadogIntegrationAwsTagFilter_Basic); step_functions, added later, from the v1 spec's AWSNamespace.
 FILTER_NAMESPACES: tuple[str, ...] = (
     "elb",
     "application_elb",
@@ -25,7 +26,7 @@ FILTER_NAMESPACES: tuple[str, ...] = (
     "step_functions",
 )
 
-# GET /api/v1/integration/aws/logs/services, recorded 2024-04-16 (reference §1.8).
+# GET /api/v1/integration/aws/logs/services, recorded 2024-04-16 (TestAccDatadogIntegrationAWSLogsServicesDatasource).
 LOG_SERVICES: tuple[tuple[str, str], ...] = (
     ("apigw-access-logs", "API Gateway Access Logs"),
     ("apigw-execution-logs", "API Gateway Execution Logs"),
@@ -40,7 +41,8 @@ LOG_SERVICES: tuple[tuple[str, str], ...] = (
 )
 LOG_SERVICE_IDS: frozenset[str] = frozenset(sid for sid, _ in LOG_SERVICES)
 
-# GET /api/v1/integration/aws/available_namespace_rules, recorded 2024-04-16 (reference §1.9).
+# GET /api/v1/integration/aws/available_namespace_rules, recorded 2024-04-16
+# (TestAccDatadogIntegrationAWSNamespaceRulesDatasource cassette, terraform-provider-datadog).
 NAMESPACE_RULES: tuple[str, ...] = tuple(
     """api_gateway application_elb apprunner appstream appsync athena auto_scaling backup bedrock billing budgeting
     certificatemanager cloudfront cloudhsm cloudsearch cloudwatch_events cloudwatch_logs codebuild codewhisperer
@@ -68,7 +70,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "extended_resource_collection_enabled": ("bool", False),
     "cspm_resource_collection_enabled": ("bool", False),
 }
-# Key order of a real GET list element (reference §1.2); `errors` sits in the middle.
+# Key order of a real GET list element (TestAccDatadogIntegrationAWS cassette); `errors` sits in the middle.
 _LISTED_ORDER = (
     "filter_tags",
     "host_tags",
@@ -232,7 +234,8 @@ class AwsIntegration:
     """All v1 AWS data of one org. `accounts` keeps creation order, which is the listing order."""
 
     accounts: list[AwsAccount] = field(default_factory=list)
-    # TF treats a 400 on list as "integration not installed" (reference §1.3); False reproduces that.
+    # TF treats a 400 on list as "integration not installed" (resource_datadog_integration_aws.go, Read);
+    # False reproduces that.
     installed: bool = True
     #: Bumped by every change to `accounts` (see `changed`); the lookup indexes below follow it, so the
     #: per-account reads of a 10,000-account org cost O(1) instead of a scan each.
@@ -262,12 +265,14 @@ class AwsIntegration:
         return next((a for a in self.accounts if a.access_key_id == access_key_id), None)
 
     def find_for_filtering(self, account_id: str) -> AwsAccount | None:
-        """Role accounts by account id, key accounts by access key id (reference §1.7)."""
+        """Role accounts by account id, key accounts by access key id (recorded:
+        TestAccDatadogIntegrationAwsTagFilter_BasicAccessKey cassette)."""
         self._index()
         return self._by_identifier.get(account_id)
 
     def find_for_logs(self, account_id: str) -> AwsAccount | None:
-        """Role accounts by account id, key accounts by the numeric id sent at create time (reference §1.8)."""
+        """Role accounts by account id, key accounts by the numeric id sent at create time (recorded:
+        TestAccDatadogIntegrationAWSLambdaArnAccessKey cassette)."""
         self._index()
         return self._by_logs_id.get(account_id)
 

@@ -15,7 +15,8 @@ from datadog_api_client.v1.model.aws_tag_filter_delete_request import AWSTagFilt
 
 from datadog_sync.resources.integrations.aws import model
 
-# Real bodies (reference §1.2, §1.7, §1.8; TF@4989 cassettes).
+# Real bodies (terraform-provider-datadog cassettes at 498907e7: TestAccDatadogIntegrationAWS,
+# TestAccDatadogIntegrationAwsTagFilter_Basic, TestAccDatadogIntegrationAWSLambdaArn).
 ROLE_ITEM = {
     "account_id": "515099481005",
     "role_name": "1234@testacc-datadog-integration-role",

@@ -1,4 +1,4 @@
-"""Calls to the v1 AWS integration API (reference §1).
+"""Calls to the v1 AWS integration API (https://docs.datadoghq.com/api/latest/aws-integration/, v1 endpoints).
 
 Writes to the AWS integration of one org are serialized with the client's ``aws-integration`` lock: Datadog
 rejects concurrent ones (409 "Could not update AWS Integration due to conflicting updates", TF GH#2066), and
@@ -45,7 +45,8 @@ def is_duplicate(err: HTTPError) -> bool:
 
 
 def is_absent(err: HTTPError) -> bool:
-    """400 "AWS account <id> does not exist in integration" (reference §1.6, §1.7); 404 for good measure."""
+    """400 "AWS account <id> does not exist in integration" as recorded (cassettes
+    test_delete_an_aws_integration_returns_ok_response, TestAccDatadogIntegrationAwsTagFilter_Basic); 404 as well."""
     return err.status == 404 or (err.status == 400 and "does not exist" in _text(err))
 
 

@@ -32,7 +32,7 @@ RESOURCE_TYPE = "integrations"
 #: Fields of the v1 ``AWSAccount`` that the stored object keeps (everything the API returns, minus ``errors``).
 IDENTITY_FIELDS = ("account_id", "role_name", "access_key_id")
 LIST_FIELDS = ("filter_tags", "host_tags", "excluded_regions")
-#: Booleans and the value the API uses when they are not set (PY:SPEC1 defaults).
+#: Booleans and the value the API uses when they are not set (the AWSAccount defaults of the v1 OpenAPI spec).
 BOOL_DEFAULTS = {
     "metrics_collection_enabled": True,
     "resource_collection_enabled": False,
@@ -113,7 +113,8 @@ def label(obj: Mapping[str, Any]) -> str:
 
 
 def filtering_id(obj: Mapping[str, Any]) -> str:
-    """The ``account_id`` that ``/filtering`` expects: the access key id for key accounts (reference §1.7)."""
+    """The ``account_id`` that ``/filtering`` expects: the access key id for key accounts (recorded:
+    TestAccDatadogIntegrationAwsTagFilter_BasicAccessKey cassette, terraform-provider-datadog)."""
     return identity(obj)[1]
 
 
@@ -203,7 +204,7 @@ def comparable(obj: Mapping[str, Any], other: Mapping[str, Any]) -> dict:
 # ------------------------------------------------------------------------------------------------ payloads
 def account_payload(obj: Mapping[str, Any], secret: str | None = None) -> dict:
     """Body of ``POST``/``PUT /api/v1/integration/aws`` (``AWSAccount``): every field, empty ones included,
-    because a PUT only clears what it is sent (reference §1.5)."""
+    because a PUT only clears what it is sent (recorded: TestAccDatadogIntegrationAWS cassette)."""
     body = account_part(normalize(obj))
     body.pop("name", None)
     if is_key_account(obj):
