@@ -154,7 +154,7 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
         core.counters.add("faults_injected", org.name)
         return json_error(status, FAULT_BODIES[status], headers=headers), "fault"
     if spec.aws_write:
-        # One write at a time per org, held while the write's latency elapses (reference §1.10, TF GH#2066).
+        # One write at a time per org, held while the write's latency elapses (terraform-provider-datadog GH#132, GH#2066).
         if org.aws_write_busy:
             core.counters.add("write_conflicts", org.name)
             return json_error(409, WRITE_CONFLICT, headers=headers), "write_conflict"

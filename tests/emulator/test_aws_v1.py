@@ -1,4 +1,4 @@
-"""Behaviour of the emulated v1 AWS integration API (reference §1)."""
+"""Behaviour of the emulated v1 AWS integration API (as recorded in the v1 cassettes; docs/emulator.md, Conformance)."""
 
 from __future__ import annotations
 
