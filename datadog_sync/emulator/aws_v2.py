@@ -26,7 +26,9 @@ BASE = "/api/v2/integration/aws"
 ACCOUNTS = f"{BASE}/accounts"
 
 
-def error(status: int, title: str, detail: str, meta: dict[str, Any] | None = None, with_status: bool = True) -> ApiError:
+def error(
+    status: int, title: str, detail: str, meta: dict[str, Any] | None = None, with_status: bool = True
+) -> ApiError:
     """A JSON:API error as the v2 server sends it (2025 shape: with `status`; some recorded ones have none)."""
     item: dict[str, Any] = {"status": str(status)} if with_status else {}
     item.update({"title": title, "detail": detail})
@@ -169,8 +171,10 @@ async def update_account(request: web.Request) -> web.Response:
         updated.account_id = _required_str("aws_account_id", attrs["aws_account_id"])
         if aws.account_id_in_use(updated.account_id, ignore=current):
             raise error(409, "Account already exists", "AWS account with provided id already exists")  # assumed
-    if updated.is_key_account and updated.access_key_id != current.access_key_id and aws.find_key(
-        updated.access_key_id
+    if (
+        updated.is_key_account
+        and updated.access_key_id != current.access_key_id
+        and aws.find_key(updated.access_key_id)
     ):
         raise error(409, "Account already exists", "AWS account with provided id already exists")  # assumed
     _apply(updated, attrs)

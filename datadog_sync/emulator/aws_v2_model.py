@@ -290,10 +290,10 @@ def _apply_metrics(acc: AwsAccount, metrics: dict[str, Any]) -> None:
             raise Invalid(f"{path}.{key}", f"invalid namespaces: [{' '.join(unknown)}]")
         v2["namespace_filters"] = filters
     if "tag_filters" in metrics:
-        filters = _tag_filters("metrics_config.tag_filters", metrics["tag_filters"] or [], "namespace")
+        tag_filters = _tag_filters("metrics_config.tag_filters", metrics["tag_filters"] or [], "namespace")
         s["filter_tags"], others = [], []
         acc.tag_filters = {k: v for k, v in acc.tag_filters.items() if k not in FILTER_TO_CLOUDWATCH}
-        for item in filters:
+        for item in tag_filters:
             if item["namespace"] == "AWS/EC2":
                 s["filter_tags"] = item["tags"]
             elif item["namespace"] in CLOUDWATCH_TO_FILTER:

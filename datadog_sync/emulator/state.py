@@ -338,7 +338,11 @@ class AwsIntegration:
         for raw in accounts:
             acc = AwsAccount.from_json(raw, make_external_id)
             duplicate = any(a.config_id == acc.config_id for a in aws.accounts)
-            if duplicate or (acc.is_key_account and aws.find_key(acc.access_key_id)) or aws.account_id_in_use(acc.account_id):
+            if (
+                duplicate
+                or (acc.is_key_account and aws.find_key(acc.access_key_id))
+                or aws.account_id_in_use(acc.account_id)
+            ):
                 raise InvalidField(f"duplicate account {acc.identifier}")
             aws.accounts.append(acc)
         aws.changed()
