@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from datadog_sync.emulator.aws_catalog import V2_LOGS_SERVICES
 from datadog_sync.emulator.state import FILTER_NAMESPACES, AwsAccount
 
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
@@ -46,12 +47,7 @@ AVAILABLE_NAMESPACES: tuple[str, ...] = tuple(
     |AWS/VPN|WAF|AWS/WAFV2|AWS/WorkSpaces|AWS/X-Ray""".replace("\n", "").replace("    ", "").split("|")
 )
 
-#: GET /api/v2/integration/aws/logs/services, recorded 2024-12 (terraform-provider-datadog cassette
-#: `TestAccDatadogIntegrationAWSAvailableLogsServicesDatasource`).
-LOGS_SERVICES: tuple[str, ...] = tuple(
-    "apigw-access-logs apigw-execution-logs cloudfront cloudtrail elb elbv2 lambda lambda-edge redshift s3 ssm states "
-    "waf".split()
-)
+LOGS_SERVICES = V2_LOGS_SERVICES
 
 #: The server default when a create leaves `namespace_filters` out (cassette
 #: `test_create_an_aws_account_returns_aws_account_object_response`, 2025-08-06: two namespaces, not the spec's three).

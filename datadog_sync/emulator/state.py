@@ -1,4 +1,4 @@
-"""The emulated org model: who an org is (keys, permissions, DDR status) and what its v1 AWS integration holds.
+"""The emulated org model: who an org is (keys, permissions, DDR status) and what its AWS integration holds.
 
 This module knows nothing about HTTP. It owns the one JSON format used both to seed an org and to dump it
 (documented in docs/emulator.md), and the field validation shared by the seed loader and the API handlers.
@@ -13,49 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from datadog_sync.emulator.aws_catalog import FILTER_NAMESPACES as FILTER_NAMESPACES
+from datadog_sync.emulator.aws_catalog import LOG_SERVICE_IDS as LOG_SERVICE_IDS
+from datadog_sync.emulator.aws_catalog import LOG_SERVICES as LOG_SERVICES
+from datadog_sync.emulator.aws_catalog import NAMESPACE_RULES as NAMESPACE_RULES
+from datadog_sync.emulator.aws_catalog import V2_LOGS_SERVICES
 from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
-
-# Enum of the v1 tag-filter namespaces, in the order the real GET /filtering lists them (reference §1.7).
-FILTER_NAMESPACES: tuple[str, ...] = (
-    "elb",
-    "application_elb",
-    "sqs",
-    "rds",
-    "custom",
-    "network_elb",
-    "lambda",
-    "step_functions",
-)
-
-# GET /api/v1/integration/aws/logs/services, recorded 2024-04-16 (reference §1.8).
-LOG_SERVICES: tuple[tuple[str, str], ...] = (
-    ("apigw-access-logs", "API Gateway Access Logs"),
-    ("apigw-execution-logs", "API Gateway Execution Logs"),
-    ("elbv2", "Application ELB Access Logs"),
-    ("elb", "Classic ELB Access Logs"),
-    ("cloudfront", "CloudFront Access Logs"),
-    ("lambda", "Lambda Cloudwatch Logs"),
-    ("redshift", "Redshift Logs"),
-    ("s3", "S3 Access Logs"),
-    ("states", "Step Functions CloudWatch Logs"),
-    ("waf", "Web Application Firewall Logs"),
-)
-LOG_SERVICE_IDS: frozenset[str] = frozenset(sid for sid, _ in LOG_SERVICES)
-
-# GET /api/v1/integration/aws/available_namespace_rules, recorded 2024-04-16 (reference §1.9).
-NAMESPACE_RULES: tuple[str, ...] = tuple(
-    """api_gateway application_elb apprunner appstream appsync athena auto_scaling backup bedrock billing budgeting
-    certificatemanager cloudfront cloudhsm cloudsearch cloudwatch_events cloudwatch_logs codebuild codewhisperer
-    cognito collect_custom_metrics connect crawl_alarms directconnect dms documentdb dynamodb dynamodbaccelerator ebs
-    ec2 ec2api ec2spot ecr ecs efs elasticache elasticbeanstalk elasticinference elastictranscoder elb emr es firehose
-    fsx gamelift globalaccelerator glue inspector iot keyspaces kinesis kinesis_analytics kms lambda lex mediaconnect
-    mediaconvert medialive mediapackage mediastore mediatailor memorydb ml mq msk mwaa nat_gateway neptune network_elb
-    networkfirewall networkmonitor opsworks polly privatelinkendpoints privatelinkservices rds rdsproxy redshift
-    rekognition route53 route53resolver s3 s3storagelens sagemaker sagemakerendpoints sagemakerlabelingjobs
-    sagemakermodelbuildingpipeline sagemakerprocessingjobs sagemakertrainingjobs sagemakertransformjobs
-    sagemakerworkteam service_quotas ses shield sns sqs step_functions storage_gateway swf textract transitgateway
-    translate trusted_advisor usage vpn waf wafv2 workspaces xray""".split()
-)
 
 DDR_PASSIVE = 2
 
@@ -248,6 +211,9 @@ class AwsAccount:
             raise InvalidField("logs must be an object")
         acc.lambdas = check_field("logs.lambdas", "str_list", logs.get("lambdas", []))
         acc.log_services = check_field("logs.services", "str_list", logs.get("services", []))
+        unknown = set(acc.log_services) - LOG_SERVICE_IDS - set(V2_LOGS_SERVICES)
+        if unknown:
+            raise InvalidField(f"unknown log services: {sorted(unknown)}")
         for name in _V2_KEYS[:-1]:
             if data.get(name) is not None:
                 setattr(acc, name, check_field(name, "str", data[name]))
