@@ -179,3 +179,12 @@ async def test_v2_aws_bodies_match_official_models(api: Api) -> None:
     ccm = {"data": {"type": "ccm_config", "attributes": {"ccm_config": {"data_export_configs": configs}}}}
     made = await api.post(f"{v2}/accounts/{role['data']['id']}/ccm_config", ccm)
     assert_deep_parsed(deserialize(made.body, (AWSCcmConfigResponse,)))
+
+
+def test_deep_check_catches_a_malformed_v2_account() -> None:
+    from datadog_api_client.v2.model.aws_account_response import AWSAccountResponse
+
+    attributes = {"auth_config": {"nope": 1}, "aws_account_id": "1", "aws_partition": "aws"}
+    body = {"data": {"id": "4ee52a3f-d0e9-487b-bde9-cd1cbc0e4cb0", "type": "account", "attributes": attributes}}
+    with pytest.raises(AssertionError):
+        assert_deep_parsed(deserialize(body, (AWSAccountResponse,)))
