@@ -88,12 +88,14 @@ def _required_str(path: str, value: Any) -> str:
 def _apply_auth(request: web.Request, account: AwsAccount, auth: Any, creating: bool) -> None:
     if not isinstance(auth, dict):
         raise error(400, "Bad Request", "invalid value", {"auth_config": "expected an object"})
-    is_key = "access_key_id" in auth
-    if not creating and is_key != account.is_key_account and ("role_name" in auth or is_key):
+    # The variant sent; a PATCH naming neither keeps the account's (and its credentials).
+    is_key = "access_key_id" in auth or (not creating and "role_name" not in auth and account.is_key_account)
+    if not creating and is_key != account.is_key_account:
         # test_update_an_aws_integration_returns_bad_request_response: the 2024-style body, no status.
         raise error(400, "Generic Error", "cannot switch between role and key based auth", with_status=False)
     if is_key:
-        account.access_key_id = _required_str("auth_config.access_key_id", auth["access_key_id"])
+        key_id = auth.get("access_key_id", account.access_key_id)
+        account.access_key_id = _required_str("auth_config.access_key_id", key_id)
         secret = auth.get("secret_access_key")
         if creating or secret is not None:  # a PATCH without the secret keeps it (not recorded)
             account.secret_access_key = _required_str("auth_config.secret_access_key", secret)

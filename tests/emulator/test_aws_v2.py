@@ -168,6 +168,8 @@ async def test_patch_renames_the_role_and_rotates_keys_but_never_switches_auth(a
     # A PATCH without the secret keeps the stored one (not recorded: the spec does not require it).
     await api.patch(f"{ACCOUNTS}/{key['id']}", v2_body(auth_config={"access_key_id": "AKIAIOSFODNN7EXAMPLENEW"}))
     assert emu.dump("main")["aws"]["accounts"][1]["secret_access_key"] == "new-secret"
+    kept = await api.patch(f"{ACCOUNTS}/{key['id']}", v2_body(auth_config={}, account_tags=["x"]))
+    assert kept.body["data"]["attributes"]["auth_config"] == {"access_key_id": "AKIAIOSFODNN7EXAMPLENEW"}
 
 
 async def test_external_ids_are_valid_only_in_the_org_that_generated_them(api: Api) -> None:
@@ -330,3 +332,11 @@ async def test_event_bridge_and_ccm_config(api: Api) -> None:
     assert (await api.post(ccm_path, body)).status == 200
     assert (await api.get(ccm_path)).body["data"]["attributes"]["data_export_configs"][0]["report_name"] == "r"
     assert (await api.delete(ccm_path)).status == 204
+
+
+async def test_scripted_faults_match_v2_bodies_by_aws_account_id(api: Api, emu: Emulator) -> None:
+    emu.set_knobs(script=[{"fault": "conflict", "method": "POST", "account_id": "123456789012"}])
+    assert (await api.post(ACCOUNTS, v2_body(**V2_KEY_ACCOUNT))).status == 200  # another account: not matched
+    assert (await api.post(ACCOUNTS, v2_body(**V2_ROLE_ACCOUNT))).status == 409  # not applied
+    assert [a["account_id"] for a in emu.dump("main")["aws"]["accounts"]] == ["210987654321"]
+    assert (await api.post(ACCOUNTS, v2_body(**V2_ROLE_ACCOUNT))).status == 200  # the rule is used up
