@@ -92,7 +92,8 @@ def new_external_id() -> str:
 
 @dataclass
 class AwsAccount:
-    """One v1 AWS integration entry: a role account (account_id + role_name) or a key account (access_key_id)."""
+    """One AWS account integration, seen by both API generations: a role account (account_id + role_name) or a
+    key account (access_key_id)."""
 
     account_id: str | None = None
     role_name: str | None = None
