@@ -252,6 +252,7 @@ async def test_v2_accounts_seen_through_v1(api: Api) -> None:
     await api.put(V1, {"excluded_regions": [], "host_tags": ["v1:edit"]}, params=role_query(role))
     attrs = (await api.get(f"{ACCOUNTS}/{data['id']}")).body["data"]["attributes"]
     assert attrs["aws_regions"] == {"include_all": True} and attrs["account_tags"] == ["v1:edit"]
+    assert attrs["modified_at"] >= data["attributes"]["modified_at"] == data["attributes"]["created_at"]
     assert attrs["traces_config"] == {"xray_services": {"include_only": ["AWS/AppSync"]}}
     assert attrs["metrics_config"]["automute_enabled"] is False
     assert attrs["logs_config"]["lambda_forwarder"]["log_source_config"]["tag_filters"][0]["source"] == "s3"
