@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from datadog_sync.emulator import admin, aws_v1, platform_api
+from datadog_sync.emulator import admin, aws_v1, aws_v2, platform_api
 from datadog_sync.emulator.common import CORE, ORG, ApiError, Endpoint, Handler, json_error
 from datadog_sync.emulator.core import EmulatorCore, UnknownOrg
 from datadog_sync.emulator.permissions import effective_permissions
@@ -34,6 +34,7 @@ def build_app(core: EmulatorCore) -> web.Application:
     app[CORE] = core
     platform_api.add_routes(app)
     aws_v1.add_routes(app)
+    aws_v2.add_routes(app)
     admin.add_routes(app)
     return app
 
@@ -153,8 +154,9 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
         await _sleep(knobs.latency_ms)
         core.counters.add("faults_injected", org.name)
         return json_error(status, FAULT_BODIES[status], headers=headers), "fault"
-    if spec.aws_write:
-        # One write at a time per org, held while the write's latency elapses (terraform-provider-datadog GH#132, GH#2066).
+    if spec.aws_write and (knobs.v2_write_slot or not spec.aws_v2):
+        # One write at a time per org, held while the write's latency elapses (terraform-provider-datadog GH#132,
+        # GH#2066). Whether v2 writes share it is not recorded: the knob v2_write_slot (default on) decides.
         if org.aws_write_busy:
             core.counters.add("write_conflicts", org.name)
             return json_error(409, WRITE_CONFLICT, headers=headers), "write_conflict"
@@ -200,7 +202,14 @@ def _body_account_id(raw: bytes) -> str | None:
         body = json.loads(raw) if raw else None
     except ValueError:
         return None
-    return str(body["account_id"]) if isinstance(body, dict) and body.get("account_id") is not None else None
+    if not isinstance(body, dict):
+        return None
+    if body.get("account_id") is None and isinstance(body.get("data"), dict):  # a v2 JSON:API body
+        body = body["data"].get("attributes")
+        if not isinstance(body, dict):
+            return None
+        body = {"account_id": body.get("aws_account_id", body.get("account_id"))}
+    return str(body["account_id"]) if body.get("account_id") is not None else None
 
 
 def _authenticate(core: EmulatorCore, request: web.Request, spec: Endpoint) -> tuple[Org | None, web.Response]:

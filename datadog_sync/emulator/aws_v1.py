@@ -25,6 +25,7 @@ from datadog_sync.emulator.state import (
     AwsIntegration,
     InvalidField,
     check_field,
+    now_iso,
 )
 
 BASE = "/api/v1/integration/aws"
@@ -154,6 +155,7 @@ async def update_account(request: web.Request) -> web.Response:
     if updated.account_id != current.account_id and aws.account_id_in_use(updated.account_id, ignore=current):
         raise duplicate(updated.account_id)  # type: ignore[arg-type]
     _apply(updated, body)
+    updated.modified_at = now_iso()  # what v2 shows
     aws.accounts[aws.accounts.index(current)] = updated
     aws.changed()
     return ok()

@@ -26,6 +26,7 @@ class Endpoint:
     permission: str | None = None  # the operation's x-permission
     rate_limited: bool = True
     aws_write: bool = False  # takes the org's AWS write slot (409 on overlap)
+    aws_v2: bool = False  # a v2 AWS endpoint: its writes take the slot only while the knob v2_write_slot is on
 
 
 def endpoint(**kwargs: Any) -> Callable[[Handler], Handler]:
@@ -36,16 +37,20 @@ def endpoint(**kwargs: Any) -> Callable[[Handler], Handler]:
     return mark
 
 
+#: An element of `errors`: a string (v1, and the front end's 403/429) or a JSON:API error object (v2 handlers).
+ErrorItem = str | dict[str, Any]
+
+
 class ApiError(Exception):
     """Raised by handlers; becomes `{"errors": [...messages]}` with `status`."""
 
-    def __init__(self, status: int, *messages: str) -> None:
+    def __init__(self, status: int, *messages: ErrorItem) -> None:
         super().__init__(status, messages)
         self.status = status
         self.messages = list(messages)
 
 
-def json_error(status: int, *messages: str, headers: dict[str, str] | None = None) -> web.Response:
+def json_error(status: int, *messages: ErrorItem, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"errors": list(messages)}, status=status, headers=headers)
 
 

@@ -1,4 +1,4 @@
-"""The emulated org model: who an org is (keys, permissions, DDR status) and what its v1 AWS integration holds.
+"""The emulated org model: who an org is (keys, permissions, DDR status) and what its AWS integration holds.
 
 This module knows nothing about HTTP. It owns the one JSON format used both to seed an org and to dump it
 (documented in docs/emulator.md), and the field validation shared by the seed loader and the API handlers.
@@ -6,56 +6,19 @@ This module knows nothing about HTTP. It owns the one JSON format used both to s
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
+from datadog_sync.emulator.aws_catalog import FILTER_NAMESPACES as FILTER_NAMESPACES
+from datadog_sync.emulator.aws_catalog import LOG_SERVICE_IDS as LOG_SERVICE_IDS
+from datadog_sync.emulator.aws_catalog import LOG_SERVICES as LOG_SERVICES
+from datadog_sync.emulator.aws_catalog import NAMESPACE_RULES as NAMESPACE_RULES
+from datadog_sync.emulator.aws_catalog import V2_LOGS_SERVICES
 from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
-
-# Enum of the v1 tag-filter namespaces, in the order the real GET /filtering lists them (recorded:
-# TestAccDatadogIntegrationAwsTagFilter_Basic); step_functions, added later, from the v1 spec's AWSNamespace.
-FILTER_NAMESPACES: tuple[str, ...] = (
-    "elb",
-    "application_elb",
-    "sqs",
-    "rds",
-    "custom",
-    "network_elb",
-    "lambda",
-    "step_functions",
-)
-
-# GET /api/v1/integration/aws/logs/services, recorded 2024-04-16 (TestAccDatadogIntegrationAWSLogsServicesDatasource).
-LOG_SERVICES: tuple[tuple[str, str], ...] = (
-    ("apigw-access-logs", "API Gateway Access Logs"),
-    ("apigw-execution-logs", "API Gateway Execution Logs"),
-    ("elbv2", "Application ELB Access Logs"),
-    ("elb", "Classic ELB Access Logs"),
-    ("cloudfront", "CloudFront Access Logs"),
-    ("lambda", "Lambda Cloudwatch Logs"),
-    ("redshift", "Redshift Logs"),
-    ("s3", "S3 Access Logs"),
-    ("states", "Step Functions CloudWatch Logs"),
-    ("waf", "Web Application Firewall Logs"),
-)
-LOG_SERVICE_IDS: frozenset[str] = frozenset(sid for sid, _ in LOG_SERVICES)
-
-# GET /api/v1/integration/aws/available_namespace_rules, recorded 2024-04-16
-# (TestAccDatadogIntegrationAWSNamespaceRulesDatasource cassette, terraform-provider-datadog).
-NAMESPACE_RULES: tuple[str, ...] = tuple(
-    """api_gateway application_elb apprunner appstream appsync athena auto_scaling backup bedrock billing budgeting
-    certificatemanager cloudfront cloudhsm cloudsearch cloudwatch_events cloudwatch_logs codebuild codewhisperer
-    cognito collect_custom_metrics connect crawl_alarms directconnect dms documentdb dynamodb dynamodbaccelerator ebs
-    ec2 ec2api ec2spot ecr ecs efs elasticache elasticbeanstalk elasticinference elastictranscoder elb emr es firehose
-    fsx gamelift globalaccelerator glue inspector iot keyspaces kinesis kinesis_analytics kms lambda lex mediaconnect
-    mediaconvert medialive mediapackage mediastore mediatailor memorydb ml mq msk mwaa nat_gateway neptune network_elb
-    networkfirewall networkmonitor opsworks polly privatelinkendpoints privatelinkservices rds rdsproxy redshift
-    rekognition route53 route53resolver s3 s3storagelens sagemaker sagemakerendpoints sagemakerlabelingjobs
-    sagemakermodelbuildingpipeline sagemakerprocessingjobs sagemakertrainingjobs sagemakertransformjobs
-    sagemakerworkteam service_quotas ses shield sns sqs step_functions storage_gateway swf textract transitgateway
-    translate trusted_advisor usage vpn waf wafv2 workspaces xray""".split()
-)
 
 DDR_PASSIVE = 2
 
@@ -85,7 +48,11 @@ _LISTED_ORDER = (
 
 
 _IDENTITY = ("account_id", "role_name", "access_key_id", "secret_access_key", "external_id")
-ACCOUNT_KEYS: frozenset[str] = frozenset(_IDENTITY) | frozenset(SETTINGS) | {"errors", "tag_filters", "logs"}
+# What only the v2 API shows (see aws_v2_model.py); seeded and dumped as is.
+_V2_KEYS = ("config_id", "aws_partition", "created_at", "modified_at", "v2")
+ACCOUNT_KEYS: frozenset[str] = (
+    frozenset(_IDENTITY) | frozenset(SETTINGS) | frozenset(_V2_KEYS) | {"errors", "tag_filters", "logs"}
+)
 
 
 class InvalidField(ValueError):
@@ -113,6 +80,11 @@ def check_field(name: str, kind: str, value: Any) -> Any:
     raise AssertionError(kind)
 
 
+def now_iso() -> str:
+    """A v2 timestamp: RFC 3339, UTC, microseconds (as GET answers them)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def new_external_id() -> str:
     """32 lowercase hex characters, like the real ones."""
     return uuid.uuid4().hex
@@ -120,7 +92,8 @@ def new_external_id() -> str:
 
 @dataclass
 class AwsAccount:
-    """One v1 AWS integration entry: a role account (account_id + role_name) or a key account (access_key_id)."""
+    """One AWS account integration, seen by both API generations: a role account (account_id + role_name) or a
+    key account (access_key_id)."""
 
     account_id: str | None = None
     role_name: str | None = None
@@ -132,6 +105,15 @@ class AwsAccount:
     tag_filters: dict[str, str] = field(default_factory=dict)  # namespace -> tag_filter_str
     lambdas: list[str] = field(default_factory=list)
     log_services: list[str] = field(default_factory=list)
+    # v2: the per-org config id, the partition, timestamps, and the v2-only settings (aws_v2_model.py).
+    config_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    aws_partition: str = "aws"
+    created_at: str = field(default_factory=now_iso)
+    modified_at: str = ""
+    v2: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.modified_at = self.modified_at or self.created_at
 
     @property
     def is_key_account(self) -> bool:
@@ -152,6 +134,12 @@ class AwsAccount:
         for name, (kind, _) in SETTINGS.items():
             if name in body:
                 self.settings[name] = check_field(name, kind, body[name])
+        # A v1 write of a field that v2 shows differently makes the v1 value the one v2 derives its view from.
+        if "excluded_regions" in body:
+            self.v2.pop("aws_regions", None)
+        if "account_specific_namespace_rules" in body:
+            for name in ("namespace_filters", "collect_custom_metrics", "collect_cloudwatch_alarms"):
+                self.v2.pop(name, None)
 
     def listed(self) -> dict[str, Any]:
         """The account as GET /api/v1/integration/aws shows it: never a secret nor the external id."""
@@ -187,6 +175,7 @@ class AwsAccount:
         out["errors"] = list(self.errors)
         out["tag_filters"] = dict(self.tag_filters)
         out["logs"] = {"lambdas": list(self.lambdas), "services": list(self.log_services)}
+        out.update({name: copy.deepcopy(getattr(self, name)) for name in _V2_KEYS})
         return out
 
     @classmethod
@@ -223,17 +212,26 @@ class AwsAccount:
             raise InvalidField("logs must be an object")
         acc.lambdas = check_field("logs.lambdas", "str_list", logs.get("lambdas", []))
         acc.log_services = check_field("logs.services", "str_list", logs.get("services", []))
-        unknown = set(acc.log_services) - LOG_SERVICE_IDS
+        unknown = set(acc.log_services) - LOG_SERVICE_IDS - set(V2_LOGS_SERVICES)
         if unknown:
             raise InvalidField(f"unknown log services: {sorted(unknown)}")
+        for name in _V2_KEYS[:-1]:
+            if data.get(name) is not None:
+                setattr(acc, name, check_field(name, "str", data[name]))
+        if not isinstance(data.get("v2", {}), dict):
+            raise InvalidField("v2 must be an object")
+        acc.v2 = copy.deepcopy(data.get("v2", {}))
         return acc
 
 
 @dataclass
 class AwsIntegration:
-    """All v1 AWS data of one org. `accounts` keeps creation order, which is the listing order."""
+    """All AWS data of one org, seen by both API generations. `accounts` keeps creation order (the listing order)."""
 
     accounts: list[AwsAccount] = field(default_factory=list)
+    #: External IDs this org generated through v2 `generate_new_external_id`; a v2 create accepts these and the
+    #: ones its accounts already use, nothing else (TF GH#2946, GH#2785: "must be generated by Datadog").
+    external_ids: set[str] = field(default_factory=set)
     # TF treats a 400 on list as "integration not installed" (resource_datadog_integration_aws.go, Read);
     # False reproduces that.
     installed: bool = True
@@ -243,6 +241,7 @@ class AwsIntegration:
     _indexed_version: int = field(default=-1, repr=False, compare=False)
     _by_identifier: dict[str, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
     _by_logs_id: dict[str, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
+    _by_config_id: dict[str, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
 
     def changed(self) -> None:
         """Call after adding, replacing or removing an account."""
@@ -252,6 +251,7 @@ class AwsIntegration:
         if self._indexed_version == self.version:
             return
         self._by_identifier, self._by_logs_id = {}, {}
+        self._by_config_id = {a.config_id: a for a in self.accounts}
         for account in self.accounts:  # the first match wins, as a scan would find it
             self._by_identifier.setdefault(account.identifier, account)
             if account.logs_id:
@@ -276,26 +276,43 @@ class AwsIntegration:
         self._index()
         return self._by_logs_id.get(account_id)
 
+    def find_config(self, config_id: str) -> AwsAccount | None:
+        """v2: the account with this config id (a UUID, different in every org)."""
+        self._index()
+        return self._by_config_id.get(config_id)
+
+    def external_id_valid(self, external_id: str) -> bool:
+        return external_id in self.external_ids or any(a.external_id == external_id for a in self.accounts)
+
     def account_id_in_use(self, account_id: str | None, ignore: AwsAccount | None = None) -> bool:
         return account_id is not None and any(a.account_id == account_id for a in self.accounts if a is not ignore)
 
     def to_json(self) -> dict[str, Any]:
-        return {"installed": self.installed, "accounts": [a.to_json() for a in self.accounts]}
+        out: dict[str, Any] = {"installed": self.installed, "accounts": [a.to_json() for a in self.accounts]}
+        if self.external_ids:
+            out["external_ids"] = sorted(self.external_ids)
+        return out
 
     @classmethod
     def from_json(
         cls, data: dict[str, Any] | None, make_external_id: Callable[[], str] = new_external_id
     ) -> AwsIntegration:
         data = data or {}
-        if not isinstance(data, dict) or set(data) - {"installed", "accounts"}:
-            raise InvalidField("aws must be an object with 'installed' and/or 'accounts'")
+        if not isinstance(data, dict) or set(data) - {"installed", "accounts", "external_ids"}:
+            raise InvalidField("aws must be an object with 'installed', 'accounts' and/or 'external_ids'")
         accounts = data.get("accounts", [])
         if not isinstance(accounts, list):
             raise InvalidField("aws.accounts must be a list")
         aws = cls(installed=check_field("installed", "bool", data.get("installed", True)))
+        aws.external_ids = set(check_field("external_ids", "str_list", data.get("external_ids", [])))
         for raw in accounts:
             acc = AwsAccount.from_json(raw, make_external_id)
-            if (acc.is_key_account and aws.find_key(acc.access_key_id)) or aws.account_id_in_use(acc.account_id):
+            duplicate = any(a.config_id == acc.config_id for a in aws.accounts)
+            if (
+                duplicate
+                or (acc.is_key_account and aws.find_key(acc.access_key_id))
+                or aws.account_id_in_use(acc.account_id)
+            ):
                 raise InvalidField(f"duplicate account {acc.identifier}")
             aws.accounts.append(acc)
         aws.changed()

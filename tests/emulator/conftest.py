@@ -61,6 +61,9 @@ class Api:
     async def put(self, path: str, body: Any = None, **kw: Any) -> Reply:
         return await self.call("PUT", path, body, **kw)
 
+    async def patch(self, path: str, body: Any = None, **kw: Any) -> Reply:
+        return await self.call("PATCH", path, body, **kw)
+
     async def delete(self, path: str, body: Any = None, **kw: Any) -> Reply:
         return await self.call("DELETE", path, body, **kw)
 
@@ -93,4 +96,42 @@ KEY_ACCOUNT = {
     "account_id": "995299505053",
     "secret_access_key": "testacc-datadog-integration-secret",
     "host_tags": ["env:gov"],
+}
+
+
+def v2_body(**attributes: Any) -> dict[str, Any]:
+    """A v2 create/update request body."""
+    return {"data": {"type": "account", "attributes": attributes}}
+
+
+#: The role account of datadog-api-client-python's v2 create example (cassette
+#: test_create_an_aws_account_returns_aws_account_object_response), with a v2-only setting or two.
+V2_ROLE_ACCOUNT: dict[str, Any] = {
+    "account_tags": ["key:value"],
+    "auth_config": {"role_name": "DatadogIntegrationRole"},
+    "aws_account_id": "123456789012",
+    "aws_partition": "aws",
+    "aws_regions": {"include_only": ["us-east-1"]},
+    "logs_config": {
+        "lambda_forwarder": {
+            "lambdas": ["arn:aws:lambda:us-east-1:123456789012:function:DatadogLambdaLogForwarder"],
+            "log_source_config": {"tag_filters": [{"source": "s3", "tags": ["test:test"]}]},
+            "sources": ["s3"],
+        }
+    },
+    "metrics_config": {
+        "automute_enabled": False,
+        "collect_cloudwatch_alarms": True,
+        "collect_custom_metrics": True,
+        "enabled": True,
+        "namespace_filters": {"include_only": ["AWS/EC2"]},
+        "tag_filters": [{"namespace": "AWS/EC2", "tags": ["key:value"]}],
+    },
+    "resources_config": {"cloud_security_posture_management_collection": False, "extended_collection": False},
+    "traces_config": {"xray_services": {"include_only": ["AWS/AppSync"]}},
+}
+V2_KEY_ACCOUNT: dict[str, Any] = {
+    "auth_config": {"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG"},
+    "aws_account_id": "210987654321",
+    "aws_partition": "aws-us-gov",
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.conftest import KEY_ACCOUNT, ROLE_ACCOUNT, Api
+from tests.emulator.conftest import KEY_ACCOUNT, ROLE_ACCOUNT, V2_KEY_ACCOUNT, V2_ROLE_ACCOUNT, Api, v2_body
 
 pytest.importorskip("datadog_api_client")
 
@@ -105,3 +105,86 @@ async def test_platform_bodies_match_official_models(api: Api) -> None:
     assert_parsed(perms)
     assert_parsed(perms.data)
     assert "aws_configuration_edit" in {p.attributes.name for p in perms.data}
+
+
+def assert_deep_parsed(value: Any) -> None:
+    """Every model in a deserialized tree parsed fully: oneOf and nested ones included."""
+    if isinstance(value, list):
+        for item in value:
+            assert_deep_parsed(item)
+    elif isinstance(value, OpenApiModel):
+        assert not value._unparsed, value
+        composed = getattr(value, "_composed_instances", None) or []
+        for inner in composed:
+            assert_deep_parsed(inner)
+        for name in value.attribute_map:
+            if name in value._data_store:
+                assert_deep_parsed(value._data_store[name])
+
+
+async def test_v2_aws_bodies_match_official_models(api: Api) -> None:
+    from datadog_api_client.v2.model.aws_account_create_request import AWSAccountCreateRequest
+    from datadog_api_client.v2.model.aws_account_response import AWSAccountResponse
+    from datadog_api_client.v2.model.aws_account_update_request import AWSAccountUpdateRequest
+    from datadog_api_client.v2.model.aws_accounts_response import AWSAccountsResponse
+    from datadog_api_client.v2.model.aws_ccm_config_response import AWSCcmConfigResponse
+    from datadog_api_client.v2.model.aws_event_bridge_create_response import AWSEventBridgeCreateResponse
+    from datadog_api_client.v2.model.aws_event_bridge_delete_response import AWSEventBridgeDeleteResponse
+    from datadog_api_client.v2.model.aws_event_bridge_list_response import AWSEventBridgeListResponse
+    from datadog_api_client.v2.model.aws_integration_iam_permissions_response import (
+        AWSIntegrationIamPermissionsResponse,
+    )
+    from datadog_api_client.v2.model.aws_logs_services_response import AWSLogsServicesResponse
+    from datadog_api_client.v2.model.aws_namespaces_response import AWSNamespacesResponse
+    from datadog_api_client.v2.model.aws_new_external_id_response import AWSNewExternalIDResponse
+
+    v2 = "/api/v2/integration/aws"
+    # The request bodies the v2 tests send are valid requests...
+    for attributes in (V2_ROLE_ACCOUNT, V2_KEY_ACCOUNT):
+        assert_deep_parsed(deserialize(v2_body(**attributes), (AWSAccountCreateRequest,)))
+    assert_deep_parsed(deserialize(v2_body(aws_account_id="1", account_tags=["a"]), (AWSAccountUpdateRequest,)))
+    # ...and every answer is a valid response, for accounts created through either API generation.
+    role = (await api.post(f"{v2}/accounts", v2_body(**V2_ROLE_ACCOUNT))).body
+    assert_deep_parsed(deserialize(role, (AWSAccountResponse,)))
+    assert (await api.post(f"{v2}/accounts", v2_body(**V2_KEY_ACCOUNT))).status == 200
+    await seeded(api)
+    listed = deserialize((await api.get(f"{v2}/accounts")).body, (AWSAccountsResponse,))
+    assert_deep_parsed(listed)
+    assert len(listed.data) == 4
+    patched = await api.patch(f"{v2}/accounts/{role['data']['id']}", v2_body(aws_account_id="123456789012"))
+    assert_deep_parsed(deserialize(patched.body, (AWSAccountResponse,)))
+    external = deserialize((await api.post(f"{v2}/generate_new_external_id")).body, (AWSNewExternalIDResponse,))
+    assert_deep_parsed(external)
+    assert_deep_parsed(deserialize((await api.get(f"{v2}/available_namespaces")).body, (AWSNamespacesResponse,)))
+    assert_deep_parsed(deserialize((await api.get(f"{v2}/logs/services")).body, (AWSLogsServicesResponse,)))
+    iam = (await api.get(f"{v2}/iam_permissions")).body
+    assert_deep_parsed(deserialize(iam, (AWSIntegrationIamPermissionsResponse,)))
+
+    source = {"account_id": "123456789012", "event_generator_name": "gen", "region": "us-east-1"}
+    made = await api.post(f"{v2}/event_bridge", {"data": {"type": "event_bridge", "attributes": source}})
+    assert_deep_parsed(deserialize(made.body, (AWSEventBridgeCreateResponse,)))
+    assert_deep_parsed(deserialize((await api.get(f"{v2}/event_bridge")).body, (AWSEventBridgeListResponse,)))
+    gone = {**source, "event_generator_name": made.body["data"]["attributes"]["event_source_name"]}
+    deleted = await api.delete(f"{v2}/event_bridge", {"data": {"type": "event_bridge", "attributes": gone}})
+    assert_deep_parsed(deserialize(deleted.body, (AWSEventBridgeDeleteResponse,)))
+    configs = [
+        {
+            "bucket_name": "b",
+            "bucket_region": "us-east-1",
+            "report_name": "r",
+            "report_prefix": "p",
+            "report_type": "CUR2.0",
+        }
+    ]
+    ccm = {"data": {"type": "ccm_config", "attributes": {"ccm_config": {"data_export_configs": configs}}}}
+    made = await api.post(f"{v2}/accounts/{role['data']['id']}/ccm_config", ccm)
+    assert_deep_parsed(deserialize(made.body, (AWSCcmConfigResponse,)))
+
+
+def test_deep_check_catches_a_malformed_v2_account() -> None:
+    from datadog_api_client.v2.model.aws_account_response import AWSAccountResponse
+
+    attributes = {"auth_config": {"nope": 1}, "aws_account_id": "1", "aws_partition": "aws"}
+    body = {"data": {"id": "4ee52a3f-d0e9-487b-bde9-cd1cbc0e4cb0", "type": "account", "attributes": attributes}}
+    with pytest.raises(AssertionError):
+        assert_deep_parsed(deserialize(body, (AWSAccountResponse,)))
