@@ -24,6 +24,8 @@ from datadog_sync.cli import cli
 from datadog_sync.emulator.core import OrgSpec
 from datadog_sync.emulator.server import ThreadedEmulator
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env
+from datadog_sync.resources import register, unregister
+from datadog_sync.resources.base import BaseResource
 from tests.e2e import crud_server
 
 QUIET = {"DD_SHOW_PROGRESS_BAR": "false"}
@@ -60,6 +62,18 @@ def invoke_emulated(
     full = [*args, f"--resources={resources}"] if resources else list(args)
     full_env = {**emulator_env(emu, destination=destination), **env}
     return invoke(full, full_env, input=input, catch_exceptions=catch_exceptions)
+
+
+@contextmanager
+def registered(*resources: type[BaseResource]) -> Iterator[None]:
+    """The CLI knows these resource types until the block ends (the registry is process-wide)."""
+    for resource in resources:
+        register(resource)
+    try:
+        yield
+    finally:
+        for resource in resources:
+            unregister(resource.resource_type)
 
 
 @contextmanager

@@ -9,9 +9,8 @@ from typing import ClassVar
 
 import pytest
 
-from datadog_sync.resources import register, unregister
 from datadog_sync.resources.base import BaseResource, PartialFailure, ResourceConfig, ResourceError
-from tests.support import invoke_served, read_state, serve_orgs
+from tests.support import invoke_served, read_state, registered, serve_orgs
 
 
 class Gadgets(BaseResource):
@@ -28,12 +27,9 @@ class Gadgets(BaseResource):
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    register(Gadgets)
-    with serve_orgs() as srv:
+def server(workdir):
+    with registered(Gadgets), serve_orgs() as srv:
         yield srv
-    unregister("gadgets")
 
 
 def test_a_partial_failure_keeps_its_object_in_state_and_counts_as_a_failure(server):

@@ -7,9 +7,8 @@ from typing import ClassVar
 import pytest
 
 from datadog_sync.emulator.testing import emulated_orgs
-from datadog_sync.resources import register, unregister
 from datadog_sync.resources.base import BaseResource, ResourceConfig
-from tests.support import invoke_served, serve_orgs
+from tests.support import invoke_served, registered, serve_orgs
 
 
 class Gadgets(BaseResource):
@@ -25,13 +24,9 @@ class Gadgets(BaseResource):
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    register(Gadgets)
-    with emulated_orgs() as emu:
-        with serve_orgs(upstream=emu.url) as srv:
-            yield srv
-    unregister("gadgets")
+def server(workdir):
+    with registered(Gadgets), emulated_orgs() as emu, serve_orgs(upstream=emu.url) as srv:
+        yield srv
 
 
 def test_a_declared_permission_the_key_lacks_stops_the_type_before_any_write(server):
