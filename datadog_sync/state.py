@@ -35,110 +35,42 @@ Deliberate differences from upstream:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import secrets
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+from datadog_sync.state_files import (
+    BACKUP_DIR,
+    DIR_MODE,
+    MAX_NAME,
+    ORIGINS,
+    TMP_EXTRA,
+    UNSAFE_ID,
+    Origin,
+    StateFileError,
+    atomic_write,
+    encode,
+    file_digest,
+    fix_hint,
+    fsync_dir,
+    json_kind,
+    newer_or_equal,
+    read_file,
+    sanitize_id,
+    scan,
+    unlink,
+    write_private_atomic,
+)
 
 __all__ = ["Origin", "StateFileError", "StateStore", "sanitize_id", "write_private_atomic"]
 
-Origin = Literal["source", "destination"]
-ORIGINS: tuple[Origin, ...] = ("source", "destination")
-BACKUP_DIR = ".backup"
-
-_dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_UNSAFE_ID = re.compile(r"[/\\\x00]")
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-_MAX_NAME = 255  # bytes in a file name on common file systems
-_TMP_EXTRA = len(".") + len(".0123456789ab.tmp")  # what _atomic_write adds for its temporary file
-#: State files, backups and their directories hold configurations and AWS external IDs: owner only.
-FILE_MODE, DIR_MODE = 0o600, 0o700
-_JSON_TYPES = {type(None): "null", bool: "true or false", int: "a number", float: "a number", str: "a string"}
-
-
-class StateFileError(Exception):
-    """A state file that cannot be loaded or written safely. ``path`` is the file, ``reason`` what is wrong."""
-
-    def __init__(self, path: Path | str, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"state file {self.path}: {reason}")
-
-
-def sanitize_id(_id: str) -> str:
-    """The per-file name part of an id: every ``:`` becomes ``.`` (as upstream, for Windows and buckets)."""
-    return _id.replace(":", ".")
-
-
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _fix_hint(origin: Origin, destination_root: Path) -> str:
-    if origin == "source":
-        return "fix it by hand, or delete it and run `datadog-sync import` again to rebuild it"
-    return (
-        f"fix it by hand or restore it from a copy (reset and sync backups are under {destination_root / BACKUP_DIR}); "
-        "if you delete it, the next sync looks the resources up in the destination again and adopts those it "
-        "finds (AWS accounts by account id), but what only this file held is lost, such as the external IDs "
-        "of AWS role accounts created by earlier syncs"
-    )
-
-
-def _json_kind(value: Any) -> str:
-    """How a JSON value reads to a user: "null", "a list", "a string"..."""
-    if isinstance(value, list):
-        return "a list"
-    return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make renames in ``path`` durable (POSIX only; a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (owner-only) via a temporary file in the same directory, fsync, ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def write_private_atomic(path: Path | str, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically, readable by the owner only; a missing directory is made 0700.
-
-    For files holding configurations or external IDs (state, backups, hand-off, journal rewrites).
-    """
-    path = Path(path)
-    path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    _atomic_write(path, text.encode("utf-8"))
 
 
 class StateStore:
@@ -184,38 +116,13 @@ class StateStore:
             raise TypeError(f"{what}() takes an iterable of resource types, not the string {types!r}")
         out = list(dict.fromkeys(types))
         for rtype in out:
-            if not isinstance(rtype, str) or not rtype or "." in rtype or _UNSAFE_ID.search(rtype):
+            if not isinstance(rtype, str) or not rtype or "." in rtype or UNSAFE_ID.search(rtype):
                 raise ValueError(f"invalid resource type {rtype!r}")
         return out
 
-    def _scan(self, root: Path, origin: Origin) -> dict[str, list[tuple[str | None, Path]]]:
-        """Group the state files of ``root`` by type: ``type -> [(sanitized id or None if combined, path)]``."""
-        by_type: dict[str, list[tuple[str | None, Path]]] = {}
-        try:
-            entries = sorted(os.scandir(root), key=lambda e: e.name)
-        except FileNotFoundError:
-            return by_type
-        except NotADirectoryError:
-            raise StateFileError(root, f"the {origin} state path is not a directory") from None
-        except OSError as exc:
-            raise StateFileError(root, f"cannot list the {origin} state directory: {exc.strerror or exc}") from None
-        for entry in entries:
-            name = entry.name
-            if name.startswith(".") or not name.endswith(".json"):
-                continue
-            try:
-                if not entry.is_file():
-                    continue
-            except OSError:
-                continue
-            stem = name[: -len(".json")]
-            rtype, dot, sanitized = stem.partition(".")
-            by_type.setdefault(rtype, []).append((sanitized if dot else None, Path(entry.path)))
-        return by_type
-
     def files_for(self, origin: Origin, resource_type: str) -> list[Path]:
         """The files currently holding ``resource_type`` in ``origin`` (both layouts), sorted by name."""
-        return [path for _, path in self._scan(self.root(origin), origin).get(resource_type, [])]
+        return [path for _, path in scan(self.root(origin), origin).get(resource_type, [])]
 
     def prepare_root(self, origin: Origin) -> Path:
         """Create ``origin``'s state directory if needed (owner-only) or raise :class:`StateFileError` saying why not."""
@@ -237,9 +144,9 @@ class StateStore:
         if not self.resource_per_file:
             return None
         sanitized = sanitize_id(_id)
-        if _UNSAFE_ID.search(sanitized) or sanitized in (".", ".."):
+        if UNSAFE_ID.search(sanitized) or sanitized in (".", ".."):
             reason = "it contains '/', '\\' or NUL" if sanitized not in (".", "..") else f"it is {sanitized!r}"
-        elif len(f"{resource_type}.{sanitized}.json".encode()) + _TMP_EXTRA > _MAX_NAME:
+        elif len(f"{resource_type}.{sanitized}.json".encode()) + TMP_EXTRA > MAX_NAME:
             reason = "it is too long"
         else:
             return None
@@ -279,10 +186,10 @@ class StateStore:
         self, origin: Origin, wanted: set[str] | None
     ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, bytes]]]:
         root = self.root(origin)
-        hint = _fix_hint(origin, self.destination_path)
+        hint = fix_hint(origin, self.destination_path)
         data: dict[str, dict[str, Any]] = {}
         fingerprints: dict[tuple[str, str], dict[str, bytes]] = {}
-        for rtype, files in self._scan(root, origin).items():
+        for rtype, files in scan(root, origin).items():
             if wanted is not None and rtype not in wanted:
                 continue
             entries: dict[str, Any] = {}
@@ -290,7 +197,7 @@ class StateStore:
             type_fps: dict[str, bytes] = {}
             # Combined files first, so that per-file entries win ties.
             for sanitized, path in sorted(files, key=lambda f: f[0] is not None):
-                raw, content = self._read(path, hint)
+                raw, content = read_file(path, hint)
                 if sanitized is not None:
                     if len(content) != 1:
                         raise StateFileError(
@@ -307,36 +214,20 @@ class StateStore:
                 for key, value in content.items():
                     if not isinstance(value, (dict, list)):
                         raise StateFileError(
-                            path, f"the value for id {key!r} is {_json_kind(value)}, not a JSON object; {hint}"
+                            path, f"the value for id {key!r} is {json_kind(value)}, not a JSON object; {hint}"
                         )
-                    if key in came_from and not _newer_or_equal(path, came_from[key]):
+                    if key in came_from and not newer_or_equal(path, came_from[key]):
                         continue  # a newer combined file holds this id too
                     entries[key] = value
                     came_from[key] = path
                     if sanitized is not None:
-                        type_fps[key] = _digest(raw)
+                        type_fps[key] = file_digest(raw)
                     else:
                         type_fps.pop(key, None)
             data[rtype] = entries
             if type_fps:
                 fingerprints[(origin, rtype)] = type_fps
         return data, fingerprints
-
-    @staticmethod
-    def _read(path: Path, hint: str) -> tuple[bytes, dict[str, Any]]:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise StateFileError(path, f"cannot be read: {exc.strerror or exc}") from None
-        try:
-            content = json.loads(raw.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise StateFileError(path, f"is not UTF-8 text ({exc.reason} at byte {exc.start}); {hint}") from None
-        except ValueError as exc:
-            raise StateFileError(path, f"is not valid JSON ({exc}); {hint}") from None
-        if not isinstance(content, dict):
-            raise StateFileError(path, f"the file holds {_json_kind(content)}, not a JSON object keyed by id; {hint}")
-        return raw, content
 
     # ------------------------------------------------------------------ dump
 
@@ -352,7 +243,7 @@ class StateStore:
             return
         root = self.prepare_root(origin)
         state = self.state(origin)
-        existing = self._scan(root, origin)
+        existing = scan(root, origin)
         problems: list[StateFileError] = []
         try:
             for rtype in wanted:
@@ -366,7 +257,7 @@ class StateStore:
                 except StateFileError as exc:  # one type's unwritable ids must not cost the other types
                     problems.append(exc)
         finally:
-            _fsync_dir(root)
+            fsync_dir(root)
         if problems:
             raise problems[0]
 
@@ -378,28 +269,16 @@ class StateStore:
                     f"state ids must be strings: {origin} {rtype} has the id {key!r} ({type(key).__name__})"
                 )
 
-    @staticmethod
-    def _encode(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> bytes:
-        try:
-            return _dumps(entries).encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            for key, value in entries.items():  # name the culprit
-                try:
-                    _dumps(value)
-                except (TypeError, ValueError):
-                    raise TypeError(f"cannot write {origin} state of {rtype} id {key!r}: {exc}") from exc
-            raise
-
     def _dump_combined(
         self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Path]], prune: bool
     ) -> None:
         self._check_ids(origin, rtype, entries)
-        data = self._encode(origin, rtype, entries)
-        _atomic_write(self.root(origin) / f"{rtype}.json", data)
+        data = encode(origin, rtype, entries)
+        atomic_write(self.root(origin) / f"{rtype}.json", data)
         if prune:
             for sanitized, path in files:
                 if sanitized is not None:
-                    _unlink(path)
+                    unlink(path)
             self._fingerprints.pop((origin, rtype), None)
 
     def _dump_per_file(
@@ -424,18 +303,18 @@ class StateStore:
         on_disk = {sanitized for sanitized, _ in files if sanitized is not None}
         fps = self._fingerprints.setdefault((origin, rtype), {})
         for key, value in entries.items():
-            data = self._encode(origin, rtype, {key: value})
-            digest = _digest(data)
+            data = encode(origin, rtype, {key: value})
+            digest = file_digest(data)
             if fps.get(key) == digest and sanitize_id(key) in on_disk:
                 continue
-            _atomic_write(self._per_file_path(origin, rtype, key), data)
+            atomic_write(self._per_file_path(origin, rtype, key), data)
             fps[key] = digest
         for key in [k for k in fps if k not in entries]:
             del fps[key]
         if prune:
             for file_id, path in files:
                 if file_id is None or file_id not in names:
-                    _unlink(path)
+                    unlink(path)
         if unwritable:
             others = f" (and {len(unwritable) - 1} more)" if len(unwritable) > 1 else ""
             raise StateFileError(root, f"{unwritable[0][1]}{others}; the other {rtype} entries were written")
@@ -456,13 +335,13 @@ class StateStore:
         for rtype, entries in objects_by_type.items():
             self._types_arg([rtype], "write_backup")
             self._check_ids("destination", rtype, entries)
-            encoded[rtype] = self._encode("destination", rtype, entries)
+            encoded[rtype] = encode("destination", rtype, entries)
         tmp = backups / f".tmp-{secrets.token_hex(6)}"
         tmp.mkdir(mode=DIR_MODE)
         try:
             for rtype, data in encoded.items():
-                _atomic_write(tmp / f"{rtype}.json", data)
-            _fsync_dir(tmp)
+                atomic_write(tmp / f"{rtype}.json", data)
+            fsync_dir(tmp)
             while True:
                 target = backups / f"{time.time()}{suffix}"
                 if not target.exists():
@@ -471,19 +350,5 @@ class StateStore:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _fsync_dir(backups)
+        fsync_dir(backups)
         return target
-
-
-def _newer_or_equal(path: Path, other: Path) -> bool:
-    try:
-        return path.stat().st_mtime_ns >= other.stat().st_mtime_ns
-    except OSError:
-        return True
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass

@@ -2,6 +2,8 @@
 
     result = invoke(["import", "--resources=integrations"], emulator_env(emu))
     result = invoke_emulated(emu, "sync")        # the same, pointed at the emulator, --resources=integrations added
+    with serve_orgs() as server:                  # the test REST server (tests/e2e/crud_server.py) for both orgs
+        result = invoke_served(server, "sync", resources="gadgets")   # --resources=integrations unless told
 
 Runs are in-process (click's CliRunner), so a test can also reach module settings such as
 ``applier.CHECKPOINT_EVERY`` through ``monkeypatch``. Unexpected exceptions propagate unless asked otherwise.
@@ -11,7 +13,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,9 @@ from datadog_sync.cli import cli
 from datadog_sync.emulator.core import OrgSpec
 from datadog_sync.emulator.server import ThreadedEmulator
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env
+from datadog_sync.resources import register, unregister
+from datadog_sync.resources.base import BaseResource
+from tests.e2e import crud_server
 
 QUIET = {"DD_SHOW_PROGRESS_BAR": "false"}
 
@@ -56,6 +62,45 @@ def invoke_emulated(
     full = [*args, f"--resources={resources}"] if resources else list(args)
     full_env = {**emulator_env(emu, destination=destination), **env}
     return invoke(full, full_env, input=input, catch_exceptions=catch_exceptions)
+
+
+@contextmanager
+def registered(*resources: type[BaseResource]) -> Iterator[None]:
+    """The CLI knows these resource types until the block ends (the registry is process-wide)."""
+    for resource in resources:
+        register(resource)
+    try:
+        yield
+    finally:
+        for resource in resources:
+            unregister(resource.resource_type)
+
+
+@contextmanager
+def serve_orgs(upstream: str | None = None) -> Iterator[crud_server.CrudServer]:
+    """The test REST server for both orgs, told apart by the API keys of ``SOURCE`` / ``DESTINATION``; paths it
+    does not serve are forwarded to ``upstream`` (an emulator's URL) when given."""
+    with crud_server.serve({SOURCE.api_key: "source", DESTINATION.api_key: "destination"}, upstream) as server:
+        yield server
+
+
+def served_env(server: crud_server.CrudServer, **extra: str) -> dict[str, str]:
+    """The CLI's environment with both orgs pointed at the test REST server, progress bar off, plus ``extra``."""
+    return {
+        "DD_SOURCE_API_KEY": SOURCE.api_key,
+        "DD_SOURCE_APP_KEY": SOURCE.app_key,
+        "DD_SOURCE_API_URL": server.url,
+        "DD_DESTINATION_API_KEY": DESTINATION.api_key,
+        "DD_DESTINATION_APP_KEY": DESTINATION.app_key,
+        "DD_DESTINATION_API_URL": server.url,
+        **QUIET,
+        **extra,
+    }
+
+
+def invoke_served(server: crud_server.CrudServer, *args: str, resources: str = "integrations", **env: str) -> Result:
+    """``datadog-sync <command> <args> --resources=<resources>`` against the test REST server."""
+    return invoke([*args, f"--resources={resources}"], served_env(server, **env))
 
 
 def read_state(root: Path, origin: str, rtype: str) -> dict[str, Any]:

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from datadog_sync.resources import register, unregister
 from datadog_sync.resources.base import BaseResource, ResourceConfig
-from tests.e2e.crud_server import serve
-from tests.support import invoke
+from tests.support import invoke, read_state, registered, serve_orgs, served_env
 
 
 class Gadgets(BaseResource):
@@ -28,16 +25,13 @@ class Widgets(BaseResource):
 
 @pytest.fixture
 def test_resources():
-    register(Gadgets)
-    register(Widgets)
-    yield
-    unregister("gadgets")
-    unregister("widgets")
+    with registered(Gadgets, Widgets):
+        yield
 
 
 @pytest.fixture
 def server(test_resources):
-    with serve({"src-api": "source", "dst-api": "destination"}) as srv:
+    with serve_orgs() as srv:
         yield srv
 
 
@@ -49,25 +43,14 @@ class Cli:
         self.workdir = workdir
 
     def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
-        base_env = {
-            "DD_SOURCE_API_KEY": "src-api",
-            "DD_SOURCE_APP_KEY": "src-app",
-            "DD_SOURCE_API_URL": self.server.url,
-            "DD_DESTINATION_API_KEY": "dst-api",
-            "DD_DESTINATION_APP_KEY": "dst-app",
-            "DD_DESTINATION_API_URL": self.server.url,
-            "DD_SHOW_PROGRESS_BAR": "false",
-            **(env or {}),
-        }
         command, *rest = args
         if not any(a.startswith(("--resources", "--config")) for a in rest):
             rest = ["--resources=gadgets,widgets", *rest]
         full = [command, *rest]
-        return invoke(full, base_env, input=input)
+        return invoke(full, served_env(self.server, **(env or {})), input=input)
 
     def state(self, origin: str, rtype: str) -> dict:
-        path = self.workdir / "resources" / origin / f"{rtype}.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        return read_state(self.workdir, origin, rtype)
 
 
 @pytest.fixture

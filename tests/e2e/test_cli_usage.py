@@ -17,8 +17,9 @@ KEYS = (SOURCE.api_key, SOURCE.app_key, DESTINATION.api_key, DESTINATION.app_key
 KEY_VARS = ("DD_SOURCE_API_KEY", "DD_SOURCE_APP_KEY", "DD_DESTINATION_API_KEY", "DD_DESTINATION_APP_KEY")
 
 
-def invoke(env: dict, *args: str):
-    full = {"DD_SHOW_PROGRESS_BAR": "false", "DD_HTTP_CLIENT_RETRY_TIMEOUT": "0", **env}
+def run(env: dict, *args: str):
+    """tests/support.py's ``invoke`` with no retries, checking on every run that no key is ever printed."""
+    full = {**support.QUIET, "DD_HTTP_CLIENT_RETRY_TIMEOUT": "0", **env}
     result = support.invoke(args, full)
     assert not any(key in result.output for key in KEYS), "a key was printed"
     return result
@@ -53,7 +54,7 @@ def env(emu):
     ],
 )
 def test_a_bad_api_url_is_a_usage_error_before_any_request(emu, env, url, message):
-    result = invoke({**env, "DD_SOURCE_API_URL": url}, "migrate", "--resources=integrations")
+    result = run({**env, "DD_SOURCE_API_URL": url}, "migrate", "--resources=integrations")
     assert result.exit_code == 2
     assert "Invalid value for '--source-api-url' (DD_SOURCE_API_URL)" in result.output
     assert message in result.output
@@ -62,14 +63,14 @@ def test_a_bad_api_url_is_a_usage_error_before_any_request(emu, env, url, messag
 
 
 def test_credentials_in_the_url_are_refused_without_showing_them(env):
-    result = invoke({**env, "DD_DESTINATION_API_URL": "https://admin:hunter2@api.datadoghq.com"}, "sync")
+    result = run({**env, "DD_DESTINATION_API_URL": "https://admin:hunter2@api.datadoghq.com"}, "sync")
     assert result.exit_code == 2
     assert "'--destination-api-url'" in result.output and "credentials" in result.output
     assert "hunter2" not in result.output
 
 
 def test_an_unreachable_url_is_a_connection_failure_not_an_invalid_key(env):
-    result = invoke({**env, "DD_SOURCE_API_URL": "http://127.0.0.1:1"}, "import", "--resources=integrations")
+    result = run({**env, "DD_SOURCE_API_URL": "http://127.0.0.1:1"}, "import", "--resources=integrations")
     assert result.exit_code == 1
     assert "cannot connect to 127.0.0.1:1: connection refused on GET /api/v1/validate (source)" in result.stderr
     assert "check --source-api-url (DD_SOURCE_API_URL)" in result.stderr
@@ -77,7 +78,7 @@ def test_an_unreachable_url_is_a_connection_failure_not_an_invalid_key(env):
 
 
 def test_a_wrong_api_key_is_still_an_invalid_api_key(emu, env):
-    result = invoke({**env, "DD_SOURCE_API_KEY": "wrong-api-key-00000000000000000"}, "import")
+    result = run({**env, "DD_SOURCE_API_KEY": "wrong-api-key-00000000000000000"}, "import")
     assert result.exit_code == 1
     assert "invalid api key: 403 Forbidden on GET /api/v1/validate (source)" in result.stderr
     assert "wrong-api-key" not in result.stderr
@@ -102,7 +103,7 @@ def test_a_wrong_api_key_is_still_an_invalid_api_key(emu, env):
 def test_missing_keys_the_command_needs_are_a_usage_error_at_once(emu, env, command, unset, flags, org):
     for name in unset:
         env[name] = ""
-    result = invoke(env, command, "--resources=integrations", *flags)
+    result = run(env, command, "--resources=integrations", *flags)
     assert result.exit_code == 2
     assert f"{command} needs the {org} org's API and application keys; not set: " in result.output
     for name in unset:
@@ -122,12 +123,12 @@ def test_missing_keys_the_command_needs_are_a_usage_error_at_once(emu, env, comm
 def test_keys_of_an_org_the_command_does_not_use_are_not_required(env, command, unset, flags):
     for name in unset:
         env[name] = ""
-    result = invoke(env, command, "--resources=integrations", *flags)
+    result = run(env, command, "--resources=integrations", *flags)
     assert result.exit_code == 0, result.output
 
 
 def test_a_wrong_application_key_is_named_as_such_by_the_ddr_check(env):
-    result = invoke({**env, "DD_SOURCE_APP_KEY": "wrong-app-key-000000000000000000000000000"}, "import")
+    result = run({**env, "DD_SOURCE_APP_KEY": "wrong-app-key-000000000000000000000000000"}, "import")
     assert result.exit_code == 1
     assert "clients validated successfully" in result.stderr, "validate checks only the API key"
     assert "the source keys were refused reading the DDR status: 403 Forbidden on GET /api/v2/hamr" in result.stderr
@@ -137,7 +138,7 @@ def test_a_wrong_application_key_is_named_as_such_by_the_ddr_check(env):
 
 
 def test_stray_arguments_are_a_usage_error_that_does_not_show_them(env):
-    result = invoke(env, "import", "--source-api-key", "first-secret-value", "second-secret-value")
+    result = run(env, "import", "--source-api-key", "first-secret-value", "second-secret-value")
     assert result.exit_code == 2
     assert "an unexpected argument (not shown: it may be a key)" in result.output
     assert "second-secret-value" not in result.output and "first-secret-value" not in result.output
@@ -147,14 +148,14 @@ def test_stray_arguments_are_a_usage_error_that_does_not_show_them(env):
 
 
 def test_an_empty_resources_option_is_a_usage_error(emu, env, workdir):
-    result = invoke(env, "import", "--resources=")
+    result = run(env, "import", "--resources=")
     assert result.exit_code == 2
     assert "--resources is empty; leave it out for every type, or name some: integrations" in result.output
     assert emu.requests() == [] and not (workdir / "resources").exists()
 
 
 def test_an_empty_resources_variable_means_unset(env, workdir):
-    result = invoke({**env, "DD_RESOURCES": ""}, "import")
+    result = run({**env, "DD_RESOURCES": ""}, "import")
     assert result.exit_code == 0, result.output
     assert (workdir / "resources/source/integrations.json").exists()
 
@@ -166,7 +167,7 @@ def test_keys_over_plain_http_to_another_host_get_a_warning(emu, env):
     # The emulator answers as a forward proxy, so the non-local host needs no network.
     env = {**env, "DD_SOURCE_API_URL": "http://api.datadog-sync.test", "HTTP_PROXY": emu.url, "http_proxy": emu.url}
     env.update(NO_PROXY="", no_proxy="")
-    result = invoke(env, "import", "--resources=integrations", "--http-client-trust-env=true")
+    result = run(env, "import", "--resources=integrations", "--http-client-trust-env=true")
     assert result.exit_code == 0, result.output
     assert (
         "the source API URL http://api.datadog-sync.test is plain http://: the source keys travel unencrypted; "
@@ -178,7 +179,7 @@ def test_keys_over_plain_http_to_another_host_get_a_warning(emu, env):
 @pytest.mark.parametrize("command", ["import", "migrate"])
 def test_a_local_plain_http_api_gets_no_warning(env, command):
     assert env["DD_SOURCE_API_URL"].startswith("http://127.0.0.1:")
-    result = invoke(env, command, "--resources=integrations")
+    result = run(env, command, "--resources=integrations")
     assert result.exit_code == 0, result.output
     assert "plain http" not in result.stderr
 
@@ -188,14 +189,14 @@ def test_a_local_plain_http_api_gets_no_warning(env, command):
 
 @pytest.mark.parametrize("command", ["import", "sync", "diffs", "migrate", "reset"])
 def test_help_examples_name_resource_types_that_exist(command):
-    text = " ".join(invoke({}, command, "--help").output.split())
+    text = " ".join(run({}, command, "--help").output.split())
     examples = re.findall(r"\b([a-z_]+)=\d+", text) + re.findall(r"Type=([a-z_]+);", text)
     assert examples, "the help shows examples"
     assert set(examples) <= set(registry()), examples
 
 
 def test_filter_error_example_names_a_resource_type_that_exists(env):
-    result = invoke(env, "import", "--filter=Type=integrations")
+    result = run(env, "import", "--filter=Type=integrations")
     assert result.exit_code == 2
     examples = re.findall(r"Type=([a-z_]+);", result.output)
     assert examples and set(examples) <= set(registry()), result.output
@@ -203,7 +204,7 @@ def test_filter_error_example_names_a_resource_type_that_exists(env):
 
 @pytest.mark.parametrize("bad", ["abc\ndef0123456789", "abc\x1bdef0123456789", "abcdéf0123456789"])
 def test_a_key_with_a_control_or_non_ascii_character_is_a_usage_error_that_does_not_show_it(emu, env, bad):
-    result = invoke({**env, "DD_SOURCE_APP_KEY": bad}, "import", "--resources=integrations")
+    result = run({**env, "DD_SOURCE_APP_KEY": bad}, "import", "--resources=integrations")
     assert result.exit_code == 2
     assert "--source-app-key (env DD_SOURCE_APP_KEY) has a line break, control or non-ASCII character" in result.output
     assert "0123456789" not in result.output
@@ -227,7 +228,7 @@ def test_a_key_with_a_control_or_non_ascii_character_is_a_usage_error_that_does_
 )
 def test_config_values_of_the_wrong_type_are_usage_errors(emu, env, workdir, line, message):
     (workdir / "sync.conf").write_text(f"{line}\n")
-    result = invoke(env, "import", "--config=sync.conf")
+    result = run(env, "import", "--config=sync.conf")
     assert result.exit_code == 2
     assert f"Invalid value for '--config': sync.conf line 1: {message}" in result.output
     assert "0123456789" not in result.output and "9876543210" not in result.output
@@ -237,7 +238,7 @@ def test_config_values_of_the_wrong_type_are_usage_errors(emu, env, workdir, lin
 @pytest.mark.parametrize("option", ["--http-client-timeout", "--http-client-retry-timeout"])
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_timeouts_must_be_finite(emu, env, option, value):
-    result = invoke(env, "import", "--resources=integrations", f"{option}={value}")
+    result = run(env, "import", "--resources=integrations", f"{option}={value}")
     assert result.exit_code == 2
     assert f"Invalid value for '{option}': {value} is not a number of seconds" in result.output
     assert emu.requests() == []
@@ -245,14 +246,14 @@ def test_timeouts_must_be_finite(emu, env, option, value):
 
 @pytest.mark.parametrize("url", ["http://localhost:1", "http://[::1]:1", "http://127.0.0.2:1"])
 def test_other_local_plain_http_urls_get_no_warning(env, url):
-    result = invoke({**env, "DD_SOURCE_API_URL": url}, "import", "--resources=integrations")
+    result = run({**env, "DD_SOURCE_API_URL": url}, "import", "--resources=integrations")
     assert result.exit_code == 1  # nothing listens there
     assert "cannot connect to" in result.stderr
     assert "plain http" not in result.stderr
 
 
 def test_a_path_in_the_url_is_pointed_at_when_validate_is_not_found(emu, env):
-    result = invoke({**env, "DD_SOURCE_API_URL": emu.url + "/api/v1"}, "import", "--resources=integrations")
+    result = run({**env, "DD_SOURCE_API_URL": emu.url + "/api/v1"}, "import", "--resources=integrations")
     assert result.exit_code == 1
     assert f"the source API URL {emu.url}/api/v1 does not look like a Datadog API" in result.stderr
     assert "GET /api/v1/validate answered 404 Not Found; a path in the URL?" in result.stderr

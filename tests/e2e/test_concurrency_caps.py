@@ -7,11 +7,10 @@ import asyncio
 
 import pytest
 from aiohttp import web
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.resources import register, unregister
 from datadog_sync.resources.base import BaseResource, ResourceConfig
+from tests import support
 from tests.e2e import crud_server
 
 ITEMS = 6
@@ -78,23 +77,9 @@ def gadgets_class(**settings: object) -> type[BaseResource]:
 def server(monkeypatch, tmp_path):
     monkeypatch.setattr(crud_server, "CrudServer", GatedServer)
     monkeypatch.chdir(tmp_path)
-    with crud_server.serve({"src-api": "source", "dst-api": "destination"}) as srv:
+    with support.serve_orgs() as srv:
         yield srv
     unregister("gadgets")
-
-
-def invoke(server: GatedServer, *args: str):
-    env = {
-        "DD_SOURCE_API_KEY": "src-api",
-        "DD_SOURCE_APP_KEY": "src-app",
-        "DD_SOURCE_API_URL": server.url,
-        "DD_DESTINATION_API_KEY": "dst-api",
-        "DD_DESTINATION_APP_KEY": "dst-app",
-        "DD_DESTINATION_API_URL": server.url,
-        "DD_SHOW_PROGRESS_BAR": "false",
-    }
-    command, *rest = args
-    return CliRunner().invoke(cli, [command, "--resources=gadgets", *rest], env=env, catch_exceptions=False)
 
 
 CASES = [
@@ -114,7 +99,7 @@ def test_import_sync_and_reset_honour_the_same_cap(server: GatedServer, config, 
 
     for command, extra in (("import", ()), ("sync", ()), ("reset", ("--yes",))):
         server.reset_counts(cap)
-        result = invoke(server, command, *extra, *options)
+        result = support.invoke_served(server, command, *extra, *options, resources="gadgets")
         assert result.exit_code == 0, (command, result.output)
         assert (command, server.max_in_flight, server.stuck) == (command, cap, 0)
     assert len(server.data["destination"]["gadgets"]) == 0, "reset deleted what sync created"

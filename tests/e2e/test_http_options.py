@@ -23,9 +23,13 @@ from tests import support
 UNREACHABLE = "http://127.0.0.1:1"
 
 
-def invoke(env, *args):
-    full = {"DD_SHOW_PROGRESS_BAR": "false", "DD_VALIDATE": "false", "DD_VERIFY_DDR_STATUS": "false", **env}
-    return support.invoke(["import", "--resources=integrations", *args], full)
+#: Skip the key checks made before an import: these tests are about the connection options, not the keys.
+NO_KEY_CHECKS = {"DD_VALIDATE": "false", "DD_VERIFY_DDR_STATUS": "false"}
+
+
+def run_import(env: dict[str, str], *args: str):
+    """``import --resources=integrations <args>`` through tests/support.py, key checks and progress bar off."""
+    return support.invoke(["import", "--resources=integrations", *args], {**support.QUIET, **NO_KEY_CHECKS, **env})
 
 
 def imported(workdir):
@@ -43,7 +47,7 @@ def proxy_env(emu):
 
 def test_trust_env_sends_requests_through_the_proxy_of_the_environment(workdir):
     with emulated_orgs(source_state=make_aws_org(3, seed=1, key_account_share=0)) as emu:
-        result = invoke(proxy_env(emu), "--http-client-trust-env=true")
+        result = run_import(proxy_env(emu), "--http-client-trust-env=true")
         assert result.exit_code == 0, result.stdout + result.stderr
         assert len(imported(workdir)) == 3
         paths = {r["path"] for r in emu.requests("source")}
@@ -52,7 +56,7 @@ def test_trust_env_sends_requests_through_the_proxy_of_the_environment(workdir):
 
 def test_without_trust_env_the_proxy_variables_are_ignored(workdir):
     with emulated_orgs(source_state=make_aws_org(3, seed=1, key_account_share=0)) as emu:
-        result = invoke(proxy_env(emu))
+        result = run_import(proxy_env(emu))
         assert result.exit_code == 1
         assert "cannot connect to 127.0.0.1:1" in result.stderr
         assert emu.requests("source") == []
@@ -79,7 +83,7 @@ def test_an_unverifiable_certificate_fails_at_once_with_a_hint(workdir, self_sig
     _, context = self_signed
     with emulated_orgs(source_state=make_aws_org(2, seed=1), ssl_context=context) as emu:
         assert emu.url.startswith("https://")
-        result = invoke(cli_env(emu))
+        result = run_import(cli_env(emu))
         assert result.exit_code == 1
         assert "TLS certificate of 127.0.0.1" in result.stderr and "failed verification" in result.stderr
         assert "SSL_CERT_FILE" in result.stderr
@@ -90,7 +94,7 @@ def test_an_unverifiable_certificate_fails_at_once_with_a_hint(workdir, self_sig
 def test_verification_off_reaches_the_server_with_a_warning(workdir, self_signed):
     _, context = self_signed
     with emulated_orgs(source_state=make_aws_org(2, seed=1), ssl_context=context) as emu:
-        result = invoke(cli_env(emu), "--verify-ssl-certificates=false")
+        result = run_import(cli_env(emu), "--verify-ssl-certificates=false")
         assert result.exit_code == 0, result.stdout + result.stderr
         assert "TLS certificate verification is off" in result.stderr
         assert len(imported(workdir)) == 2
@@ -99,8 +103,7 @@ def test_verification_off_reaches_the_server_with_a_warning(workdir, self_signed
 def test_ssl_cert_file_makes_a_private_ca_trusted(workdir, self_signed):
     cert, context = self_signed
     with emulated_orgs(source_state=make_aws_org(2, seed=1), ssl_context=context) as emu:
-        env = {**os.environ, **cli_env(emu), "SSL_CERT_FILE": str(cert), "DD_VALIDATE": "false"}
-        env.update(DD_VERIFY_DDR_STATUS="false", DD_SHOW_PROGRESS_BAR="false")
+        env = {**os.environ, **cli_env(emu), **support.QUIET, **NO_KEY_CHECKS, "SSL_CERT_FILE": str(cert)}
         result = subprocess.run(
             [sys.executable, "-m", "datadog_sync", "import", "--resources=integrations"],
             cwd=workdir,

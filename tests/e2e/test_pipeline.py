@@ -7,6 +7,7 @@ from pprint import pformat
 
 import pytest
 
+from datadog_sync.emulator.testing import DESTINATION, SOURCE
 from tests.support import invoke
 
 
@@ -261,7 +262,7 @@ def test_verbose_output_never_shows_keys(run, server):
     result = run("import", "-v")
     assert result.exit_code == 0
     assert "GET" in result.stderr, "verbose mode logs requests"
-    for secret in ("src-api", "src-app", "dst-api", "dst-app"):
+    for secret in (SOURCE.api_key, SOURCE.app_key, DESTINATION.api_key, DESTINATION.app_key):
         assert secret not in result.stderr and secret not in result.stdout
 
 

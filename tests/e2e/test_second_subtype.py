@@ -8,19 +8,18 @@ class and one ``register_subtype`` line: no change to the host, the CLI or the `
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org
-from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs
+from datadog_sync.emulator.testing import emulated_orgs
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations import IntegrationsResource
 from datadog_sync.resources.integrations.secrets import load_secrets
-from tests.e2e.crud_server import serve
+from tests.support import invoke_served, read_state, serve_orgs
 
 WIDGETS = "widgets"
 ONLY_WIDGETS = "--filter=Type=integrations;Name=name;Value=widgets"
@@ -62,28 +61,12 @@ def widgets_subtype():
 def orgs(widgets_subtype, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with emulated_orgs(source_state=make_aws_org(2, seed=1, key_account_share=0)) as emu:
-        keys = {SOURCE.api_key: "source", DESTINATION.api_key: "destination"}
-        with serve(keys, upstream=emu.url) as server:
+        with serve_orgs(upstream=emu.url) as server:
             yield emu, server
 
 
-def invoke(server, *args: str):
-    env = {
-        "DD_SOURCE_API_KEY": SOURCE.api_key,
-        "DD_SOURCE_APP_KEY": SOURCE.app_key,
-        "DD_SOURCE_API_URL": server.url,
-        "DD_DESTINATION_API_KEY": DESTINATION.api_key,
-        "DD_DESTINATION_APP_KEY": DESTINATION.app_key,
-        "DD_DESTINATION_API_URL": server.url,
-        "DD_SHOW_PROGRESS_BAR": "false",
-    }
-    return CliRunner().invoke(cli, [*args, "--resources=integrations"], env=env, catch_exceptions=False)
-
-
 def state(origin: str) -> dict:
-    path = f"resources/{origin}/integrations.json"
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    return read_state(Path.cwd(), origin, "integrations")
 
 
 def widget_writes(server) -> list[tuple[str, str, str]]:
@@ -101,17 +84,17 @@ def test_a_second_subtype_goes_end_to_end_beside_aws(orgs):
         "2": {"id": "2", "title": "w2", "size": 2},
     }
 
-    result = invoke(server, "import")
+    result = invoke_served(server, "import")
     assert result.exit_code == 0, result.stderr
     keys = set(state("source"))
     assert {"widgets:w1", "widgets:w2"} < keys and len([k for k in keys if k.startswith("aws:")]) == 2
     assert state("source")["widgets:w1"] == {"name": "widgets", "id": "1", "title": "w1", "size": 1}
 
-    result = invoke(server, "diffs")
+    result = invoke_served(server, "diffs")
     assert "integrations widgets:w1: create" in result.stdout
     assert "Plan: 4 to create, 0 to update, 0 to delete, 0 unchanged." in result.stdout
 
-    result = invoke(server, "sync")
+    result = invoke_served(server, "sync")
     assert result.exit_code == 0, result.stderr
     assert "Applied: 4 created, 0 updated" in result.stdout
     assert {w["title"] for w in server.data["destination"]["integration_widgets"].values()} == {"w1", "w2"}
@@ -122,23 +105,23 @@ def test_a_second_subtype_goes_end_to_end_beside_aws(orgs):
     # Re-sync: nothing to do, nothing written (widgets nor aws).
     server.requests.clear()
     emu.clear_requests()
-    result = invoke(server, "diffs")
+    result = invoke_served(server, "diffs")
     assert "Plan: 0 to create, 0 to update, 0 to delete, 4 unchanged." in result.stdout
-    assert invoke(server, "sync").exit_code == 0
+    assert invoke_served(server, "sync").exit_code == 0
     assert widget_writes(server) == [] and aws_writes(emu) == []
 
     # Filter by subtype: only the widget changes, aws is neither imported nor written.
     server.data["source"]["integration_widgets"]["1"]["size"] = 10
-    assert invoke(server, "import", ONLY_WIDGETS).exit_code == 0
+    assert invoke_served(server, "import", ONLY_WIDGETS).exit_code == 0
     assert set(state("source")) == {"widgets:w1", "widgets:w2"}
-    result = invoke(server, "sync", ONLY_WIDGETS)
+    result = invoke_served(server, "sync", ONLY_WIDGETS)
     assert result.exit_code == 0, result.stderr
     assert "Applied: 0 created, 1 updated" in result.stdout
     assert [(m, p.rsplit("/", 1)[0]) for _, m, p in widget_writes(server)] == [("PUT", "/api/v1/integration/widgets")]
     assert aws_writes(emu) == []
 
     # Reset of the subtype only: the widgets go, the aws accounts stay.
-    result = invoke(server, "reset", "--yes", ONLY_WIDGETS)
+    result = invoke_served(server, "reset", "--yes", ONLY_WIDGETS)
     assert result.exit_code == 0, result.stderr
     assert server.data["destination"]["integration_widgets"] == {}
     assert len(emu.dump("destination")["aws"]["accounts"]) == 2

@@ -40,21 +40,6 @@ def emu():
         yield emulator
 
 
-@pytest.fixture
-def live_pid():
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-    yield proc.pid
-    proc.stdin.close()
-    proc.wait()
-
-
-@pytest.fixture
-def dead_pid():
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
 def test_a_second_run_fails_at_once_naming_the_first_which_releases_the_lock_on_ctrl_c(workdir, emu):
     # The first run is a real `datadog-sync sync` process whose first request never gets an answer: accepting
     # its connection proves it holds the lock (taken before any request) and is busy.

@@ -9,7 +9,7 @@ import pytest
 
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import cli_env, emulated_orgs
-from tests.support import invoke
+from tests.support import invoke, invoke_emulated
 
 FORGED = "\n2026-01-01 - ERROR - fake"
 CLEAR_SCREEN = "\x1b[2J"
@@ -17,10 +17,16 @@ RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # every c
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - (DEBUG|INFO|WARNING|ERROR) - ")
 
 
+def forged_source(field: str, value: str) -> dict:
+    """A two-account source org whose first account has ``value`` as its ``field``."""
+    state = make_aws_org(2, seed=1, key_account_share=0)
+    state["aws"]["accounts"][0][field] = value
+    return state
+
+
 @pytest.mark.parametrize("verbose", [False, True], ids=["info", "verbose"])
 def test_role_name_with_newline_and_escape_cannot_forge_log_lines(workdir, verbose):
-    state = make_aws_org(2, seed=1, key_account_share=0)
-    state["aws"]["accounts"][0]["role_name"] = f"Role{FORGED}{CLEAR_SCREEN}"
+    state = forged_source("role_name", f"Role{FORGED}{CLEAR_SCREEN}")
     args = ["migrate", "--resources=integrations", "--show-progress-bar=false", *(["-v"] if verbose else [])]
     with emulated_orgs(source_state=state) as emu:
         result = invoke(args, cli_env(emu))
@@ -36,13 +42,10 @@ def test_role_name_with_newline_and_escape_cannot_forge_log_lines(workdir, verbo
 
 
 def test_account_id_with_newline_and_escape_cannot_forge_diffs_lines(workdir):
-    state = make_aws_org(2, seed=1, key_account_share=0)
-    state["aws"]["accounts"][0]["account_id"] = f"12345{FORGED}{CLEAR_SCREEN}"
-    env = {"DD_SHOW_PROGRESS_BAR": "false"}
+    state = forged_source("account_id", f"12345{FORGED}{CLEAR_SCREEN}")
     with emulated_orgs(source_state=state) as emu:
-        env.update(cli_env(emu))
-        assert invoke(["import", "--resources=integrations"], env).exit_code == 0
-        result = invoke(["diffs", "--resources=integrations"], env)
+        assert invoke_emulated(emu, "import").exit_code == 0
+        result = invoke_emulated(emu, "diffs")
 
     assert result.exit_code == 0, result.stderr
     assert not RAW_CONTROL.search(result.stdout) and not RAW_CONTROL.search(result.stderr)
@@ -51,8 +54,7 @@ def test_account_id_with_newline_and_escape_cannot_forge_diffs_lines(workdir):
 
 
 def test_json_mode_is_escaped_by_json_itself(workdir):
-    state = make_aws_org(2, seed=1, key_account_share=0)
-    state["aws"]["accounts"][0]["role_name"] = f"Role{FORGED}{CLEAR_SCREEN}\x9b"
+    state = forged_source("role_name", f"Role{FORGED}{CLEAR_SCREEN}\x9b")
     with emulated_orgs(source_state=state) as emu:
         args = ["migrate", "--resources=integrations", "--json"]
         result = invoke(args, cli_env(emu))
@@ -66,18 +68,15 @@ def test_json_mode_is_escaped_by_json_itself(workdir):
 
 def test_upstream_diff_lines_keep_their_layout_but_cannot_be_forged(workdir):
     """datadog-sync-cli's multi-line ``diff:`` lines keep pformat's line breaks; API data in them stays escaped."""
-    state = make_aws_org(2, seed=1, key_account_share=0)
-    state["aws"]["accounts"][0]["account_id"] = f"12345{FORGED}{CLEAR_SCREEN}"
-    env = {"DD_SHOW_PROGRESS_BAR": "false"}
+    state = forged_source("account_id", f"12345{FORGED}{CLEAR_SCREEN}")
     with emulated_orgs(source_state=state) as emu:
-        env.update(cli_env(emu))
-        assert invoke(["migrate", "--resources=integrations"], env).exit_code == 0
+        assert invoke_emulated(emu, "migrate").exit_code == 0
         source_file = workdir / "resources" / "source" / "integrations.json"
         source = json.loads(source_file.read_text())
         key = next(k for k in source if FORGED in k)
         source[key]["host_tags"] = [f"team:x{FORGED}{CLEAR_SCREEN}"]
         source_file.write_text(json.dumps(source))
-        result = invoke(["diffs", "--resources=integrations"], env)
+        result = invoke_emulated(emu, "diffs")
 
     assert result.exit_code == 0, result.stderr
     assert not RAW_CONTROL.search(result.stderr)

@@ -90,6 +90,10 @@ class ScriptedServer:
             return resp
         return web.Response(status=reply.status, body=payload, headers=headers)
 
+    async def held(self) -> None:
+        """Hold a handler until the server shuts down (as a stalled :class:`Reply` is held)."""
+        await self._release.wait()
+
     async def start(self) -> ScriptedServer:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -121,6 +125,26 @@ class FakeTime:
         self.waits.append(seconds)
         self.offset += seconds
         await asyncio.sleep(0)
+
+
+async def until(condition: Callable[[], bool], what: str, limit_s: float = 120.0) -> None:
+    """Run the event loop a step at a time (``sleep(0)``: the other tasks and the sockets go on) until
+    ``condition()`` holds. Nothing is timed: the limit only turns a hang into a failure."""
+    end = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < end, f"gave up waiting for {what}"
+        await asyncio.sleep(0)
+
+
+def suspended_in(task: asyncio.Task, function: str) -> bool:
+    """Whether ``task`` is suspended inside a coroutine function named ``function``. Walks the await chain
+    (``cr_await``, see the ``inspect`` docs): ``Task.get_stack`` shows only the outermost frame."""
+    coro: Any = task.get_coro()
+    while not task.done() and coro is not None and hasattr(coro, "cr_code"):
+        if coro.cr_code.co_name == function:
+            return True
+        coro = coro.cr_await
+    return False
 
 
 #: Sockets kept bound for the whole run: a released port could be taken by a server of a parallel test.

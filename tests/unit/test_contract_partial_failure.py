@@ -4,16 +4,13 @@ Also: the one host pre-flight checks the permissions a plain resource type decla
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
-from datadog_sync.resources import register, unregister
 from datadog_sync.resources.base import BaseResource, PartialFailure, ResourceConfig, ResourceError
-from tests.e2e.crud_server import serve
+from tests.support import invoke_served, read_state, registered, serve_orgs
 
 
 class Gadgets(BaseResource):
@@ -30,34 +27,18 @@ class Gadgets(BaseResource):
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    register(Gadgets)
-    with serve({"src-api": "source", "dst-api": "destination"}) as srv:
+def server(workdir):
+    with registered(Gadgets), serve_orgs() as srv:
         yield srv
-    unregister("gadgets")
-
-
-def invoke(server, *args: str):
-    env = {
-        "DD_SOURCE_API_KEY": "src-api",
-        "DD_SOURCE_APP_KEY": "src-app",
-        "DD_SOURCE_API_URL": server.url,
-        "DD_DESTINATION_API_KEY": "dst-api",
-        "DD_DESTINATION_APP_KEY": "dst-app",
-        "DD_DESTINATION_API_URL": server.url,
-        "DD_SHOW_PROGRESS_BAR": "false",
-    }
-    return CliRunner().invoke(cli, [*args, "--resources=gadgets"], env=env, catch_exceptions=False)
 
 
 def test_a_partial_failure_keeps_its_object_in_state_and_counts_as_a_failure(server):
     server.data["source"]["gadgets"] = {"1": {"id": "1", "name": "whole"}, "2": {"id": "2", "name": "half"}}
-    assert invoke(server, "import").exit_code == 0
-    result = invoke(server, "sync")
+    assert invoke_served(server, "import", resources="gadgets").exit_code == 0
+    result = invoke_served(server, "sync", resources="gadgets")
     assert result.exit_code == 1
     assert "1 created, 0 updated, 0 deleted, 0 unchanged, 1 failed" in result.stdout
     assert "its second write failed" in result.stderr
-    state = json.loads(open("resources/destination/gadgets.json", encoding="utf-8").read())
+    state = read_state(Path.cwd(), "destination", "gadgets")
     assert state["1"]["name"] == "whole" and "kept" not in state["1"]
     assert state["2"]["kept"] is True and state["2"]["id"] in server.data["destination"]["gadgets"]

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
-from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs
-from datadog_sync.resources import register, unregister
+from datadog_sync.emulator.testing import emulated_orgs
 from datadog_sync.resources.base import BaseResource, ResourceConfig
-from tests.e2e.crud_server import serve
+from tests.support import invoke_served, registered, serve_orgs
 
 
 class Gadgets(BaseResource):
@@ -27,32 +24,15 @@ class Gadgets(BaseResource):
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    register(Gadgets)
-    with emulated_orgs() as emu:
-        with serve({SOURCE.api_key: "source", DESTINATION.api_key: "destination"}, upstream=emu.url) as srv:
-            yield srv
-    unregister("gadgets")
-
-
-def invoke(server, *args: str):
-    env = {
-        "DD_SOURCE_API_KEY": SOURCE.api_key,
-        "DD_SOURCE_APP_KEY": SOURCE.app_key,
-        "DD_SOURCE_API_URL": server.url,
-        "DD_DESTINATION_API_KEY": DESTINATION.api_key,
-        "DD_DESTINATION_APP_KEY": DESTINATION.app_key,
-        "DD_DESTINATION_API_URL": server.url,
-        "DD_SHOW_PROGRESS_BAR": "false",
-    }
-    return CliRunner().invoke(cli, [*args, "--resources=gadgets"], env=env, catch_exceptions=False)
+def server(workdir):
+    with registered(Gadgets), emulated_orgs() as emu, serve_orgs(upstream=emu.url) as srv:
+        yield srv
 
 
 def test_a_declared_permission_the_key_lacks_stops_the_type_before_any_write(server):
     server.data["source"]["gadgets"] = {"1": {"id": "1", "name": "a"}, "2": {"id": "2", "name": "b"}}
-    assert invoke(server, "import").exit_code == 0
-    result = invoke(server, "sync")
+    assert invoke_served(server, "import", resources="gadgets").exit_code == 0
+    result = invoke_served(server, "sync", resources="gadgets")
     assert result.exit_code == 1
     assert "permission pre-flight: 2 gadget(s) need `gadgets_write`: 1, 2" in result.stderr
     assert "lacks the `gadgets_write` permission, needed to create gadgets" in result.stderr

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 from datadog_sync.http import CircuitOpenError, ConnectionFailed, HTTPError, RetryBudgetExceeded, RetryPolicy
-from tests.unit.http_support import Reply, closed_port, make_client
+from tests.unit.http_support import Reply, closed_port, make_client, suspended_in, until
 
 
 def unavailable_lines(caplog):
@@ -114,11 +114,14 @@ async def test_single_probe_while_half_open(server, fake):
             await c.get("/first")
         fake.offset += 30
         tasks = [asyncio.create_task(c.get(f"/w/{i}")) for i in range(5)]
-        for _ in range(200):
-            await asyncio.sleep(0.005)
-            if probes:
-                break
-        await asyncio.sleep(0.05)
+        # Nothing can move until ``release``: the probe is held by the server and the four others wait for its
+        # outcome inside the breaker. Once that is so, what reached the server is all that ever will before it
+        # (a request that got past the breaker ends the wait at once, and fails the assertion below).
+        await until(
+            lambda: len(server.requests) > 2
+            or (bool(probes) and sum(suspended_in(t, "before_attempt") for t in tasks) == 4),
+            "one probe at the server and four requests waiting for it in the breaker",
+        )
         assert len(probes) == 1 and len(server.requests) == 2  # others wait for the probe
         assert c.breaker.state == "half-open"
         release.set()

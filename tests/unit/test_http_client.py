@@ -10,7 +10,7 @@ import pytest
 
 from datadog_sync import __version__
 from datadog_sync.http import Client, HTTPError, RetryBudgetExceeded, RetryPolicy
-from tests.unit.http_support import FakeTime, Reply, make_client
+from tests.unit.http_support import FakeTime, Reply, make_client, until
 
 LOGGER = "datadog_sync"
 
@@ -451,19 +451,22 @@ async def test_an_exhausted_rate_limit_pauses_the_next_request(server, fake):
 async def test_a_429_pauses_the_orgs_requests_sent_meanwhile(server, fake):
     server.add(Reply(429, headers={"X-RateLimit-Reset": "2"}), Reply(200, json={}))
     hold = asyncio.Event()
+    sleeping = []
     real_sleep = fake.sleep
 
-    async def sleep(seconds):  # the first request sleeps until the second one has been started
+    async def sleep(seconds):  # every wait is held until the second request has been started
+        sleeping.append(seconds)
         await hold.wait()
         await real_sleep(seconds)
 
     fake.sleep = sleep
     async with make_client(server.url, fake) as c:
         first = asyncio.create_task(c.get("/first"))
-        while not c.stats.statuses[429]:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(sleeping) == 1, "the first request waiting after its 429")
         second = asyncio.create_task(c.get("/second"))
-        await asyncio.sleep(0.05)
+        # Both requests are then held in a wait (the first's back-off, the second's pause for the window): from
+        # there on nothing is sent until ``hold`` is set, so the count below is final, whatever the machine's speed.
+        await until(lambda: len(sleeping) == 2 or second.done(), "the second request waiting for the window")
         assert c.stats.total == 1, "the second request waits for the window instead of drawing its own 429"
         hold.set()
         await asyncio.gather(first, second)

@@ -112,7 +112,9 @@ async def test_timeout_then_success(server, fake):
 async def test_server_disconnect_is_connection_failed(server, fake):
     async def drop(request: web.Request):
         request.transport.close()
-        await asyncio.sleep(0.05)
+        # No answer ever follows the dropped connection: the handler is held until the server stops (no sleep
+        # whose length decides whether the client saw the disconnect first).
+        await server.held()
         return web.Response()
 
     server.default = drop

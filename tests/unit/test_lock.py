@@ -23,23 +23,6 @@ def holder_file(directory, *, pid, host=None, command="sync", owner="alice") -> 
     return data
 
 
-@pytest.fixture
-def dead_pid():
-    """The pid of a process that has exited (and been reaped)."""
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-@pytest.fixture
-def live_pid():
-    """The pid of another live process, running until the test ends."""
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-    yield proc.pid
-    proc.stdin.close()
-    proc.wait()
-
-
 def lock(tmp_path, command="import") -> RunLock:
     return RunLock(FileLockStore(tmp_path), f"destination state directory {tmp_path}", command)
 

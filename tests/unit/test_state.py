@@ -41,13 +41,13 @@ def set_mtime(path: Path, seconds_ago: float) -> None:
 @pytest.fixture
 def count_writes(monkeypatch):
     written: list[Path] = []
-    real = state_module._atomic_write
+    real = state_module.atomic_write
 
     def spy(path, data):
         written.append(Path(path))
         real(path, data)
 
-    monkeypatch.setattr(state_module, "_atomic_write", spy)
+    monkeypatch.setattr(state_module, "atomic_write", spy)
     return written
 
 

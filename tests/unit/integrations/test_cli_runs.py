@@ -6,22 +6,10 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from datadog_sync.cli import cli
 from datadog_sync.emulator import make_aws_org
-from datadog_sync.emulator.testing import DESTINATION, SOURCE, cli_env, emulated_orgs, org_spec
-
-
-def invoke(emu, *args, destination=DESTINATION, **env):
-    full_env = {**cli_env(emu, destination=destination), "DD_SHOW_PROGRESS_BAR": "false", **env}
-    return CliRunner().invoke(cli, [*args, "--resources=integrations"], env=full_env, catch_exceptions=False)
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
+from tests.support import invoke_emulated as invoke
 
 
 def test_the_permission_pre_flight_lists_the_accounts_once_per_run(workdir):
