@@ -21,6 +21,7 @@ Per phase: wall time, CPU (user+sys) and peak RSS of the CLI process (os.wait4),
 request log (reads = GET, writes = the rest), the floor (writes x L + ceil(reads / c) x L, c = the read
 concurrency the resource allows), the fewest writes the change needs, and the fixed cost of one invocation
 (interpreter, imports, an import of an empty org) so per-account figures are honest. See docs/performance.md.
+Over 400 lines on purpose: one script a user runs as it is, its phases and report side by side.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@
   emulated orgs' AWS integrations (normalised accounts, tag filters, logs; duplicates by identity).
 * :func:`min_writes`: the fewest v1 API writes that turn one account into another.
 
-Everything talks to 127.0.0.1 only and every wait is bounded.
+Everything talks to 127.0.0.1 only and every wait is bounded. Over 400 lines on purpose: the emulator process,
+the CLI runner and the comparisons are one toolkit that bench.py and soak.py must measure with in the same way.
 """
 
 from __future__ import annotations

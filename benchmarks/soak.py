@@ -18,6 +18,7 @@ accounts included), no account is duplicated, the last run reports 0 failures an
 valid JSON (also after every kill), destination state knows the external ID of every role account in the
 destination (so none is lost), and one more `sync` writes nothing. Reported: the emulator's counters (faults
 injected, 429s, lost responses, write conflicts) and the client's retries (its "retrying" warnings).
+Over 400 lines on purpose: one script a user runs as it is, its fault plan, kill loop and verdicts side by side.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Client behaviour against a real local HTTP server: headers, bodies, retry rules, budgets, stats."""
+"""Client behaviour against a real local HTTP server: headers, bodies, retry rules, budgets, stats.
+
+Over 400 lines on purpose: one case per retry rule of docs/http.md, each a few lines against the scripted server;
+the breaker and the transport have modules of their own.
+"""
 
 from __future__ import annotations
 

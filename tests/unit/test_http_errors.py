@@ -278,7 +278,7 @@ async def test_html_error_body_escapes_reach_logs_and_summary_escaped(server, fa
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     reporter = Reporter("sync", stream=stdout)
-    reporter.record(Outcome("sync", "integrations", "aws:1", "sync", "failure", "create", str(info.value), "x"))
+    reporter.record(Outcome.failure("sync", "integrations", "aws:1", "sync", str(info.value), None, "create"))
     stdout.write("\n".join(reporter.problem_lines()) + "\n")
 
     for text in (stderr.getvalue(), stdout.getvalue()):

@@ -1,3 +1,10 @@
+"""StateStore against real files: upstream's layouts, atomic and owner-only writes, per-file mode, strict loading,
+backups and checkpoints.
+
+Over 400 lines on purpose: it is the one test module of the state layer, grouped in classes by concern, and the
+file formats are upstream's contract, so every case stays next to the others it must agree with.
+"""
+
 import json
 import os
 import time
