@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datadog_sync.context import RunContext
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change, Plan
-from datadog_sync.pool import type_cap
+from datadog_sync.pool import plugin_limits
 from datadog_sync.preflight import PermissionCheck
 from datadog_sync.progress import Progress
 from datadog_sync.report import Outcome
@@ -44,13 +44,15 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
         return results
     _backup_before_write(ctx, writes, resources)
 
-    blocked = await _preflight(ctx, writes, resources)
-    runnable = [c for c in writes if c.resource_type not in blocked]
-    results += [_fail(ctx, c, blocked[c.resource_type], None) for c in writes if c.resource_type in blocked]
+    blocked = await preflight(ctx, writes, resources)
+    runnable = [c for c in writes if (c.resource_type, c.key) not in blocked]
+    results += [
+        _fail(ctx, c, blocked[c.resource_type, c.key], None) for c in writes if (c.resource_type, c.key) in blocked
+    ]
 
     order = type_order(resources, resources)
     global_limit = asyncio.Semaphore(ctx.config.max_workers)
-    type_limits = {rtype: asyncio.Semaphore(type_cap(ctx.config, resources[rtype])) for rtype in order}
+    limits = {rtype: plugin_limits(ctx.config, resources[rtype], _of_type(runnable, rtype)) for rtype in order}
     done = {(c.resource_type, c.key): asyncio.Event() for c in runnable}
     progress = Progress("sync", total=len(runnable), enabled=ctx.config.show_progress_bar and not ctx.config.emit_json)
     checkpointed = {c.resource_type for c in runnable}
@@ -62,7 +64,7 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
             for dep in change.depends_on:
                 if dep in done:
                     await done[dep].wait()
-            async with global_limit, type_limits[change.resource_type]:
+            async with global_limit, limits[change.resource_type][change.key]:
                 results.append(await _apply_one(ctx, resources[change.resource_type], change))
                 applied[0] += 1
                 if applied[0] % CHECKPOINT_EVERY == 0:
@@ -119,19 +121,25 @@ def _backup_before_write(ctx: RunContext, writes: list[Change], resources: Mappi
         )
 
 
-async def _preflight(ctx: RunContext, writes: list[Change], resources: Mapping[str, BaseResource]) -> dict[str, str]:
-    """Ask each type whether the destination key may make its writes; return blocked types and why."""
-    blocked: dict[str, str] = {}
+def _of_type(changes: list[Change], rtype: str) -> list[Change]:
+    return [c for c in changes if c.resource_type == rtype]
+
+
+async def preflight(
+    ctx: RunContext, writes: list[Change], resources: Mapping[str, BaseResource]
+) -> dict[tuple[str, str], str]:
+    """Ask each plugin whether the destination key may make its writes (sync and reset); return the blocked
+    changes' (type, key) and why. Only the lacking plugin's changes are blocked: other subtypes of its type go on."""
+    blocked: dict[tuple[str, str], str] = {}
     check = PermissionCheck(ctx, ctx.destination_client)
-    by_type: dict[str, list[Change]] = {}
-    for change in writes:
-        by_type.setdefault(change.resource_type, []).append(change)
-    for rtype, changes in by_type.items():
-        problems = await check.problems(resources[rtype], changes)
-        if problems:
+    for rtype in dict.fromkeys(c.resource_type for c in writes):
+        for plugin, changes in resources[rtype].plugins(_of_type(writes, rtype)):
+            problems = await check.problems(plugin, changes)
             for problem in problems:
                 ctx.logger.error("[%s - ] - permission pre-flight: %s", rtype, problem)
-            blocked[rtype] = "permission pre-flight failed: " + "; ".join(problems)
+            if problems:
+                reason = "permission pre-flight failed: " + "; ".join(problems)
+                blocked.update(((rtype, c.key), reason) for c in changes)
     return blocked
 
 

@@ -54,7 +54,6 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
     paths = PathCheck(rtype, filters.for_type(rtype))
     previous = ctx.state.source.get(rtype, {})
     imported: dict[str, dict] = {}
-    workers = type_cap(ctx.config, res)
 
     async def one(raw: dict) -> None:
         key = res.key_of(raw)
@@ -85,7 +84,11 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
         finally:
             progress.update()
 
-    await map_bounded(one, raw_items, workers)
+    by_plugin: dict[int, tuple[BaseResource, list[dict]]] = {}  # a composite's subtypes each have their own cap
+    for raw in raw_items:
+        plugin = res.plugin_of(obj=raw)
+        by_plugin.setdefault(id(plugin), (plugin, []))[1].append(raw)
+    await asyncio.gather(*(map_bounded(one, items, type_cap(ctx.config, p)) for p, items in by_plugin.values()))
     for warning in paths.warnings():
         log.warning("%s", warning)
     ctx.state.source[rtype] = imported

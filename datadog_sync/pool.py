@@ -8,22 +8,33 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.config import Configuration
+    from datadog_sync.planner import Change
     from datadog_sync.resources.base import BaseResource
 
 T = TypeVar("T")
 
-__all__ = ["map_bounded", "type_cap"]
+__all__ = ["map_bounded", "plugin_limits", "type_cap"]
 
 
 def type_cap(config: Configuration, res: BaseResource) -> int:
-    """Requests one type may have in flight, for import, apply and reset alike.
+    """Requests one plugin (a type, or one subtype of a composite) may have in flight, for import, apply and reset.
 
-    A type that is not ``concurrent`` runs one at a time whatever the options; otherwise
-    ``--max-workers-per-type`` wins over the type's own ``max_concurrent``, and ``--max-workers`` is the default.
+    A plugin that is not ``concurrent`` runs one at a time whatever the options; otherwise
+    ``--max-workers-per-type`` (by type: ``integrations=N`` caps each subtype) wins over the plugin's own
+    ``max_concurrent``, and ``--max-workers`` is the default.
     """
     if not res.config.concurrent:
         return 1
     return config.max_workers_per_type.get(res.resource_type) or res.config.max_concurrent or config.max_workers
+
+
+def plugin_limits(config: Configuration, res: BaseResource, changes: list[Change]) -> dict[str, asyncio.Semaphore]:
+    """Change key -> the semaphore of the plugin applying it: one per plugin, sized by :func:`type_cap`."""
+    limits: dict[str, asyncio.Semaphore] = {}
+    for plugin, part in res.plugins(changes):
+        limit = asyncio.Semaphore(type_cap(config, plugin))
+        limits.update((change.key, limit) for change in part)
+    return limits
 
 
 async def map_bounded(

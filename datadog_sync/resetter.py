@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import click
 
+from datadog_sync.applier import preflight
 from datadog_sync.context import RunContext
 from datadog_sync.ordering import type_order
-from datadog_sync.pool import type_cap
+from datadog_sync.planner import Change
+from datadog_sync.pool import plugin_limits, type_cap
 from datadog_sync.report import Outcome
-from datadog_sync.resources.base import BaseResource, SkipResource
+from datadog_sync.resources.base import BaseResource, ResourceError, SkipResource
 
 
 async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -> None:
@@ -48,20 +51,28 @@ async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -
         path = ctx.state.write_backup(backup, label="reset")
         ctx.logger.info("backed up the destination's resources to %s", path)
 
+    deletes = [Change(t, key, "delete", current=obj) for t, objs in confirmed.items() for key, obj in objs.items()]
+    blocked = await preflight(ctx, deletes, resources)
+    for (rtype, key), reason in blocked.items():
+        ctx.logger.error("[%s - %s] - delete failed: %s", rtype, key, reason)
+        ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, key, "delete", reason, None))
+
     for rtype in reversed(type_order(resources, confirmed)):  # dependents first
         objects, res = confirmed[rtype], resources[rtype]
-        limit = asyncio.Semaphore(type_cap(ctx.config, res))
-        done = await asyncio.gather(*(_delete(ctx, res, key, obj, limit) for key, obj in objects.items()))
+        objects = {key: obj for key, obj in objects.items() if (rtype, key) not in blocked}
+        limits = plugin_limits(ctx.config, res, [c for c in deletes if c.resource_type == rtype])
+        done = await asyncio.gather(*(_delete(ctx, res, key, obj, limits[key]) for key, obj in objects.items()))
         res.after_reset([key for key, deleted in zip(objects, done, strict=True) if deleted])
         res.log.info("finished deleting resources")
 
 
 async def _read_destination(ctx: RunContext, res: BaseResource) -> dict[str, dict]:
     """The destination's objects of one type, keyed like state, after the user's filters."""
-    limit = asyncio.Semaphore(type_cap(ctx.config, res))
+    limits: dict[int, asyncio.Semaphore] = {}  # one per plugin (a composite's subtypes each have their own cap)
 
     async def read(raw: dict) -> tuple[str, dict] | None:
-        async with limit:
+        plugin = res.plugin_of(obj=raw)
+        async with limits.setdefault(id(plugin), asyncio.Semaphore(type_cap(ctx.config, plugin))):
             try:
                 return await res.import_resource(raw, ctx.destination_client)
             except SkipResource:
@@ -90,7 +101,15 @@ def _forget(ctx: RunContext, res: BaseResource, key: str, obj: dict) -> None:
     """Drop destination-state entries pointing at a deleted object (state is keyed by source id)."""
     type_state = ctx.state.destination.get(res.resource_type, {})
     type_state.pop(key, None)
-    api_id = obj.get(res.config.id_key)
+    plugin = res.plugin_of(key, obj)  # the owning subtype's id attribute, not its composite's
+    api_id = obj.get(plugin.config.id_key)
     if api_id is not None:
-        for state_key in [k for k, v in type_state.items() if v.get(res.config.id_key) == api_id]:
+        for state_key in [k for k, v in type_state.items() if _owned(res, plugin, k, v, api_id)]:
             del type_state[state_key]
+
+
+def _owned(res: BaseResource, plugin: BaseResource, key: str, obj: dict, api_id: object) -> bool:
+    """Whether a state entry is ``plugin``'s and points at ``api_id`` (an entry of an unknown subtype is not)."""
+    with contextlib.suppress(ResourceError):
+        return obj.get(plugin.config.id_key) == api_id and res.plugin_of(key, obj) is plugin
+    return False

@@ -190,6 +190,10 @@ class BaseResource:
         """The plugins that apply ``changes`` (a composite type answers one per subtype)."""
         return [(self, changes)]
 
+    def plugin_of(self, key: str | None = None, obj: Mapping | None = None) -> BaseResource:
+        """The plugin owning one state key or object: its config (id key, caps) rules it (a composite: a subtype)."""
+        return self
+
     async def create(self, client: Client, key: str, desired: dict) -> dict:
         return await client.post(self.config.base_path, json=self.prepare(desired))
 

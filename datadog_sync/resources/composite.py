@@ -73,16 +73,11 @@ class CompositeResource(BaseResource):
 
     @classmethod
     def _combined_config(cls) -> ResourceConfig:
-        """What the host reads of the type as a whole: the strictest concurrency, every fetched attribute."""
+        """What the host reads of the type as a whole: every fetched attribute. Ids and caps are each subtype's own
+        (``plugin_of``, ``pool.type_cap``), so the composite declares none."""
         parts = [part.config for part in cls.subtype_classes.values()]
-        caps = [c.max_concurrent for c in parts if c.max_concurrent]
         return ResourceConfig(
-            list_key=None,
-            # reset forgets state entries sharing the deleted object's id; subtypes agree on none, the first rules
-            id_key=parts[0].id_key if parts else "id",
-            concurrent=all(c.concurrent for c in parts),
-            max_concurrent=min(caps) if caps else None,
-            fetched_attributes=frozenset().union(*(c.fetched_attributes for c in parts)),
+            list_key=None, fetched_attributes=frozenset().union(*(c.fetched_attributes for c in parts))
         )
 
     def __init__(self, ctx: RunContext):
@@ -98,6 +93,9 @@ class CompositeResource(BaseResource):
         if self._subtypes is None:
             self._subtypes = {name: self.new_subtype(cls) for name, cls in self.subtype_classes.items()}
         return self._subtypes
+
+    def plugin_of(self, key: str | None = None, obj: Mapping | None = None) -> BaseResource:
+        return self.subtype_of(key, obj)
 
     def subtype_of(self, key: str | None = None, obj: Mapping | None = None) -> SubtypeResource:
         name = (obj or {}).get("name") or (key or "").partition(":")[0]

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from datadog_sync.resources import register, unregister
 from datadog_sync.resources.base import BaseResource, ResourceConfig
+from datadog_sync.resources.composite import CompositeResource, SubtypeResource
 from tests import support
 from tests.e2e import crud_server
 
@@ -103,3 +104,72 @@ def test_import_sync_and_reset_honour_the_same_cap(server: GatedServer, config, 
         assert result.exit_code == 0, (command, result.output)
         assert (command, server.max_in_flight, server.stuck) == (command, cap, 0)
     assert len(server.data["destination"]["gadgets"]) == 0, "reset deleted what sync created"
+
+
+class ThingsServer(GatedServer):
+    """Also serves the per-object reads of ``/api/v1/widgets``, the second subtype's objects."""
+
+    def app(self) -> web.Application:
+        app = super().app()
+        app.router.add_get("/api/v1/widgets/{id}", self.read_widget)
+        return app
+
+    async def read_widget(self, request: web.Request) -> web.Response:
+        return web.json_response(self.data[self._org(request)]["widgets"][request.match_info["id"]])
+
+
+def things_class() -> type[BaseResource]:
+    """A composite type of two subtypes with their own caps: ``one`` at a time (gadgets), ``four`` (widgets)."""
+
+    class Part(SubtypeResource):
+        resource_type = "things"
+
+        async def list_resources(self, client) -> list[dict]:  # type: ignore[no-untyped-def]
+            return [{**item, "name": self.subtype} for item in await super().list_resources(client)]
+
+        def key_of(self, raw: dict) -> str:
+            return f"{self.subtype}:{raw['id']}"
+
+        async def import_resource(self, raw: dict, client) -> tuple[str, dict]:  # type: ignore[no-untyped-def]
+            obj = await client.get(f"{self.config.base_path}/{raw['id']}")  # one read per object
+            return self.key_of(raw), {**obj, "name": self.subtype}
+
+    class One(Part):
+        subtype = "one"
+        config = ResourceConfig(base_path="/api/v1/gadgets", excluded_attributes=("id",), concurrent=False)
+
+    class Four(Part):
+        subtype = "four"
+        config = ResourceConfig(base_path="/api/v1/widgets", excluded_attributes=("id",), max_concurrent=4)
+
+    class Things(CompositeResource):
+        resource_type = "things"
+
+    Things.register_subtype(One)
+    Things.register_subtype(Four)
+    return Things
+
+
+SUBTYPE_CASES = [
+    pytest.param("gadgets", (), 1, id="one-concurrent=False"),
+    pytest.param("widgets", (), 4, id="four-max_concurrent"),
+    pytest.param("gadgets", ("--max-workers-per-type=things=3",), 1, id="one-concurrent=False-wins"),
+    pytest.param("widgets", ("--max-workers-per-type=things=3",), 3, id="four-max-workers-per-type"),
+]
+
+
+@pytest.mark.parametrize(("served", "options", "cap"), SUBTYPE_CASES)
+def test_each_subtype_has_its_own_cap(monkeypatch, tmp_path, served, options, cap):
+    """A subtype's cap is its own config's (``--max-workers-per-type <type>=N`` applying to each), never the
+    strictest of its composite's subtypes; the other subtype is registered but has no objects."""
+    monkeypatch.setattr(crud_server, "CrudServer", ThingsServer)
+    monkeypatch.chdir(tmp_path)
+    with support.serve_orgs() as server, support.registered(things_class()):
+        for i in range(ITEMS):
+            server.data["source"][served][str(i)] = {"id": str(i), "title": f"t{i}"}
+        for command, extra in (("import", ()), ("sync", ()), ("reset", ("--yes",))):
+            server.reset_counts(cap)
+            result = support.invoke_served(server, command, *extra, *options, resources="things")
+            assert result.exit_code == 0, (command, result.output)
+            assert (command, server.max_in_flight, server.stuck) == (command, cap, 0)
+        assert len(server.data["destination"][served]) == 0, "reset deleted what sync created"

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import pytest
 
 from datadog_sync.emulator import make_aws_org
-from datadog_sync.emulator.testing import emulated_orgs
+from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations import IntegrationsResource
@@ -143,3 +143,54 @@ def test_an_unclaimed_secrets_section_is_still_an_error(tmp_path):
     path.write_text(json.dumps({"widgets": {}}))
     with pytest.raises(SecretsFileError, match='unknown section "widgets"'):
         load_secrets(path)
+
+
+def test_reset_forgets_a_deleted_widget_by_its_own_id(orgs):
+    """reset drops the state entry pointing at a deleted widget, matched by the widget's id (not ``account_id``),
+    even when the destination object no longer has the key it was synced under."""
+    emu, server = orgs
+    server.data["source"]["integration_widgets"] = {"1": {"id": "1", "title": "w1", "size": 1}}
+    assert invoke_served(server, "import", ONLY_WIDGETS).exit_code == 0
+    assert invoke_served(server, "sync", ONLY_WIDGETS).exit_code == 0
+    dest_id = state("destination")["widgets:w1"]["id"]
+    server.data["destination"]["integration_widgets"][dest_id]["title"] = "renamed"  # edited in the destination
+
+    result = invoke_served(server, "reset", "--yes", ONLY_WIDGETS)
+    assert result.exit_code == 0, result.stderr
+    assert server.data["destination"]["integration_widgets"] == {}
+    assert "widgets:w1" not in state("destination")
+
+
+@pytest.fixture
+def read_only_orgs(widgets_subtype, tmp_path, monkeypatch):
+    """The destination key may read AWS accounts but not write them; widgets declare no permission."""
+    monkeypatch.chdir(tmp_path)
+    read_only = org_spec(DESTINATION, permissions=["aws_configuration_read", "user_app_keys", "user_access_read"])
+    with emulated_orgs(
+        source_state=make_aws_org(2, seed=1, key_account_share=0),
+        destination_state=make_aws_org(1, seed=3, key_account_share=0),
+        orgs=[SOURCE, read_only],
+    ) as emu:
+        with serve_orgs(upstream=emu.url) as server:
+            yield emu, server
+
+
+def test_the_permission_preflight_blocks_only_the_lacking_subtype(read_only_orgs):
+    emu, server = read_only_orgs
+    server.data["source"]["integration_widgets"] = {"1": {"id": "1", "title": "w1", "size": 1}}
+    assert invoke_served(server, "import").exit_code == 0
+
+    result = invoke_served(server, "sync")
+    assert result.exit_code == 1
+    assert "aws_configurations_manage" in result.stderr
+    assert "1 created" in result.stdout and "2 failed" in result.stdout
+    assert [w["title"] for w in server.data["destination"]["integration_widgets"].values()] == ["w1"]
+    assert aws_writes(emu) == []
+
+    # reset runs the same pre-flight before deleting: the widget goes, the AWS account is not even tried.
+    result = invoke_served(server, "reset", "--yes")
+    assert result.exit_code == 1
+    assert "permission pre-flight failed" in result.stderr and "aws_configurations_manage" in result.stderr
+    assert server.data["destination"]["integration_widgets"] == {}
+    assert len(emu.dump("destination")["aws"]["accounts"]) == 1
+    assert aws_writes(emu) == []

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference, compute_diff
-from datadog_sync.pool import map_bounded
+from datadog_sync.pool import map_bounded, type_cap
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.integrations.aws import handoff, model
 from datadog_sync.resources.integrations.aws import secrets as aws_secrets
@@ -56,16 +56,11 @@ class AwsV1Subtype(AwsV1Writes):
         self.journal = handoff.Journal(ctx.sidechannel.journal(handoff.JOURNAL_FILE))
         # Shared by every caller of _tag_filters, so concurrent callers together stay within the limit. Made here,
         # not on first use, so planning changes nothing (an asyncio lock binds to a loop only once it has waiters).
-        self._reads = asyncio.Semaphore(self._read_limit_size())
+        self._reads = asyncio.Semaphore(type_cap(ctx.config, self))
 
     @classmethod
     def parse_secrets(cls, section: Any, path: Path | None) -> AwsSecrets:
         return aws_secrets.parse(section, path)
-
-    def _read_limit_size(self) -> int:
-        """Per-account reads in flight: --max-workers-per-type integrations=N, else --max-workers."""
-        config = self.ctx.config
-        return config.max_workers_per_type.get(self.resource_type) or config.max_workers
 
     # ------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
@@ -141,7 +136,10 @@ class AwsV1Subtype(AwsV1Writes):
                 matched[key] = self.preview(raw)
         # One account's failed read must not stop the plan of all the others.
         filters = await map_bounded(
-            lambda obj: self._tag_filters(api, obj), matched.values(), self._read_limit_size(), return_exceptions=True
+            lambda obj: self._tag_filters(api, obj),
+            matched.values(),
+            type_cap(self.ctx.config, self),
+            return_exceptions=True,
         )
         current: dict[str, dict] = {}
         journal: dict[tuple[str, str], str | None] | None = None
