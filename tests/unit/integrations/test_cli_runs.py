@@ -28,6 +28,9 @@ def test_the_permission_pre_flight_lists_the_accounts_once_per_run(workdir):
     # ...and the accounts needing each permission are listed once.
     for permission in ("aws_configurations_manage", "aws_configuration_edit"):
         assert output.count(f"4 account(s) need `{permission}`: {', '.join(keys)}") == 1
+        # The full explanation once per run (issue 9, item 19); each account's lines only name the permission.
+        assert output.count(f"lacks the `{permission}` permission, needed to") == 1, output
+    assert output.count("(see the permission pre-flight above)") >= 4
 
 
 @pytest.mark.parametrize("per_file", [False, True])
