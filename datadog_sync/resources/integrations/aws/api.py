@@ -137,7 +137,8 @@ def _not_an_answer(client: Client, path: str, body: Any, expected: str) -> str:
     GET /integration/aws/logs a list): a server answering anything to every path is not a Datadog API."""
     org = getattr(client, "org", "destination")
     url = getattr(client, "base_url", "") or "the API URL"
-    got = "a JSON " + {dict: "object", list: "list", str: "string"}.get(type(body), type(body).__name__)
+    names: dict[type, str] = {dict: "object", list: "list", str: "string"}
+    got = "a JSON " + names.get(type(body), type(body).__name__)
     if isinstance(body, dict):
         got += f" with keys {sorted(map(str, body))[:5]}"
     return (
