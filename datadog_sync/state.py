@@ -212,7 +212,9 @@ class StateStore:
                             f"its entry {key!r} belongs in a file named {expected!r}; rename the file or {hint}",
                         )
                 for key, value in content.items():
-                    if not isinstance(value, (dict, list)):
+                    # A source entry of any JSON type is loaded: planning refuses a bad one as that entry's own
+                    # failure (issue 9, item 6); destination state is only ever written by this tool.
+                    if origin != "source" and not isinstance(value, (dict, list)):
                         raise StateFileError(
                             path, f"the value for id {key!r} is {json_kind(value)}, not a JSON object; {hint}"
                         )

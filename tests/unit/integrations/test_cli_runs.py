@@ -40,6 +40,9 @@ def test_diffs_and_sync_agree_on_a_bad_source_entry_and_send_nothing_of_it(workd
         "aws:123456789012": good,
         "aws:100000000001": {**good, "account_id": "100000000001", "host_tags": "notalist"},
         "aws:AKIAEXAMPLEKEY000009": {"name": "aws", "access_key_id": "AKIAEXAMPLEKEY000009", "role_name": "R"},
+        "aws:100000000002": {**good, "account_id": "100000000002", "bogus": 1},
+        "aws:100000000003": "str",
+        "aws:100000000004": None,
     }
     source = workdir / "resources" / "source"
     source.mkdir(parents=True)
@@ -56,6 +59,12 @@ def test_diffs_and_sync_agree_on_a_bad_source_entry_and_send_nothing_of_it(workd
         "host_tags: expected a list of strings, got a string",
         "aws:AKIAEXAMPLEKEY000009": f"invalid source state entry aws:AKIAEXAMPLEKEY000009 in "
         f"{files['aws:AKIAEXAMPLEKEY000009']}: role_name and access_key_id",
+        "aws:100000000002": f"invalid source state entry aws:100000000002 in {files['aws:100000000002']}: "
+        "bogus: unknown field of an aws account",
+        "aws:100000000003": f"invalid source state entry aws:100000000003 in {files['aws:100000000003']}: "
+        "the entry: expected an object, got a string",
+        "aws:100000000004": f"invalid source state entry aws:100000000004 in {files['aws:100000000004']}: "
+        "the entry: expected an object, got null",
     }
     with emulated_orgs() as emu:
         diffs = invoke(emu, "diffs", *flags)
