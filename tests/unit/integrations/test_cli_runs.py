@@ -68,7 +68,9 @@ def test_diffs_and_sync_agree_on_a_bad_source_entry_and_send_nothing_of_it(workd
     }
     with emulated_orgs() as emu:
         diffs = invoke(emu, "diffs", *flags)
+        diffs_json = invoke(emu, "diffs", "--json", *flags)
         sync = invoke(emu, "sync", *flags)
+        again_json = invoke(emu, "sync", "--json", *flags)
         accounts = emu.dump("destination")["aws"]["accounts"]
     assert diffs.exit_code == sync.exit_code == 1
     assert "Traceback" not in diffs.output + sync.output
@@ -78,3 +80,14 @@ def test_diffs_and_sync_agree_on_a_bad_source_entry_and_send_nothing_of_it(workd
     assert "+ integrations aws:123456789012: create" in diffs.stdout
     assert [a["account_id"] for a in accounts] == ["123456789012"], "only the good entry is sent"
     assert "1 created" in sync.stdout
+    # Bad entries are failed resources, not skips, in both commands (issue 9, item 5).
+    assert (
+        "Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged, 5 failed (invalid source entries)." in diffs.stdout
+    )
+    assert "Applied: 1 created, 0 updated, 0 deleted, 0 unchanged, 5 failed, 0 skipped." in sync.stdout
+    events = [json.loads(line) for line in diffs_json.stdout.splitlines() if line.startswith("{")]
+    (summary,) = [e for e in events if e["type"] == "summary"]
+    assert summary["failed"] == 5 and summary["skipped"] == 0
+    events = [json.loads(line) for line in again_json.stdout.splitlines() if line.startswith("{")]
+    problems = [p for e in events if e["type"] == "summary" for p in e["problems"]]
+    assert sorted(p["id"] for p in problems if p["status"] == "failure") == sorted(expected)
