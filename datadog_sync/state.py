@@ -15,8 +15,9 @@ Deliberate differences from upstream:
 
 * Writes are atomic (temporary file in the same directory, flush + fsync, ``os.replace``): a crash or
   Ctrl-C leaves either the old or the new file, never a truncated one.
-* A corrupt or hand-edited file (invalid JSON or UTF-8, top level not an object, a value that is neither an
-  object nor a list, a per-file file without exactly one entry or whose key does not match its name) raises
+* A corrupt or hand-edited file (invalid JSON or UTF-8, top level not an object, a destination value that is
+  neither an object nor a list (a source entry of any type loads; planning refuses a bad one alone), a
+  per-file file without exactly one entry or whose key does not match its name) raises
   :class:`StateFileError` naming the file and the fix, and nothing is loaded or written. Upstream logs a
   warning and skips the file, which then gets overwritten - losing the id mapping it held.
   (List values are accepted because upstream's ``host_tags`` state maps a host name to its tag list.)
