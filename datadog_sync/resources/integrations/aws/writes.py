@@ -166,7 +166,7 @@ class AwsV1Writes(SubtypeResource):
         known = self.ctx.state.destination.get(self.resource_type, {}).get(key)
         return {**(known or {"name": self.subtype, **model.account_part(obj)}), model.EXTERNAL_ID: external_id}
 
-    def _keep_on_interrupt(self, key: str, obj: dict, external_id: str) -> None:
+    def _keep_on_interrupt(self, key: str, obj: dict, external_id: str, action: str = "create") -> None:
         """The run is being interrupted (a CancelledError, which no ``except Exception`` sees) after Datadog issued
         this account's external id: keep the account in destination state now, as a PartialFailure would, so the
         interrupted run's summary, warning and hand-off include it, then let the cancellation go on."""
@@ -177,10 +177,10 @@ class AwsV1Writes(SubtypeResource):
                 self.resource_type,
                 key,
                 "sync",
-                "interrupted after the account was created: its new external ID is kept, its other settings are "
-                "written by the next sync",
+                "interrupted after Datadog issued its new external ID: the ID is kept, the account's other "
+                "settings are written by the next sync",
                 None,
-                "create",
+                action,
             )
         )
 
@@ -203,7 +203,7 @@ class AwsV1Writes(SubtypeResource):
                 except Exception as err:  # noqa: BLE001 - the new external id must survive the later writes
                     raise PartialFailure(err, self._kept(key, obj, external_id)) from err
                 except BaseException:
-                    self._keep_on_interrupt(key, obj, external_id)
+                    self._keep_on_interrupt(key, obj, external_id, "update")
                     raise
         return await self._write_account(api, key, obj, current, secret)
 
