@@ -95,6 +95,12 @@ def _settle_without_write(ctx: RunContext, change: Change) -> Result:
     """Record the outcome and state of a change that needs no write."""
     command = ctx.config.command
     state = ctx.state.destination.setdefault(change.resource_type, {})
+    if change.action == "skip" and change.invalid:  # a bad source entry: a failed resource, nothing written
+        ctx.logger.error("[%s - %s] - %s", change.resource_type, change.key, change.reason)
+        ctx.reporter.record(
+            Outcome.failure(command, change.resource_type, change.key, "sync", change.reason, None, "invalid")
+        )
+        return Result(change, "failure", change.reason)
     if change.action == "skip":
         ctx.logger.error("[%s - %s] - %s", change.resource_type, change.key, change.reason)
         ctx.reporter.record(Outcome.skipped(command, change.resource_type, change.key, "sync", change.reason))

@@ -29,6 +29,7 @@ def print_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseResource
                     "resource_type": change.resource_type,
                     "id": change.key,
                     "action": change.action,
+                    "invalid": change.invalid,
                     "adopted": change.adopted,
                     "reason": change.reason,
                     "differences": [d.as_dict() for d in change.differences],
@@ -75,7 +76,8 @@ def _plan_counts(plan: Plan) -> dict[str, object]:
         "update": plan.count("update"),
         "delete": plan.count("delete"),
         "unchanged": plan.count("noop"),
-        "skipped": plan.count("skip"),
+        "skipped": plan.count("skip") - plan.invalid,
+        "failed": plan.invalid,
         "filtered": plan.filtered,
         "unknown": sorted(plan.unread),
     }

@@ -44,6 +44,8 @@ class Change:
     pending: bool = False
     #: Drop the destination state entry without any write (the object is gone from the destination).
     forget: bool = False
+    #: A skip because the source entry itself is bad (wrong type, unknown field): a failed resource, not a skip.
+    invalid: bool = False
 
     def __post_init__(self) -> None:  # callers may pass lists; the plan keeps tuples
         object.__setattr__(self, "differences", tuple(self.differences))
@@ -74,12 +76,18 @@ class Plan:
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
 
+    @property
+    def invalid(self) -> int:
+        """Skips of bad source entries: counted as failed, not skipped."""
+        return sum(1 for c in self.changes if c.invalid)
+
     def summary(self) -> str:
         line = (
             f"{self.count('create')} to create, {self.count('update')} to update, "
             f"{self.count('delete')} to delete, {self.count('noop')} unchanged"
         )
-        skipped = self.count("skip")
+        skipped, invalid = self.count("skip") - self.invalid, self.invalid
+        line += f", {invalid} failed (invalid source entries)" if invalid else ""
         line += (f", {skipped} skipped" if skipped else "") + (f", {self.filtered} filtered" if self.filtered else "")
         if self.unread:
             # Said first: "0 unchanged" must not read as "the destination matches" when it could not be read.
@@ -216,7 +224,11 @@ def plan_type(
         existing = current.get(key)
         blocked = resource.skip_reason(key, desired, existing)
         if blocked:
-            changes.append(Change(rtype, key, "skip", desired=desired, current=existing, reason=blocked))
+            invalid_reason = getattr(resource, "invalid_reason", None)  # composite types check source entries
+            invalid = invalid_reason is not None and invalid_reason(key, desired) is not None
+            changes.append(
+                Change(rtype, key, "skip", desired=desired, current=existing, reason=blocked, invalid=invalid)
+            )
             continue
         if existing is None:
             note = PENDING_NOTE if pending else ""  # the printed ids are source ids until then

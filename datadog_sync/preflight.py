@@ -36,6 +36,11 @@ def needed_permissions(plugin: BaseResource, changes: list[Change]) -> dict[str,
     return {permission: keys for permission, keys in needed.items() if keys}
 
 
+def short_problem(permission: str) -> str:
+    """The per-object reason of a blocked write: the permission alone, its explanation having been logged once."""
+    return f"the destination key lacks `{permission}` (see the permission pre-flight above)"
+
+
 class PermissionCheck:
     """One run's pre-flight: the key's permissions are read once, then every type's writes are checked."""
 
@@ -58,16 +63,21 @@ class PermissionCheck:
             for permission, keys in needed.items():
                 if permission in granted:
                     continue
-                # The objects are named here, once: the host repeats each problem for every object it blocks.
+                # The objects and the full explanation are logged here, once per run; the host repeats the
+                # returned problem for every object it blocks, so that one only names the permission.
                 shown = ", ".join(sorted(keys)[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
-                plugin.log.error(
-                    "permission pre-flight: %d %s need `%s`: %s", len(keys), plugin.config.noun, permission, shown
-                )
                 purpose = plugin.config.permission_purposes.get(permission)
-                problems.append(
-                    f"the destination application key lacks the `{permission}` permission"
-                    + (f", needed to {purpose}" if purpose else "")
+                plugin.log.error(
+                    "permission pre-flight: %d %s need `%s`: %s; the destination application key lacks the `%s` "
+                    "permission%s",
+                    len(keys),
+                    plugin.config.noun,
+                    permission,
+                    shown,
+                    permission,
+                    f", needed to {purpose}" if purpose else "",
                 )
+                problems.append(short_problem(permission))
         return problems
 
     async def _granted_for(self, plugin: BaseResource) -> set[str] | None:

@@ -15,8 +15,9 @@ Deliberate differences from upstream:
 
 * Writes are atomic (temporary file in the same directory, flush + fsync, ``os.replace``): a crash or
   Ctrl-C leaves either the old or the new file, never a truncated one.
-* A corrupt or hand-edited file (invalid JSON or UTF-8, top level not an object, a value that is neither an
-  object nor a list, a per-file file without exactly one entry or whose key does not match its name) raises
+* A corrupt or hand-edited file (invalid JSON or UTF-8, top level not an object, a destination value that is
+  neither an object nor a list (a source entry of any type loads; planning refuses a bad one alone), a
+  per-file file without exactly one entry or whose key does not match its name) raises
   :class:`StateFileError` naming the file and the fix, and nothing is loaded or written. Upstream logs a
   warning and skips the file, which then gets overwritten - losing the id mapping it held.
   (List values are accepted because upstream's ``host_tags`` state maps a host name to its tag list.)
@@ -212,7 +213,9 @@ class StateStore:
                             f"its entry {key!r} belongs in a file named {expected!r}; rename the file or {hint}",
                         )
                 for key, value in content.items():
-                    if not isinstance(value, (dict, list)):
+                    # A source entry of any JSON type is loaded: planning refuses a bad one as that entry's own
+                    # failure (issue 9, item 6); destination state is only ever written by this tool.
+                    if origin != "source" and not isinstance(value, (dict, list)):
                         raise StateFileError(
                             path, f"the value for id {key!r} is {json_kind(value)}, not a JSON object; {hint}"
                         )

@@ -28,6 +28,9 @@ def test_the_permission_pre_flight_lists_the_accounts_once_per_run(workdir):
     # ...and the accounts needing each permission are listed once.
     for permission in ("aws_configurations_manage", "aws_configuration_edit"):
         assert output.count(f"4 account(s) need `{permission}`: {', '.join(keys)}") == 1
+        # The full explanation once per run (issue 9, item 19); each account's lines only name the permission.
+        assert output.count(f"lacks the `{permission}` permission, needed to") == 1, output
+    assert output.count("(see the permission pre-flight above)") >= 4
 
 
 @pytest.mark.parametrize("per_file", [False, True])
@@ -37,6 +40,9 @@ def test_diffs_and_sync_agree_on_a_bad_source_entry_and_send_nothing_of_it(workd
         "aws:123456789012": good,
         "aws:100000000001": {**good, "account_id": "100000000001", "host_tags": "notalist"},
         "aws:AKIAEXAMPLEKEY000009": {"name": "aws", "access_key_id": "AKIAEXAMPLEKEY000009", "role_name": "R"},
+        "aws:100000000002": {**good, "account_id": "100000000002", "bogus": 1},
+        "aws:100000000003": "str",
+        "aws:100000000004": None,
     }
     source = workdir / "resources" / "source"
     source.mkdir(parents=True)
@@ -53,10 +59,18 @@ def test_diffs_and_sync_agree_on_a_bad_source_entry_and_send_nothing_of_it(workd
         "host_tags: expected a list of strings, got a string",
         "aws:AKIAEXAMPLEKEY000009": f"invalid source state entry aws:AKIAEXAMPLEKEY000009 in "
         f"{files['aws:AKIAEXAMPLEKEY000009']}: role_name and access_key_id",
+        "aws:100000000002": f"invalid source state entry aws:100000000002 in {files['aws:100000000002']}: "
+        "bogus: unknown field of an aws account",
+        "aws:100000000003": f"invalid source state entry aws:100000000003 in {files['aws:100000000003']}: "
+        "the entry: expected an object, got a string",
+        "aws:100000000004": f"invalid source state entry aws:100000000004 in {files['aws:100000000004']}: "
+        "the entry: expected an object, got null",
     }
     with emulated_orgs() as emu:
         diffs = invoke(emu, "diffs", *flags)
+        diffs_json = invoke(emu, "diffs", "--json", *flags)
         sync = invoke(emu, "sync", *flags)
+        again_json = invoke(emu, "sync", "--json", *flags)
         accounts = emu.dump("destination")["aws"]["accounts"]
     assert diffs.exit_code == sync.exit_code == 1
     assert "Traceback" not in diffs.output + sync.output
@@ -66,3 +80,14 @@ def test_diffs_and_sync_agree_on_a_bad_source_entry_and_send_nothing_of_it(workd
     assert "+ integrations aws:123456789012: create" in diffs.stdout
     assert [a["account_id"] for a in accounts] == ["123456789012"], "only the good entry is sent"
     assert "1 created" in sync.stdout
+    # Bad entries are failed resources, not skips, in both commands (issue 9, item 5).
+    assert (
+        "Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged, 5 failed (invalid source entries)." in diffs.stdout
+    )
+    assert "Applied: 1 created, 0 updated, 0 deleted, 0 unchanged, 5 failed, 0 skipped." in sync.stdout
+    events = [json.loads(line) for line in diffs_json.stdout.splitlines() if line.startswith("{")]
+    (summary,) = [e for e in events if e["type"] == "summary"]
+    assert summary["failed"] == 5 and summary["skipped"] == 0
+    events = [json.loads(line) for line in again_json.stdout.splitlines() if line.startswith("{")]
+    problems = [p for e in events if e["type"] == "summary" for p in e["problems"]]
+    assert sorted(p["id"] for p in problems if p["status"] == "failure") == sorted(expected)

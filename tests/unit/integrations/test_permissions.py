@@ -56,10 +56,7 @@ async def test_owner_without_write_permissions_is_stopped_with_each_missing_perm
 async def test_scoped_key_is_narrowed_to_its_scopes(emu, clients, harness):
     emu.set_app_key_scopes("destination", ["aws_configuration_read", "aws_configuration_edit", "user_app_keys"])
     problems = await preflight(harness(), clients[1], [UPDATE, DELETE])
-    assert problems == [
-        "the destination application key lacks the `aws_configurations_manage` permission, needed to add or "
-        "remove AWS accounts"
-    ]
+    assert problems == ["the destination key lacks `aws_configurations_manage` (see the permission pre-flight above)"]
 
 
 async def test_scoped_key_whose_owner_cannot_be_read_uses_its_scopes(emu, clients, harness):

@@ -147,6 +147,26 @@ def entry(account_id: str, role_name: str, external_id: str) -> dict:
     }
 
 
+def _unannounced(ctx: RunContext, path: Path, known: dict[str, dict], issued: dict[str, dict]) -> dict[str, dict]:
+    """Known accounts whose external id the journal holds (this tool was issued it) but the hand-off file does not
+    (a run interrupted before announcing it, e.g. SIGKILL): they are announced now, as new."""
+    candidates = {key: item for key, item in known.items() if key not in issued}
+    if not candidates:
+        return {}
+    journal = journal_load(ctx.config.destination_resources_path)
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8")).get("accounts") or []
+        announced = {(a.get("state_key"), a.get("external_id")) for a in previous if isinstance(a, dict)}
+    except (OSError, ValueError, AttributeError, TypeError):
+        announced = set()
+    return {
+        key: item
+        for key, item in candidates.items()
+        if journal.get((item["account_id"], item["role_name"])) == item["external_id"]
+        and (key, item["external_id"]) not in announced
+    }
+
+
 def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Path | None:
     """Print the accounts that got a new external ID in this run and (re)write the hand-off file."""
     path = ctx.sidechannel.path(HANDOFF_FILE)
@@ -158,8 +178,10 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
         and obj.get("account_id")
         and obj.get("role_name")
     }
-    # Accounts created in this run and still there (state holds an external id the moment it is issued).
+    # Accounts created in this run and still there (state holds an external id the moment it is issued), and
+    # those whose id a killed run journaled but never announced: the hand-off file it would have written lacks it.
     issued = {key: item for key, item in issued.items() if key in known}
+    issued.update(_unannounced(ctx, path, known, issued))
     unknown = sorted(
         model.role_arn(obj["account_id"], obj["role_name"])
         for obj in state.values()

@@ -64,6 +64,15 @@ SCHEMA = {
 }
 
 
+def unknown_field_problems(obj: Mapping[str, Any]) -> list[str]:
+    """A v1 stored object holds only the fields of :data:`SCHEMA` (what import stores): any other field is a typo
+    or hand edit that would otherwise be sent to the API as is."""
+    unknown = sorted(str(field) for field in obj if field not in SCHEMA)
+    if not unknown:
+        return []
+    return [f"{', '.join(unknown)}: unknown field{'s' if len(unknown) > 1 else ''} of an aws account"]
+
+
 def identity_problems(key: str, obj: Mapping[str, Any]) -> list[str]:
     """A stored object must be a role account (account_id + role_name) or a key account (access_key_id alone),
     stored under its own key."""

@@ -113,7 +113,7 @@ class AwsV1Subtype(AwsV1Writes):
 
     # --------------------------------------------------------------------------------------------- plan
     def problems(self, key: str, obj: Mapping) -> list[str]:
-        return super().problems(key, obj) or model.identity_problems(key, obj)
+        return super().problems(key, obj) or model.unknown_field_problems(obj) or model.identity_problems(key, obj)
 
     async def current_destination(
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.redact import redact_text
+from datadog_sync.report import Outcome
 from datadog_sync.resources.base import PartialFailure, ResourceError, SkipResource
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.aws import handoff, model
@@ -81,6 +82,10 @@ class AwsV1Writes(SubtypeResource):
             if external_id:
                 raise PartialFailure(err, self._kept(key, obj, external_id)) from err
             raise
+        except BaseException:  # Ctrl-C, SIGTERM (a CancelledError): keep the new id before stopping
+            if external_id:
+                self._keep_on_interrupt(key, obj, external_id)
+            raise
         return ordered({**obj, **({model.EXTERNAL_ID: external_id} if external_id else {})})
 
     async def _adopt_after_duplicate(
@@ -130,6 +135,10 @@ class AwsV1Writes(SubtypeResource):
             if external_id:
                 raise PartialFailure(err, self._kept(key, obj, external_id)) from err
             raise
+        except BaseException:
+            if external_id:
+                self._keep_on_interrupt(key, obj, external_id)
+            raise
 
     async def _read_back(self, api: AwsV1Api, obj: dict) -> dict | None:
         field, value = model.identity(obj)
@@ -157,6 +166,24 @@ class AwsV1Writes(SubtypeResource):
         known = self.ctx.state.destination.get(self.resource_type, {}).get(key)
         return {**(known or {"name": self.subtype, **model.account_part(obj)}), model.EXTERNAL_ID: external_id}
 
+    def _keep_on_interrupt(self, key: str, obj: dict, external_id: str, action: str = "create") -> None:
+        """The run is being interrupted (a CancelledError, which no ``except Exception`` sees) after Datadog issued
+        this account's external id: keep the account in destination state now, as a PartialFailure would, so the
+        interrupted run's summary, warning and hand-off include it, then let the cancellation go on."""
+        self.ctx.state.destination.setdefault(self.resource_type, {})[key] = self._kept(key, obj, external_id)
+        self.ctx.reporter.record(
+            Outcome.failure(
+                self.ctx.config.command,
+                self.resource_type,
+                key,
+                "sync",
+                "interrupted after Datadog issued its new external ID: the ID is kept, the account's other "
+                "settings are written by the next sync",
+                None,
+                action,
+            )
+        )
+
     async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
         obj = model.normalize(desired)
         obj.pop(model.EXTERNAL_ID, None)
@@ -175,6 +202,9 @@ class AwsV1Writes(SubtypeResource):
                     return await self._write_account(api, key, obj, current, secret)
                 except Exception as err:  # noqa: BLE001 - the new external id must survive the later writes
                     raise PartialFailure(err, self._kept(key, obj, external_id)) from err
+                except BaseException:
+                    self._keep_on_interrupt(key, obj, external_id, "update")
+                    raise
         return await self._write_account(api, key, obj, current, secret)
 
     async def _write_account(self, api: AwsV1Api, key: str, obj: dict, current: dict, secret: str | None) -> dict:
