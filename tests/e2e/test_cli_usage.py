@@ -51,6 +51,8 @@ def env(emu):
         ("EU9", "unknown Datadog site 'EU9'; sites: US1, US3, US5, EU1, AP1, AP2, US1-FED"),
         ("https://", "is not a valid URL"),
         ("https://api.datadoghq.com:99999", "is not a valid URL"),
+        ("http://[::1", "'http://[::1' is not a valid URL"),
+        ("http://[zz]", "'http://[zz]' is not a valid URL"),
     ],
 )
 def test_a_bad_api_url_is_a_usage_error_before_any_request(emu, env, url, message):
