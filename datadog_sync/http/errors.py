@@ -203,17 +203,25 @@ class HTTPError(Exception):
             "or it or its owner lacks a permission this call needs"
         )
 
-    def __str__(self) -> str:
+    def _summary(self) -> str:
         text = f"{self.status} {self.reason} on {self.method} {self.path} ({self.org})"
         messages = self.messages
         if messages:
             text += ": " + "; ".join(messages)
         if self.note:
             text += f" ({self.note})"
-        hint = self.hint
-        if hint:
-            text += f"\nhint: {hint}"
         return text
+
+    def __str__(self) -> str:
+        hint = self.hint
+        return self._summary() + (f"\nhint: {hint}" if hint else "")
+
+    def log_text(self) -> str:
+        """What a log line shows: the API's parts escaped (datadog_sync.log), the hint on a line of its own."""
+        from datadog_sync.log import escape_control  # the http package does not depend on logging set-up
+
+        hint = self.hint
+        return escape_control(self._summary()) + (f"\nhint: {hint}" if hint else "")
 
 
 class RetryBudgetExceeded(HTTPError):

@@ -259,3 +259,13 @@ def test_a_path_in_the_url_is_pointed_at_when_validate_is_not_found(emu, env):
     assert result.exit_code == 1
     assert f"the source API URL {emu.url}/api/v1 does not look like a Datadog API" in result.stderr
     assert "GET /api/v1/validate answered 404 Not Found; a path in the URL?" in result.stderr
+
+
+def test_a_wrong_application_key_shows_its_hint_on_a_line_of_its_own(env):
+    result = run({**env, "DD_SOURCE_APP_KEY": "wrong-app-key-0000000000000000"}, "import")
+    assert result.exit_code == 1
+    assert (
+        "ERROR - the source keys were refused reading the DDR status: 403 Forbidden on GET /api/v2/hamr (source): "
+        "Forbidden\nhint: check the source application key (DD_SOURCE_APP_KEY)"
+    ) in result.stderr
+    assert "\\nhint" not in result.stderr and "wrong-app-key" not in result.stderr
