@@ -203,25 +203,28 @@ class HTTPError(Exception):
             "or it or its owner lacks a permission this call needs"
         )
 
-    def _summary(self) -> str:
+    def __str__(self) -> str:
         text = f"{self.status} {self.reason} on {self.method} {self.path} ({self.org})"
         messages = self.messages
         if messages:
             text += ": " + "; ".join(messages)
         if self.note:
             text += f" ({self.note})"
+        hint = self.hint
+        if hint:
+            text += f"\nhint: {hint}"
         return text
 
-    def __str__(self) -> str:
-        hint = self.hint
-        return self._summary() + (f"\nhint: {hint}" if hint else "")
-
     def log_text(self) -> str:
-        """What a log line shows: the API's parts escaped (datadog_sync.log), the hint on a line of its own."""
+        """What a log line shows: ``str()`` with the API's parts escaped (datadog_sync.log), the hint on a line of
+        its own (subclasses with their own ``__str__`` included)."""
         from datadog_sync.log import escape_control  # the http package does not depend on logging set-up
 
-        hint = self.hint
-        return escape_control(self._summary()) + (f"\nhint: {hint}" if hint else "")
+        text, hint = str(self), self.hint
+        own = f"\nhint: {hint}" if hint else ""
+        if own and text.endswith(own):
+            return escape_control(text[: -len(own)]) + own
+        return escape_control(text)
 
 
 class RetryBudgetExceeded(HTTPError):

@@ -36,3 +36,11 @@ def test_own_lines_escape_every_part_but_keep_a_nested_errors_hint():
     assert line("[%s] %s", "k\nERROR", refused({"errors": ["x"]})).startswith("[k\\nERROR] 403")
     assert "\n" not in line("%s", f"plain: {refused({'errors': ['x']})}")
     assert str(OwnLines("a %s", "b\nc")) == "a b\nc"  # --json escapes by itself
+
+
+def test_an_error_subclass_with_its_own_text_is_logged_as_that_text():
+    class Custom(HTTPError):
+        def __str__(self) -> str:
+            return "custom\ntext"
+
+    assert line("%s", Custom(200, "GET", "/x", "<html>", {})) == "custom\\ntext"
