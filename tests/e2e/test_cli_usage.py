@@ -269,3 +269,14 @@ def test_a_wrong_application_key_shows_its_hint_on_a_line_of_its_own(env):
         "Forbidden\nhint: check the source application key (DD_SOURCE_APP_KEY)"
     ) in result.stderr
     assert "\\nhint" not in result.stderr and "wrong-app-key" not in result.stderr
+
+
+def test_a_wrong_application_key_on_the_destination_read_keeps_its_hint_line(env):
+    """Without the DDR check the first refused call is the planner's read of the destination."""
+    assert run(env, "import", "--resources=integrations").exit_code == 0
+    wrong = {**env, "DD_DESTINATION_APP_KEY": "wrong-app-key-0000000000000000"}
+    result = run(wrong, "diffs", "--resources=integrations", "--verify-ddr-status=false")
+    assert result.exit_code == 1
+    assert "failed, so none was planned or applied: 403 Forbidden on GET" in result.stderr
+    assert "(destination): Forbidden\nhint: the destination application key or its owner lacks the" in result.stderr
+    assert "\\nhint" not in result.stderr
