@@ -94,6 +94,7 @@ def normalize_api_url(value: str | None) -> str:
     if not value or not value.strip():
         return DEFAULT_API_URL
     value = value.strip()
+    shown = "the URL" if "@" in value else repr(value)  # the part before @ would be credentials: never echo it
     if value.upper() in SITES:
         return SITES[value.upper()]
     if "://" not in value:
@@ -101,7 +102,7 @@ def normalize_api_url(value: str | None) -> str:
         if _SITE_NAME_RE.match(host):
             raise ApiUrlError(f"unknown Datadog site {host!r}; sites: {_SITE_LIST}")
         if "." not in host and host.split(":")[0].lower() != "localhost":
-            raise ApiUrlError(f"{value!r} is neither a URL nor a Datadog site name ({_SITE_LIST})")
+            raise ApiUrlError(f"{shown} is neither a URL nor a Datadog site name ({_SITE_LIST})")
         if host.startswith("app."):
             host = host[len("app.") :]
         if not host.startswith("api.") and (
@@ -109,7 +110,10 @@ def normalize_api_url(value: str | None) -> str:
         ):
             host = "api." + host
         value = "https://" + host
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)  # ValueError on an unbalanced or non-IPv6 bracket: http://[::1, http://[zz]
+    except ValueError:
+        raise ApiUrlError(f"{shown} is not a valid URL (check the host name and port)") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise ApiUrlError(
             f"{parts.scheme}:// is not supported: use an https:// URL such as https://api.datadoghq.eu "
@@ -122,5 +126,5 @@ def normalize_api_url(value: str | None) -> str:
     except ValueError:  # a port above 65535
         valid = False
     if not valid:
-        raise ApiUrlError(f"{value!r} is not a valid URL (check the host name and port)")
+        raise ApiUrlError(f"{shown} is not a valid URL (check the host name and port)")
     return value.rstrip("/")

@@ -42,6 +42,7 @@ _KEY_RE = re.compile(r"[A-Za-z_][A-Za-z_\-]*\Z")  # option names have no digits;
 _BOOL_WORDS = {"true": "True", "false": "False", "yes": "True", "no": "False", "on": "True", "off": "False"}
 #: Keys whose values an error message may quote (URLs, paths, type names). Any other value could be a key or a
 #: secret (or a typo of such a key), so errors name the key and never show its value.
+_CREDENTIAL_NAME_RE = re.compile(r"key|secret|passw|token|credential|auth", re.IGNORECASE)
 _SHOWABLE_KEY_RE = re.compile(r"(\w*_url|\w*_path|\w*_file|resources|filter|filter_operator|cleanup)", re.IGNORECASE)
 #: Key options: one string each.
 _KEY_OPTION_RE = re.compile(r"\w+_(api|app)_key")
@@ -105,7 +106,9 @@ def _not_literal_message(key: str, text: str, error: Exception) -> str:
             f"value for {key!r} is not a valid Python literal ({detail}); write a quoted string, a number, "
             f'True/False or a list such as {key} = ["a", "b"]'
         )
-    if not _SHOWABLE_KEY_RE.fullmatch(key):
+    # Shown only for a URL, path or name option whose name says no key or secret, and never with userinfo
+    # (``http://user:password@host``): the part before ``@`` would be credentials.
+    if not _SHOWABLE_KEY_RE.fullmatch(key) or _CREDENTIAL_NAME_RE.search(key) or "@" in bare:
         return f'value for {key!r} is not a Python literal; quote strings: {key}="..." (value not shown: may be secret)'
     return f"value for {key!r} is not a Python literal; quote strings: {key}={json.dumps(bare)}"
 

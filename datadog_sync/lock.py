@@ -101,8 +101,26 @@ class FileLockStore:
         if aside.read_bytes() == data:
             aside.unlink()
             return True
-        os.rename(aside, self.path)  # not the lock we meant: put it back
+        self._put_back(aside)  # not the lock we meant
         return False
+
+    def _put_back(self, aside: Path) -> None:
+        """Return a lock moved aside to its place, unless another run created a lock there meanwhile.
+
+        ``link`` (or ``O_EXCL``) fails when a lock exists, where ``rename`` would replace that new lock. Then the
+        new lock stays and the moved one is dropped: its holder's release finds a lock that is not its own and
+        leaves it alone.
+        """
+        try:
+            os.link(aside, self.path)
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links on this file system
+            try:
+                self._write_new(self.path, aside.read_bytes())
+            except FileExistsError:
+                pass
+        aside.unlink()
 
 
 @dataclass(frozen=True)

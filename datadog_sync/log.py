@@ -31,6 +31,44 @@ def escape_control(text: str) -> str:
 MULTILINE = {"multiline": True}
 
 
+class OwnLines:
+    """A message whose line breaks are the tool's own (``OwnLines("refused: %s", exc)``): when it is logged, its
+    parts are escaped as API data, except the line breaks an argument's ``log_text()`` keeps (an HTTP error's
+    ``hint:`` line). Logged as an argument (``logger.error("%s", message)``) or inside another ``OwnLines``."""
+
+    def __init__(self, template: str, *parts: object) -> None:
+        self.template = template
+        self.parts = parts
+
+    def log_text(self) -> str:
+        return escape_control(self.template) % tuple(_shown(part) for part in self.parts)
+
+    def __str__(self) -> str:
+        return self.template % self.parts
+
+
+class _Shown:
+    """A log argument's text, already escaped, for both ``%s`` and ``%r``."""
+
+    def __init__(self, text: str, rep: str) -> None:
+        self.text, self.rep = text, rep
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.rep
+
+
+def _shown(value: object) -> object:
+    if hasattr(value, "log_text"):
+        text = value.log_text()
+        return _Shown(text, text)
+    if isinstance(value, (int, float)):  # no control characters, and %d / %.1f still apply
+        return value
+    return _Shown(escape_control(str(value)), escape_control(repr(value)))
+
+
 class ErrorCounter(logging.Handler):
     """Counts ERROR records: any error logged during a run makes the exit code 1 (as upstream)."""
 
@@ -53,6 +91,14 @@ class TextLogFormatter(logging.Formatter):
         text = super().formatMessage(record)
         if getattr(record, "multiline", False):
             return "\n".join(escape_control(line) for line in text.split("\n"))
+        args = record.args
+        if isinstance(args, tuple) and any(hasattr(arg, "log_text") for arg in args):
+            # Each argument escaped on its own, so that an OwnLines or HTTP error keeps its own line breaks.
+            try:
+                record.message = escape_control(str(record.msg)) % tuple(_shown(arg) for arg in args)
+            except (TypeError, ValueError):
+                return escape_control(text)
+            return super().formatMessage(record)
         return escape_control(text)
 
 

@@ -12,6 +12,7 @@ from datadog_sync.http.client import Client
 from datadog_sync.http.errors import HTTPError, NotJSONResponse, TransportError
 from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.http.transport import AiohttpTransport
+from datadog_sync.log import OwnLines
 
 #: DDR statuses that allow a run (upstream): ONBOARDING, PASSIVE, RECOVERY.
 DDR_ALLOWED = {1: "ONBOARDING", 2: "PASSIVE", 5: "RECOVERY"}
@@ -126,18 +127,18 @@ def _url_problem(client: Client, exc: Exception) -> str | None:
     return None
 
 
-def _validation_error(client: Client, exc: Exception) -> str:
+def _validation_error(client: Client, exc: Exception) -> str | OwnLines:
     problem = _url_problem(client, exc)
     if problem:
         return problem
     if isinstance(exc, HTTPError) and exc.status in (401, 403):
-        return f"invalid api key: {exc}"
+        return OwnLines("invalid api key: %s", exc)
     if isinstance(exc, HTTPError) and exc.status == 404:  # every Datadog site has /api/v1/validate
         return _not_datadog(client, "GET /api/v1/validate answered 404 Not Found; a path in the URL?")
-    return f"key validation failed: {exc}"
+    return OwnLines("key validation failed: %s", exc)
 
 
-async def _ddr_problem(client: Client) -> str | None:
+async def _ddr_problem(client: Client) -> str | OwnLines | None:
     """The error line of a failed DDR check, or None when the org's DDR status allows the run."""
     name = client.org
     try:
@@ -148,8 +149,8 @@ async def _ddr_problem(client: Client) -> str | None:
             return problem
         if isinstance(exc, HTTPError) and exc.status in (401, 403):
             # validate checks only the API key: a refused /api/v2/hamr means the application key is wrong.
-            return f"the {name} keys were refused reading the DDR status: {exc}"
-        return f"The {name} DDR verification failed. Could not read the DDR status: {exc}"
+            return OwnLines(f"the {name} keys were refused reading the DDR status: %s", exc)
+        return OwnLines(f"The {name} DDR verification failed. Could not read the DDR status: %s", exc)
     data = body.get("data") if isinstance(body, dict) else None
     attributes = data.get("attributes") if isinstance(data, dict) else None
     status = attributes.get("HamrStatus") if isinstance(attributes, dict) else None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from datadog_sync.diffing import Difference
 from datadog_sync.filters import PathCheck
+from datadog_sync.log import OwnLines
 from datadog_sync.ordering import type_order
 from datadog_sync.report import Outcome
 
@@ -131,8 +132,9 @@ async def build_plan(ctx: RunContext, resources: Mapping[str, BaseResource]) -> 
         try:
             current = await res.current_destination(ctx.destination, source, destination_state)
         except Exception as exc:  # noqa: BLE001 - reported per type; the other types are still planned
-            reason = f"reading the destination's current {rtype} failed, so none was planned or applied: {exc}"
-            res.log.error("%s", reason)
+            failed = f"reading the destination's current {rtype} failed, so none was planned or applied: "
+            reason = failed + str(exc)
+            res.log.error("%s", OwnLines(failed + "%s", exc))  # an HTTP error's hint on a line of its own
             unread.add(rtype)
             problems.append(Outcome.failure(ctx.config.command, rtype, "", "sync", reason, exc))
             continue

@@ -169,7 +169,7 @@ def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger
         roots.setdefault(state.root(origin), origin)  # one lock when both origins share a directory
     for origin in roots.values():
         try:
-            root = state.prepare_root(origin)
+            root = state.prepare_root(origin, config.resources)  # and the state files it will write
             lock = RunLock(FileLockStore(root), f"{origin} state directory {root}", config.command)
             lock.acquire(force=config.force_unlock, warn=logger.warning)
             locks.append(lock)

@@ -40,6 +40,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -125,8 +126,13 @@ class StateStore:
         """The files currently holding ``resource_type`` in ``origin`` (both layouts), sorted by name."""
         return [path for _, path in scan(self.root(origin), origin).get(resource_type, [])]
 
-    def prepare_root(self, origin: Origin) -> Path:
-        """Create ``origin``'s state directory if needed (owner-only) or raise :class:`StateFileError` saying why not."""
+    def prepare_root(self, origin: Origin, types: Iterable[str] = ()) -> Path:
+        """Create ``origin``'s state directory if needed (owner-only) or raise :class:`StateFileError` saying why not.
+
+        With ``types``, also refuse when a path a dump of those types writes or prunes (``<type>.json``,
+        ``<type>.<id>.json``) exists but is not a regular file (a directory, a FIFO...), which would otherwise
+        fail in ``os.replace`` only after the run's API work.
+        """
         root = self.root(origin)
         try:
             root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
@@ -138,7 +144,31 @@ class StateStore:
             raise StateFileError(
                 root, f"the {origin} state directory cannot be created ({exc.strerror or exc})"
             ) from None
+        wanted = self._types_arg(types, "prepare_root") or []
+        if wanted:
+            self._check_file_paths(origin, root, wanted)
         return root
+
+    @staticmethod
+    def _check_file_paths(origin: Origin, root: Path, types: list[str]) -> None:
+        try:
+            names = sorted(os.listdir(root))
+        except OSError as exc:
+            raise StateFileError(root, f"cannot list the {origin} state directory: {exc.strerror or exc}") from None
+        for name in names:
+            rtype, _, rest = name.partition(".")
+            if rtype not in types or not (rest == "json" or rest.endswith(".json")):
+                continue
+            path = root / name
+            try:
+                mode = path.stat().st_mode
+            except FileNotFoundError:  # a dangling symbolic link: os.replace replaces the link itself
+                continue
+            except OSError as exc:
+                raise StateFileError(path, f"cannot be checked ({exc.strerror or exc})") from None
+            if not stat.S_ISREG(mode):
+                kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+                raise StateFileError(root, f"the {origin} state file {name} is {kind}; move it away")
 
     def file_name_problem(self, resource_type: str, _id: str) -> str | None:
         """Why ``_id`` cannot have its own state file in per-file mode (None in combined mode or when it can)."""
@@ -244,7 +274,7 @@ class StateStore:
         wanted = self._types_arg(types, "dump") or []
         if not wanted:
             return
-        root = self.prepare_root(origin)
+        root = self.prepare_root(origin, wanted)
         state = self.state(origin)
         existing = scan(root, origin)
         problems: list[StateFileError] = []

@@ -215,6 +215,17 @@ class HTTPError(Exception):
             text += f"\nhint: {hint}"
         return text
 
+    def log_text(self) -> str:
+        """What a log line shows: ``str()`` with the API's parts escaped (datadog_sync.log), the hint on a line of
+        its own (subclasses with their own ``__str__`` included)."""
+        from datadog_sync.log import escape_control  # the http package does not depend on logging set-up
+
+        text, hint = str(self), self.hint
+        own = f"\nhint: {hint}" if hint else ""
+        if own and text.endswith(own):
+            return escape_control(text[: -len(own)]) + own
+        return escape_control(text)
+
 
 class RetryBudgetExceeded(HTTPError):
     """The last HTTP error of a retried request, raised once retrying stopped (``retries_exhausted`` is True).

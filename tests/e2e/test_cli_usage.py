@@ -51,6 +51,8 @@ def env(emu):
         ("EU9", "unknown Datadog site 'EU9'; sites: US1, US3, US5, EU1, AP1, AP2, US1-FED"),
         ("https://", "is not a valid URL"),
         ("https://api.datadoghq.com:99999", "is not a valid URL"),
+        ("http://[::1", "'http://[::1' is not a valid URL"),
+        ("http://[zz]", "'http://[zz]' is not a valid URL"),
     ],
 )
 def test_a_bad_api_url_is_a_usage_error_before_any_request(emu, env, url, message):
@@ -257,3 +259,24 @@ def test_a_path_in_the_url_is_pointed_at_when_validate_is_not_found(emu, env):
     assert result.exit_code == 1
     assert f"the source API URL {emu.url}/api/v1 does not look like a Datadog API" in result.stderr
     assert "GET /api/v1/validate answered 404 Not Found; a path in the URL?" in result.stderr
+
+
+def test_a_wrong_application_key_shows_its_hint_on_a_line_of_its_own(env):
+    result = run({**env, "DD_SOURCE_APP_KEY": "wrong-app-key-0000000000000000"}, "import")
+    assert result.exit_code == 1
+    assert (
+        "ERROR - the source keys were refused reading the DDR status: 403 Forbidden on GET /api/v2/hamr (source): "
+        "Forbidden\nhint: check the source application key (DD_SOURCE_APP_KEY)"
+    ) in result.stderr
+    assert "\\nhint" not in result.stderr and "wrong-app-key" not in result.stderr
+
+
+def test_a_wrong_application_key_on_the_destination_read_keeps_its_hint_line(env):
+    """Without the DDR check the first refused call is the planner's read of the destination."""
+    assert run(env, "import", "--resources=integrations").exit_code == 0
+    wrong = {**env, "DD_DESTINATION_APP_KEY": "wrong-app-key-0000000000000000"}
+    result = run(wrong, "diffs", "--resources=integrations", "--verify-ddr-status=false")
+    assert result.exit_code == 1
+    assert "failed, so none was planned or applied: 403 Forbidden on GET" in result.stderr
+    assert "(destination): Forbidden\nhint: the destination application key or its owner lacks the" in result.stderr
+    assert "\\nhint" not in result.stderr

@@ -36,3 +36,27 @@ def test_state_files_and_backups_are_owner_only(run, server):
         assert path.stat().st_mode & 0o777 == 0o600, path
     for path in (root / "source", root / "destination", root / "destination/.backup", backup.parent):
         assert path.stat().st_mode & 0o777 == 0o700, path
+
+
+def test_a_state_file_path_that_is_a_directory_fails_before_any_request(run, server):
+    """import and sync write ``<type>.json`` (or ``<type>.<id>.json``) with ``os.replace``, which cannot replace a
+    directory: the start-up check says so before the API work, not with an IsADirectoryError after it."""
+    server.data["source"]["gadgets"]["1"] = {"id": "1", "name": "alpha"}
+    cases = [
+        ("import", "resources/source/gadgets.json", ()),
+        ("sync", "resources/destination/gadgets.json", ()),
+        ("import", "resources/source/gadgets.1.json", ("--resource-per-file",)),
+    ]
+    for command, blocker, extra in cases:
+        if command == "sync":
+            assert run("import", "--resources=gadgets").exit_code == 0
+        (run.workdir / blocker).mkdir(parents=True)
+        server.requests.clear()
+        result = run(command, "--resources=gadgets", *extra)
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and "IsADirectoryError" not in result.output
+        origin = blocker.split("/")[1]
+        name = blocker.rsplit("/", 1)[1]
+        assert f"the {origin} state file {name} is a directory; move it away; nothing was done" in result.output
+        assert server.requests == [], f"{command}: nothing was sent"
+        (run.workdir / blocker).rmdir()

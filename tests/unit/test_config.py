@@ -101,6 +101,29 @@ def test_filters_on_unknown_types_are_rejected():
         build_configuration("import", {"filter": ["Type=monitors;Name=id;Value=1"]})
 
 
+_HOSTS = ("[::1", "[zz]", "[::1]]", "[", "]", "[v1.fe]", "[::1]x", "bad host", "exa_mple.com", ":80", "%zz", "")
+_PORTS = ("", ":", ":abc", ":-1", ":0", ":99999", ":1:2")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"{scheme}://{host}{port}{path}"
+        for scheme in ("http", "https")
+        for host in _HOSTS
+        for port in _PORTS[:3]
+        for path in ("", "/x")
+    ]
+    + [f"https://api.datadoghq.com{port}" for port in _PORTS[2:]]
+    + ["http://[::1]:99999", "https://[", "https://]:80", "http://u:SECRET9@[::1", "http://u:SECRET9@[zz]", "x@y"],
+)
+def test_every_malformed_url_is_an_api_url_error_that_never_shows_credentials(value):
+    """``urlsplit`` raises a bare ValueError for an unbalanced or non-IPv6 bracket: it must become a usage error."""
+    with pytest.raises(ApiUrlError) as info:
+        normalize_api_url(value)
+    assert "SECRET9" not in str(info.value)
+
+
 def test_bad_secrets_file_is_a_usage_error_without_showing_secrets(tmp_path):
     path = tmp_path / "secrets.json"
     path.write_text('{"aws": {"AKIAEXAMPLE000000001": 42}, "password": "hunter22"')

@@ -160,6 +160,21 @@ class TestLoadErrors:
     @pytest.mark.parametrize(
         "line",
         [
+            "destination_api_url = http://u:SECRETKEY123@host",
+            "source_api_url = https://admin:SECRETKEY123@api.datadoghq.eu/ # prod",
+            "source_resources_path = /srv/u:SECRETKEY123@x",
+            "aws_secret_url = SECRETKEY123",  # an option name that says secret is never shown, even as a URL
+            "api_key_file = SECRETKEY123",
+        ],
+    )
+    def test_no_error_shows_credentials_in_a_url_or_a_secret_option(self, write, line):
+        err = error_for(write(f"a = 1\n{line}\n"))
+        assert err.line_no == 2 and "SECRETKEY123" not in str(err) and "u:" not in str(err)
+        assert "(value not shown: may be secret)" in str(err)
+
+    @pytest.mark.parametrize(
+        "line",
+        [
             "source_api_key = 3f9a0c1d2e3f4a5b6c7d8e9f0a1b2c3d",
             "destination_app_key = abcdef0123456789abcdef0123456789abcdef01 # prod",
             "source_api_kye = abcdef0123456789abcdef0123456789",  # a typo of a key option

@@ -104,6 +104,35 @@ def test_remove_if_only_removes_the_expected_content(tmp_path):
     assert store.remove_if(b"mine") is False
 
 
+class _RacedStore(FileLockStore):
+    """Another run creates its lock right after remove_if moved a lock that was not ours aside."""
+
+    def _put_back(self, aside):
+        assert FileLockStore(self.path.parent).create(b"new run")
+        super()._put_back(aside)
+
+
+def test_putting_back_a_lock_never_overwrites_one_created_meanwhile(tmp_path):
+    store = _RacedStore(tmp_path)
+    assert store.create(b"old run")
+    assert store.remove_if(b"ours") is False
+    assert store.read() == b"new run", "the lock created meanwhile stays"
+    assert sorted(os.listdir(tmp_path)) == [LOCK_FILE], "no set-aside copy is left behind"
+
+
+def test_putting_back_without_hard_links_still_never_overwrites(tmp_path, monkeypatch):
+    def no_link(*_args):
+        raise PermissionError("hard links are not supported here")
+
+    monkeypatch.setattr(os, "link", no_link)
+    store = FileLockStore(tmp_path)
+    assert store.create(b"old run")  # O_EXCL fallback
+    assert store.remove_if(b"ours") is False and store.read() == b"old run"
+    raced = _RacedStore(tmp_path)
+    assert raced.remove_if(b"ours") is False and raced.read() == b"new run"
+    assert sorted(os.listdir(tmp_path)) == [LOCK_FILE]
+
+
 def test_two_processes_racing_for_the_lock_one_wins(tmp_path):
     """Several real processes acquire at the same time: exactly one holds the lock, the others are told who."""
     script = (

@@ -110,6 +110,22 @@ def test_root_that_is_a_file_is_an_error(tmp_path):
     assert info.value.path == tmp_path / "src"
 
 
+@pytest.mark.parametrize("per_file, blocker", [(False, "monitors.json"), (True, "monitors.1.json")])
+def test_a_state_file_path_that_is_not_a_file_is_refused_before_writing(roots, per_file, blocker):
+    s = store(roots, per_file)
+    (roots[0] / blocker).mkdir(parents=True)
+    (roots[0] / "other.json").mkdir()  # a type not written is not checked
+    assert s.prepare_root("source", ["dashboards"]) == roots[0]
+    with pytest.raises(StateFileError, match=f"the source state file {blocker} is a directory; move it away"):
+        s.prepare_root("source", ["monitors"])
+    s.source["monitors"] = {"1": {"id": 1}}
+    with pytest.raises(StateFileError, match="is a directory"):  # never an IsADirectoryError from os.replace
+        s.dump("source", ["monitors"])
+    os.mkfifo(roots[0] / "dashboards.json")
+    with pytest.raises(StateFileError, match="dashboards.json is not a regular file"):
+        s.prepare_root("source", ["dashboards"])
+
+
 # --------------------------------------------------------------------------- combined mode
 
 
