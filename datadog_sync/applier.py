@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from datadog_sync.context import RunContext
+from datadog_sync.log import HintedText
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change, Plan
 from datadog_sync.pool import plugin_limits
@@ -190,7 +191,8 @@ async def _apply_one(ctx: RunContext, res: BaseResource, change: Change) -> Resu
 
 
 def _fail(ctx: RunContext, change: Change, reason: str, exc: BaseException | None) -> Result:
-    ctx.logger.error("[%s - %s] - %s failed: %s", change.resource_type, change.key, change.action, reason)
+    shown = HintedText(reason, exc)  # an HTTP error's hint line stays a line of its own
+    ctx.logger.error("[%s - %s] - %s failed: %s", change.resource_type, change.key, change.action, shown)
     deleting = change.action == "delete"
     action_type, sub = ("delete", "") if deleting else ("sync", change.action)
     ctx.reporter.record(

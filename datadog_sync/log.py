@@ -47,6 +47,23 @@ class OwnLines:
         return self.template % self.parts
 
 
+class HintedText:
+    """A failure reason that may end with the ``hint:`` line of the HTTP error behind it (our own text): logged, the
+    reason is escaped as API data and the hint keeps its own line."""
+
+    def __init__(self, text: str, error: BaseException | None) -> None:
+        cause = error if hasattr(error, "hint") else getattr(error, "__cause__", None)
+        hint = getattr(cause, "hint", None)
+        own = f"\nhint: {hint}" if isinstance(hint, str) and hint else ""
+        self.text, self.own = (text[: -len(own)], own) if own and text.endswith(own) else (text, "")
+
+    def log_text(self) -> str:
+        return escape_control(self.text) + ("\n" + escape_control(self.own[1:]) if self.own else "")
+
+    def __str__(self) -> str:
+        return self.text + self.own
+
+
 class _Shown:
     """A log argument's text, already escaped, for both ``%s`` and ``%r``."""
 

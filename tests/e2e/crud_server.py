@@ -39,7 +39,12 @@ class CrudServer:
         self.requests.append((org, request.method, request.path))
         status = self.fail.pop((request.method, request.path), None)
         if status:
-            error = {400: web.HTTPBadRequest, 500: web.HTTPInternalServerError, 503: web.HTTPServiceUnavailable}[status]
+            error = {
+                400: web.HTTPBadRequest,
+                403: web.HTTPForbidden,
+                500: web.HTTPInternalServerError,
+                503: web.HTTPServiceUnavailable,
+            }[status]
             raise error(text='{"errors":["injected failure"]}', content_type="application/json")
         return org
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from typing import ClassVar
 
 import pytest
 
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import cli_env, emulated_orgs
-from tests.support import invoke, invoke_emulated
+from datadog_sync.resources.base import BaseResource, ResourceConfig
+from tests.support import invoke, invoke_emulated, invoke_served, registered, serve_orgs
 
 FORGED = "\n2026-01-01 - ERROR - fake"
 CLEAR_SCREEN = "\x1b[2J"
@@ -83,3 +85,22 @@ def test_upstream_diff_lines_keep_their_layout_but_cannot_be_forged(workdir):
     escaped_key = "aws:12345\\n2026-01-01 - ERROR - fake\\u001b[2J"
     assert f" - INFO - [integrations - {escaped_key}] - diff: \n {{" in result.stderr
     assert not any(line.startswith("2026-01-01") for line in result.stderr.splitlines())
+
+
+class Gadgets(BaseResource):
+    resource_type: ClassVar[str] = "gadgets"
+    config: ClassVar[ResourceConfig] = ResourceConfig(base_path="/api/v1/gadgets", excluded_attributes=("id",))
+
+
+def test_a_refused_write_keeps_its_hint_on_a_line_of_its_own(workdir):
+    """The tool's own ``hint:`` line after an API error stays a line; the API's text in it stays escaped."""
+    with registered(Gadgets), serve_orgs() as server:
+        server.data["source"]["gadgets"] = {"1": {"id": "1", "name": f"g{FORGED}"}}
+        assert invoke_served(server, "import", resources="gadgets").exit_code == 0
+        server.fail[("POST", "/api/v1/gadgets")] = 403
+        result = invoke_served(server, "sync", resources="gadgets")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    (failed,) = [i for i, line in enumerate(lines) if "[gadgets - 1] - create failed: " in line]
+    assert lines[failed + 1].startswith("hint: "), lines[failed : failed + 2]
+    assert not RAW_CONTROL.search(result.stderr)
