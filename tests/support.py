@@ -12,6 +12,8 @@ Runs are in-process (click's CliRunner), so a test can also reach module setting
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -115,3 +117,28 @@ def wait_for(condition: Callable[[], object], what: str, limit_s: float = 120.0)
     while not condition():
         assert time.monotonic() < end, f"gave up waiting for {what}"
         time.sleep(0.02)
+
+
+def signalled_sync(emu: ThreadedEmulator, cwd: Path, env: Mapping[str, str], signum: int, after_writes: int):
+    """``datadog-sync sync`` as a real process whose destination write number ``after_writes + 1`` (and any after
+    it) the emulator holds unanswered; once one is held, the process gets ``signum``. Returns (code, out, err)."""
+    emu.set_knobs(hold_after_writes=after_writes)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datadog_sync", "sync", "--resources=integrations"],
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: emu.counters()["held"] >= 1 or proc.poll() is not None, "a held request")
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        emu.set_knobs(hold_after_writes=None)
+    return proc.returncode, stdout, stderr

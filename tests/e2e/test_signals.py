@@ -13,7 +13,7 @@ import pytest
 
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import cli_env, emulated_orgs
-from tests.support import wait_for
+from tests.support import signalled_sync
 
 ACCOUNTS = 6
 DONE_BEFORE_SIGNAL = 3
@@ -38,27 +38,9 @@ def test_signal_mid_sync_saves_state_and_prints_the_summary_and_handoff(tmp_path
         )
         assert imported.returncode == 0
         # The 4th write (and anything after it) waits unanswered: the run is mid-sync, 3 accounts created.
-        emu.set_knobs(hold_after_writes=DONE_BEFORE_SIGNAL)
-        proc = subprocess.Popen(
-            [*cli, "sync", "--resources=integrations"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            wait_for(lambda: emu.counters()["held"] >= 1 or proc.poll() is not None, "a held request")
-            assert proc.poll() is None, proc.communicate()
-            proc.send_signal(signum)
-            stdout, stderr = proc.communicate(timeout=300)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-            emu.set_knobs(hold_after_writes=None)
+        code, stdout, stderr = signalled_sync(emu, tmp_path, env, signum, after_writes=DONE_BEFORE_SIGNAL)
 
-    assert proc.returncode == 1, stderr
+    assert code == 1, stderr
     name = signal.Signals(signum).name
     assert f"{name} received: stopping" in stderr and "Traceback" not in stderr
     assert f"Applied: {DONE_BEFORE_SIGNAL} created, 0 updated, 0 deleted, 0 unchanged, 0 failed, 0 skipped." in stdout

@@ -16,7 +16,7 @@ import pytest
 
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import cli_env, emulated_orgs
-from tests.support import wait_for
+from tests.support import signalled_sync
 
 CLI = [sys.executable, "-m", "datadog_sync"]
 
@@ -45,26 +45,7 @@ def sync(tmp_path: Path, env: dict) -> subprocess.CompletedProcess:
 
 def interrupted_sync(emu, tmp_path: Path, env: dict, signum: int) -> tuple[int, str, str]:
     """A sync whose second write (the account's first child write, after its create) is held; then ``signum``."""
-    emu.set_knobs(hold_after_writes=1)
-    proc = subprocess.Popen(
-        [*CLI, "sync", "--resources=integrations"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for(lambda: emu.counters()["held"] >= 1 or proc.poll() is not None, "a held request")
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signum)
-        stdout, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        emu.set_knobs(hold_after_writes=None)
-    return proc.returncode, stdout, stderr
+    return signalled_sync(emu, tmp_path, env, signum, after_writes=1)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
