@@ -159,6 +159,27 @@ def test_drift_made_by_hand_shows_but_server_defaults_the_source_never_set_do_no
     assert '+ account_tags: "env:prod"' in diffs.stdout and "automute" not in diffs.stdout
 
 
+def test_a_patch_keeps_a_nested_setting_the_source_never_set(workdir):
+    """diffs ignores a nested field the source never set, so sync must not drop it by sending its sub-object."""
+    plain = {**ROLE, "v2": {k: v for k, v in ROLE["v2"].items() if k != "metric_name_filters"}}
+    with emulated_orgs(source_state=org(plain), destination_state=org(ROLE)) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        source = read_state(workdir, "source", "integrations")
+        assert "metric_name_filters" not in source["aws:123456789012"]["metrics_config"]
+        source["aws:123456789012"]["account_tags"] = ["team:b"]
+        (workdir / "resources/source/integrations.json").write_text(json.dumps(source))
+        diffs = invoke(emu, "diffs")
+        emu.clear_requests()
+        assert invoke(emu, "sync").exit_code == 0
+        (patch,) = [r for r in emu.requests("destination") if r["method"] != "GET"]
+        (live,) = emu.dump("destination")["aws"]["accounts"]
+    assert "metric_name" not in diffs.stdout and "Plan: 0 to create, 1 to update" in diffs.stdout
+    assert patch["body"]["data"]["attributes"]["metrics_config"]["metric_name_filters"] == (
+        ROLE["v2"]["metric_name_filters"]
+    )
+    assert live["v2"]["metric_name_filters"] == ROLE["v2"]["metric_name_filters"] and live["host_tags"] == ["team:b"]
+
+
 def test_an_unknown_attribute_is_carried_and_shown(workdir):
     with emulated_orgs(source_state=org(ROLE)) as emu:
         assert invoke(emu, "migrate").exit_code == 0

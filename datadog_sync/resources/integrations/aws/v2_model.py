@@ -315,11 +315,35 @@ def create_payload(obj: Mapping[str, Any], secret: str | None = None) -> dict:
     return {"data": {"type": "account", "attributes": _attributes(obj, secret, True)}}
 
 
-def update_payload(obj: Mapping[str, Any], secret: str | None = None, with_auth: bool = False) -> dict:
+def update_payload(
+    obj: Mapping[str, Any], secret: str | None = None, with_auth: bool = False, current: Mapping[str, Any] | None = None
+) -> dict:
     """Body of ``PATCH .../accounts/{id}`` (``AWSAccountUpdateRequest``): the COMPLETE owned object, because the API
     keeps the sub-objects a PATCH leaves out (cassette test_update_an_aws_integration_returns_aws_account_object_
-    response). ``auth_config`` only when it changes: a PATCH without it keeps the account's credentials."""
-    return {"data": {"type": "account", "attributes": _attributes(obj, secret, with_auth)}}
+    response). ``auth_config`` only when it changes: a PATCH without it keeps the account's credentials.
+
+    Inside a sub-object it sends, the API replaces the whole sub-object: a nested field the destination has and the
+    source never set (``metrics_config.metric_name_filters`` is only listed once set, TF cassette
+    TestAccIntegrationAwsAccount_RoleBased) would be dropped. The diff does not own it, so the PATCH keeps
+    ``current``'s value of it: sync changes exactly what diffs shows."""
+    attributes = _attributes(obj, secret, with_auth)
+    if current is not None:
+        attributes = _keep_unowned(owned(current), attributes, "")
+    return {"data": {"type": "account", "attributes": attributes}}
+
+
+def _keep_unowned(have: Any, want: Any, path: str) -> Any:
+    """``want`` plus, inside every object both sides have (oneOf objects and auth excepted), the keys only ``have``
+    has."""
+    if not isinstance(have, dict) or not isinstance(want, dict) or path in ONE_OF or path == AUTH:
+        return want
+    out = {}
+    for key, value in want.items():
+        where = f"{path}.{key}" if path else key
+        out[key] = _keep_unowned(have[key], value, where) if key in have else value
+    if path:  # a top-level attribute left out of a PATCH is kept by the API already
+        out.update({key: value for key, value in have.items() if key not in want})
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ checks

@@ -180,7 +180,7 @@ class AwsV2Writes(SubtypeResource):
             secret = self._secret(obj)
         config_id = current.get(model.CONFIG_ID)
         try:
-            data = await api.update_account(str(config_id), model.update_payload(obj, secret, with_auth))
+            data = await api.update_account(str(config_id), model.update_payload(obj, secret, with_auth, current))
         except HTTPError as err:
             if is_absent(err):
                 raise ResourceError(
