@@ -124,6 +124,9 @@ async def test_put_of_an_unknown_pair_is_400(api: Api) -> None:
     reply = await api.put(BASE, {**PAIR, "client_id": "unknown", "automute": True})
     assert reply.status == 400 and "does not exist" in reply.body["errors"][0]
     assert (await api.put(BASE, {"automute": True})).status == 400
+    assert (await api.put(BASE, {**PAIR, "automute": "yes"})).status == 400
+    assert (await api.put(BASE, {**PAIR, "client_secret": ""})).status == 400
+    assert (await rows(api))[0]["automute"] is False  # a rejected PUT changes nothing
 
 
 async def test_delete_is_by_pair_and_idempotent_and_the_last_one_uninstalls(api: Api) -> None:

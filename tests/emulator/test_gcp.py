@@ -137,6 +137,7 @@ async def test_patch_refuses_another_email_or_id_and_unknown_ids_are_404(api: Ap
     data = await create(api)
     path = f"{ACCOUNTS}/{data['id']}"
     assert (await api.patch(path, body(client_email="else@x.iam.gserviceaccount.com"))).status == 400
+    assert (await api.patch(path, body(automute="yes"))).status == 400
     mismatch = {"data": {"id": str(uuid.uuid4()), "type": "gcp_service_account", "attributes": {}}}
     assert (await api.patch(path, mismatch)).status == 400
     for unknown in (str(uuid.uuid4()), "not-a-uuid"):
