@@ -301,7 +301,10 @@ class GcpAccount:
             raise Invalid(f"unknown gcp account fields: {sorted(unknown)}")
         acc = cls(client_email=string("client_email", data.get("client_email")))
         if data.get("id") is not None:
-            acc.id = str(uuid.UUID(string("id", data["id"])))
+            try:
+                acc.id = str(uuid.UUID(string("id", data["id"])))
+            except ValueError:
+                raise Invalid(f"gcp account id {data['id']!r} is not a UUID") from None
         if data.get("private_key") is not None:  # a v1 key account
             acc.project_id = string("project_id", data.get("project_id"))
             acc.key = {k: string(k, data[k]) for k in KEY_FIELDS if data.get(k) is not None}

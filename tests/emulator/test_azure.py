@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from datadog_sync.emulator import Emulator, make_azure_org, make_cloud_secrets
+from datadog_sync.emulator import Emulator, EmulatorCore, OrgSpec, make_azure_org, make_cloud_secrets, make_gcp_org
 from datadog_sync.emulator.permissions import AZURE_EDIT, AZURE_MANAGE, AZURE_READ
 from tests.emulator.conftest import OTHER, READONLY, Api
 
@@ -244,3 +244,27 @@ async def test_seed_dump_round_trip_generator_and_validation(emu: Emulator) -> N
     assert emu.dump("other") == dump
     with pytest.raises(ValueError):
         make_azure_org(-1)
+
+
+async def test_gcp_and_azure_stores_over_the_admin_api(api: Api) -> None:
+    admin = api.as_org(None)
+    state = {**make_azure_org(3, seed=1), **make_gcp_org(3, seed=1, key_account_share=0.4)}
+    put = await admin.put("/_emulator/orgs/main/state", state)
+    assert put.status == 200 and set(put.body) == {"aws", "gcp", "azure"}
+    assert (await admin.get("/_emulator/orgs/main/state")).body == put.body
+    assert (await admin.put("/_emulator/orgs/main/state", put.body)).body == put.body  # seeds back unchanged
+    assert len(await rows(api)) == 3
+    bad_id = {"gcp": {"accounts": [{"client_email": "a@b.iam.gserviceaccount.com", "id": "x"}]}}
+    assert "not a UUID" in (await admin.put("/_emulator/orgs/main/state", bad_id)).body["errors"][0]
+    assert (await admin.delete("/_emulator/orgs/main/state")).status == 200
+    assert set((await admin.get("/_emulator/orgs/main/state")).body) == {"aws"}
+    assert (await api.get(BASE)).body == NOT_INSTALLED
+
+
+def test_an_org_spec_with_a_bad_cloud_seed_is_not_added() -> None:
+    core = EmulatorCore([])
+    with pytest.raises(ValueError):
+        core.add_org(OrgSpec("x", "k", "p", state={"gcp": {"accounts": [{"client_email": "e", "id": "bad"}]}}))
+    assert "x" not in core.orgs
+    core.add_org(OrgSpec("x", "k", "p", state=make_azure_org(2)))
+    assert len(core.dump("x")["azure"]["accounts"]) == 2
