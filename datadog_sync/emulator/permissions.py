@@ -29,7 +29,7 @@ DEFAULT_PERMISSIONS: frozenset[str] = frozenset(
 # A "read-only" org keeps everything except the write permissions of the three cloud integrations.
 READ_ONLY_PERMISSIONS: frozenset[str] = DEFAULT_PERMISSIONS - CLOUD_WRITE
 
-#: The AWS wording below, for the GCP and Azure permissions (Datadog's public permission list uses the same pattern).
+#: The recorded AWS wording below, applied to the GCP and Azure permissions (their own wording is not recorded).
 _CLOUD_WORDING = (
     ("Read", "View but not add, remove, or edit {} integration configurations.", "read"),
     ("Edit", "Edit but not add or remove {} integration configurations.", "write"),
