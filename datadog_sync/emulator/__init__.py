@@ -1,10 +1,11 @@
-"""A faithful local emulator of the Datadog API parts datadog-sync uses (v1 AWS integration and friends).
+"""A faithful local emulator of the Datadog API parts datadog-sync uses (AWS, GCP and Azure integrations and friends).
 
     from datadog_sync.emulator import Emulator, OrgSpec, run_emulator_in_thread
 
 See docs/emulator.md for flags, knobs, the admin API and the state format.
 """
 
+from datadog_sync.emulator.cloud_seed import make_azure_org, make_cloud_secrets, make_gcp_org
 from datadog_sync.emulator.core import EmulatorCore, OrgSpec
 from datadog_sync.emulator.knobs import Knobs
 from datadog_sync.emulator.seed import make_aws_org, make_secrets_file
@@ -17,6 +18,9 @@ __all__ = [
     "OrgSpec",
     "ThreadedEmulator",
     "make_aws_org",
+    "make_azure_org",
+    "make_cloud_secrets",
+    "make_gcp_org",
     "make_secrets_file",
     "run_emulator_in_thread",
 ]

@@ -27,7 +27,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME:API_KEY:APP_KEY",
-        help="an org whose user lacks aws_configuration_edit and aws_configurations_manage",
+        help="an org whose user lacks the AWS, GCP and Azure write permissions (*_configuration_edit, *_manage)",
     )
     parser.add_argument("--state", action="append", default=[], metavar="NAME=FILE", help="seed an org from JSON")
     parser.add_argument("--latency-ms", type=float, default=0.0)

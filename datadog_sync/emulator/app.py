@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from datadog_sync.emulator import admin, aws_v1, aws_v2, platform_api
+from datadog_sync.emulator import admin, aws_v1, aws_v2, azure, gcp, platform_api
 from datadog_sync.emulator.common import CORE, ORG, ApiError, Endpoint, Handler, json_error
 from datadog_sync.emulator.core import EmulatorCore, UnknownOrg
 from datadog_sync.emulator.permissions import effective_permissions
@@ -35,6 +35,8 @@ def build_app(core: EmulatorCore) -> web.Application:
     platform_api.add_routes(app)
     aws_v1.add_routes(app)
     aws_v2.add_routes(app)
+    gcp.add_routes(app)
+    azure.add_routes(app)
     admin.add_routes(app)
     return app
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from datadog_sync.emulator.azure_model import AzureIntegration
+from datadog_sync.emulator.gcp_model import GcpIntegration
 from datadog_sync.emulator.knobs import Counters, FixedWindowRateLimiter, Knobs
 from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS, READ_ONLY_PERMISSIONS
 from datadog_sync.emulator.state import DDR_PASSIVE, AwsIntegration, InvalidField, Org
@@ -103,15 +105,25 @@ class EmulatorCore:
 
     def seed(self, name: str, state: dict[str, Any]) -> None:
         """Replace the org's data with `state` (validated fully before anything changes)."""
-        if not isinstance(state, dict) or set(state) - {"aws"}:
-            raise InvalidField("state must be an object whose only key is 'aws'")
-        self.org(name).aws = AwsIntegration.from_json(state.get("aws"), self.new_external_id)
+        if not isinstance(state, dict) or set(state) - {"aws", "gcp", "azure"}:
+            raise InvalidField("state must be an object whose keys are among 'aws', 'gcp' and 'azure'")
+        org = self.org(name)
+        aws = AwsIntegration.from_json(state.get("aws"), self.new_external_id)
+        gcp, azure = GcpIntegration.from_json(state.get("gcp"), name), AzureIntegration.from_json(state.get("azure"))
+        org.aws, org.gcp, org.azure = aws, gcp, azure
 
     def dump(self, name: str) -> dict[str, Any]:
-        return {"aws": self.org(name).aws.to_json()}
+        org = self.org(name)
+        out = {"aws": org.aws.to_json()}
+        fresh = Org(name, "", "")  # GCP and Azure show only when they differ from a new org's (AWS-only dumps stay)
+        for key, store, empty in (("gcp", org.gcp, fresh.gcp), ("azure", org.azure, fresh.azure)):
+            if store.to_json() != empty.to_json():
+                out[key] = store.to_json()
+        return out
 
     def wipe(self, name: str) -> None:
         self.org(name).aws = AwsIntegration()
+        self.org(name).wipe_clouds()
 
     def new_external_id(self) -> str:
         return f"{self._id_rng.getrandbits(128):032x}"

@@ -14,10 +14,27 @@ AWS_EDIT = "aws_configuration_edit"
 AWS_MANAGE = "aws_configurations_manage"
 USER_APP_KEYS = "user_app_keys"
 USER_ACCESS_READ = "user_access_read"
+GCP_READ = "gcp_configuration_read"
+GCP_EDIT = "gcp_configuration_edit"
+GCP_MANAGE = "gcp_configurations_manage"
+AZURE_READ = "azure_configuration_read"
+AZURE_EDIT = "azure_configuration_edit"
+AZURE_MANAGE = "azure_configurations_manage"
+CLOUD_WRITE: frozenset[str] = frozenset({AWS_EDIT, AWS_MANAGE, GCP_EDIT, GCP_MANAGE, AZURE_EDIT, AZURE_MANAGE})
 
-DEFAULT_PERMISSIONS: frozenset[str] = frozenset({AWS_READ, AWS_EDIT, AWS_MANAGE, USER_APP_KEYS, USER_ACCESS_READ})
-# A "read-only" org keeps everything except the two AWS write permissions.
-READ_ONLY_PERMISSIONS: frozenset[str] = DEFAULT_PERMISSIONS - {AWS_EDIT, AWS_MANAGE}
+DEFAULT_PERMISSIONS: frozenset[str] = frozenset(
+    {AWS_READ, AWS_EDIT, AWS_MANAGE, USER_APP_KEYS, USER_ACCESS_READ, GCP_READ, GCP_EDIT, GCP_MANAGE}
+    | {AZURE_READ, AZURE_EDIT, AZURE_MANAGE}
+)
+# A "read-only" org keeps everything except the write permissions of the three cloud integrations.
+READ_ONLY_PERMISSIONS: frozenset[str] = DEFAULT_PERMISSIONS - CLOUD_WRITE
+
+#: The recorded AWS wording below, applied to the GCP and Azure permissions (their own wording is not recorded).
+_CLOUD_WORDING = (
+    ("Read", "View but not add, remove, or edit {} integration configurations.", "read"),
+    ("Edit", "Edit but not add or remove {} integration configurations.", "write"),
+    ("Manage", "Add or remove but not edit {} integration configurations.", "write"),
+)
 
 # (name, display_name, description, group_name, display_type). Descriptions of the AWS permissions are quoted
 # from a recorded GET /api/v2/permissions (test_list_permissions_returns_ok_response cassette,
@@ -53,6 +70,19 @@ _CATALOG: dict[str, tuple[str, str, str, str]] = {
         "Access Management",
         "read",
     ),
+    **{
+        name: (
+            f"{cloud} Configuration{'s' if verb == 'Manage' else ''} {verb}",
+            text.format(cloud),
+            "Integrations",
+            kind,
+        )
+        for cloud, names in (
+            ("GCP", (GCP_READ, GCP_EDIT, GCP_MANAGE)),
+            ("Azure", (AZURE_READ, AZURE_EDIT, AZURE_MANAGE)),
+        )
+        for name, (verb, text, kind) in zip(names, _CLOUD_WORDING, strict=True)
+    },
     "manage_integrations": (
         "Integrations Manage",
         "Install, uninstall, and configure integrations.",

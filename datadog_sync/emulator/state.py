@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datadog_sync.emulator.aws_catalog import FILTER_NAMESPACES as FILTER_NAMESPACES
 from datadog_sync.emulator.aws_catalog import LOG_SERVICE_IDS as LOG_SERVICE_IDS
@@ -19,6 +19,10 @@ from datadog_sync.emulator.aws_catalog import LOG_SERVICES as LOG_SERVICES
 from datadog_sync.emulator.aws_catalog import NAMESPACE_RULES as NAMESPACE_RULES
 from datadog_sync.emulator.aws_catalog import V2_LOGS_SERVICES
 from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
+
+if TYPE_CHECKING:  # imported lazily below: both modules use InvalidField from here
+    from datadog_sync.emulator.azure_model import AzureIntegration
+    from datadog_sync.emulator.gcp_model import GcpIntegration
 
 DDR_PASSIVE = 2
 
@@ -330,8 +334,20 @@ class Org:
     app_key_scopes: list[str] | None = None  # None = unscoped key (inherits all the owner's permissions)
     ddr_status: int | None = DDR_PASSIVE
     aws: AwsIntegration = field(default_factory=AwsIntegration)
+    gcp: GcpIntegration = field(default=None)  # type: ignore[assignment]  # set by __post_init__ (needs the name)
+    azure: AzureIntegration = field(default=None)  # type: ignore[assignment]
     # True while an AWS write holds the org's write slot (see app.py); a second write then gets 409.
     aws_write_busy: bool = False
+
+    def __post_init__(self) -> None:
+        self.wipe_clouds()
+
+    def wipe_clouds(self) -> None:
+        """Empty GCP and Azure stores (the GCP principal exists: see gcp.py)."""
+        from datadog_sync.emulator.azure_model import AzureIntegration
+        from datadog_sync.emulator.gcp_model import GcpIntegration
+
+        self.gcp, self.azure = GcpIntegration.from_json(None, self.name), AzureIntegration()
 
     @property
     def user_id(self) -> str:
@@ -387,7 +403,9 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def redact_secrets(value: Any, keys: Iterable[str] = ("secret_access_key",)) -> Any:
+def redact_secrets(
+    value: Any, keys: Iterable[str] = ("secret_access_key", "client_secret", "private_key", "private_key_id")
+) -> Any:
     """Deep copy of a JSON value with secret values replaced by "***" (for the request log)."""
     keys = frozenset(keys)
     if isinstance(value, dict):

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from datadog_sync.emulator import Emulator
-from datadog_sync.emulator.permissions import AWS_EDIT, AWS_MANAGE, AWS_READ, USER_ACCESS_READ, USER_APP_KEYS
+from datadog_sync.emulator.permissions import (
+    AWS_EDIT,
+    AWS_MANAGE,
+    AWS_READ,
+    DEFAULT_PERMISSIONS,
+    USER_ACCESS_READ,
+    USER_APP_KEYS,
+)
 from tests.emulator.conftest import MAIN, OTHER, READONLY, ROLE_ACCOUNT, Api
 
 BASE = "/api/v1/integration/aws"
@@ -95,7 +102,7 @@ async def test_scoped_app_key_narrows_permissions(api: Api, emu: Emulator) -> No
     emu.set_app_key_scopes("main", None)
     perms = (await api.get(f"/api/v2/users/{user_id}/permissions")).body["data"]
     # the owner's permissions, not narrowed by the key's scopes
-    assert {p["attributes"]["name"] for p in perms} == {AWS_READ, AWS_EDIT, AWS_MANAGE, USER_APP_KEYS, USER_ACCESS_READ}
+    assert {p["attributes"]["name"] for p in perms} == DEFAULT_PERMISSIONS
     assert all(p["type"] == "permissions" and p["attributes"]["restricted"] is False for p in perms)
 
 
