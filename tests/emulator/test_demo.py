@@ -20,7 +20,7 @@ ROLE = {"account_id": "111111111111", "role_name": "r", "external_id": "e" * 32}
 
 def rows(out: str) -> dict[str, tuple[int, int]]:
     """The demo's v2-only settings table: label -> (source accounts with it, arrived in the destination)."""
-    found = re.findall(r"^  (\S+ \S+(?: \S+)?)\s+(\d+) -> (\d+)$", out, flags=re.MULTILINE)
+    found = re.findall(r"^  (\S.*?)\s+(\d+) -> (\d+)$", out, flags=re.MULTILINE)
     return {label: (int(holders), int(arrived)) for label, holders, arrived in found}
 
 
@@ -67,7 +67,11 @@ def test_demo_on_v2_carries_the_v2_only_settings_into_the_destination(tmp_path: 
     assert all(key == f"aws:{obj['aws_account_id']}" for key, obj in destination.items())
     key_accounts = [obj for obj in destination.values() if "access_key_id" in obj["auth_config"]]
     assert [obj["aws_partition"] for obj in key_accounts] == ["aws-us-gov"]
-    assert (workdir / "resources/destination/handoff/aws-external-ids.json").is_file()
+    # Each role account's new external ID, kept in destination state, is handed off for its IAM trust policy.
+    handoff = json.loads((workdir / "resources/destination/handoff/aws-external-ids.json").read_text())
+    issued = {item["state_key"]: item["external_id"] for item in handoff["accounts"] if item["new_in_last_sync"]}
+    roles = {key: obj["external_id"] for key, obj in destination.items() if "role_name" in obj["auth_config"]}
+    assert len(roles) == 9 and issued == roles
     assert f"== working directory (kept): {workdir.resolve()}" in out
     assert "  resources/destination/integrations.json\n" in out and "rm -r " in out
 
