@@ -1,4 +1,5 @@
-"""Realistic, reproducible seed data for an emulated org's v1 AWS integration (demo, benchmarks, soak tests)."""
+"""Realistic, reproducible seed data for an emulated org's AWS integration (demo, benchmarks, soak tests): accounts
+as v1 sees them (`make_aws_org`), plus v2-only settings (`with_v2_settings`)."""
 
 from __future__ import annotations
 
