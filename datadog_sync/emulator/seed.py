@@ -1,7 +1,9 @@
-"""Realistic, reproducible seed data for an emulated org's v1 AWS integration (demo, benchmarks, soak tests)."""
+"""Realistic, reproducible seed data for an emulated org's AWS integration (demo, benchmarks, soak tests): accounts
+as v1 sees them (`make_aws_org`), plus v2-only settings (`with_v2_settings`)."""
 
 from __future__ import annotations
 
+import copy
 import random
 import string
 from typing import Any
@@ -111,3 +113,40 @@ def _account(rng: random.Random, key_account: bool, account_id: str) -> dict[str
     services = sorted(rng.sample(sorted(LOG_SERVICE_IDS), k=rng.randint(1, 3))) if lambdas else []
     account["logs"] = {"lambdas": lambdas, "services": services}
     return account
+
+
+#: X-Ray services and a metric name filter as the v2 API records them (terraform-provider-datadog cassette
+#: `TestAccIntegrationAwsAccount_RoleBased`; datadog-api-client-python cassette
+#: `test_update_an_aws_integration_returns_aws_account_object_response`).
+XRAY_CHOICES: tuple[dict[str, Any], ...] = ({"include_only": ["AWS/AppSync"]}, {"include_all": True})
+METRIC_NAME_FILTER = {"namespace": "AWS/EC2", "include_only": ["CPUUtilization", "NetworkIn"]}
+
+
+def with_v2_settings(state: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a `make_aws_org` state whose accounts also hold settings only the v2 API has (docs/emulator.md,
+    "v2 fields"): every account at least one of X-Ray services, automute off, log-source tag filters and metric
+    name filters (in turn, so a few accounts show them all), custom metrics and alarms on some; key accounts
+    move to the `aws-us-gov` partition (GovCloud is what key auth is for). Deterministic, like `make_aws_org`."""
+    out = copy.deepcopy(state)
+    for i, account in enumerate(out.get("aws", {}).get("accounts", [])):
+        v2: dict[str, Any] = {}
+        if i % 3 != 2:
+            v2["xray_services"] = copy.deepcopy(XRAY_CHOICES[i % 3])
+        if i % 2 == 0:
+            v2["automute_enabled"] = False
+        if i % 2 == 1:
+            sources = account.get("logs", {}).get("services") or ["s3"]
+            team = next((t[len("team:") :] for t in account.get("host_tags", []) if t.startswith("team:")), "data")
+            v2["log_tag_filters"] = [{"source": sources[0], "tags": [f"team:{team}", "env:prod"]}]
+        if i % 4 == 2:
+            v2["metric_name_filters"] = [copy.deepcopy(METRIC_NAME_FILTER)]
+        if i % 5 == 3:
+            v2["collect_custom_metrics"] = True
+        if i % 5 == 4:
+            v2["collect_cloudwatch_alarms"] = True
+        account["v2"] = v2
+        if account.get("access_key_id"):
+            account["aws_partition"] = "aws-us-gov"
+            logs = account.get("logs", {})
+            logs["lambdas"] = [arn.replace("arn:aws:", "arn:aws-us-gov:", 1) for arn in logs.get("lambdas", [])]
+    return out
