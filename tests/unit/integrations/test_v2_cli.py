@@ -488,3 +488,18 @@ def test_the_permission_pre_flight_names_the_v2_permissions(workdir):
         assert writes(emu) == []
     assert sync.exit_code == 1
     assert "1 account(s) need `aws_configurations_manage`: aws:123456789012" in sync.stderr
+
+
+def test_the_hand_off_names_a_role_in_its_own_partition(workdir):
+    """A GovCloud role (US1-FED) trusts a principal of its partition: arn:aws-us-gov:..., never arn:aws:..."""
+    gov = {**ROLE, "account_id": "345678901234", "aws_partition": "aws-us-gov"}
+    with emulated_orgs(source_state=org(gov, ROLE)) as emu:
+        assert invoke(emu, "migrate").exit_code == 0
+    handoff = json.loads((workdir / "resources/destination/handoff/aws-external-ids.json").read_text())
+    by_account = {item["account_id"]: item for item in handoff["accounts"]}
+    role = ROLE["role_name"]
+    assert by_account["345678901234"]["role_arn"] == f"arn:aws-us-gov:iam::345678901234:role/{role}"
+    principal = by_account["345678901234"]["trust_policy"]["Statement"][0]["Principal"]["AWS"]
+    assert principal.startswith("arn:aws-us-gov:iam::") and principal.endswith(":root")
+    assert by_account["123456789012"]["role_arn"] == f"arn:aws:iam::123456789012:role/{role}"
+    assert by_account["123456789012"]["trust_policy"]["Statement"][0]["Principal"]["AWS"].startswith("arn:aws:iam::")

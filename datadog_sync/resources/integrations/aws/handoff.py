@@ -123,14 +123,15 @@ def datadog_aws_account(api_url: str) -> str:
     return DATADOG_AWS_ACCOUNT
 
 
-def trust_policy(datadog_account: str, external_id: str) -> dict:
-    """The IAM role trust policy that lets the destination's Datadog assume the role."""
+def trust_policy(datadog_account: str, external_id: str, partition: str = "aws") -> dict:
+    """The IAM role trust policy that lets the destination's Datadog assume the role (a role can only trust a
+    principal of its own partition)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{datadog_account}:root"},
+                "Principal": {"AWS": f"arn:{partition or 'aws'}:iam::{datadog_account}:root"},
                 "Action": "sts:AssumeRole",
                 "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
             }
@@ -138,13 +139,18 @@ def trust_policy(datadog_account: str, external_id: str) -> dict:
     }
 
 
-def entry(account_id: str, role_name: str, external_id: str) -> dict:
+def entry(account_id: str, role_name: str, external_id: str, partition: str = "aws") -> dict:
     return {
         "account_id": account_id,
         "role_name": role_name,
-        "role_arn": model.role_arn(account_id, role_name),
+        "role_arn": model.role_arn(account_id, role_name, partition),
         "external_id": external_id,
     }
+
+
+def _partition(obj: dict) -> str:
+    """v2's ``aws_partition`` (v1 state has none: its roles are all in ``aws``)."""
+    return str(obj.get("aws_partition") or "aws")
 
 
 def _unannounced(ctx: RunContext, path: Path, known: dict[str, dict], issued: dict[str, dict]) -> dict[str, dict]:
@@ -180,7 +186,7 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
     path = ctx.sidechannel.path(HANDOFF_FILE)
     state = ctx.state.destination.get(model.RESOURCE_TYPE, {})
     known = {
-        key: entry(obj["account_id"], _role_name(obj), obj[model.EXTERNAL_ID])
+        key: entry(obj["account_id"], _role_name(obj), obj[model.EXTERNAL_ID], _partition(obj))
         for key, obj in state.items()
         if obj.get(model.EXTERNAL_ID) not in (None, "", model.LOST_EXTERNAL_ID)
         and obj.get("account_id")
@@ -191,7 +197,7 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
     issued = {key: item for key, item in issued.items() if key in known}
     issued.update(_unannounced(ctx, path, known, issued))
     unknown = sorted(
-        model.role_arn(obj["account_id"], _role_name(obj))
+        model.role_arn(obj["account_id"], _role_name(obj), _partition(obj))
         for obj in state.values()
         if obj.get(model.EXTERNAL_ID) in (None, "", model.LOST_EXTERNAL_ID)
         and obj.get("account_id")
@@ -205,7 +211,7 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
             "state_key": key,
             **item,
             "new_in_last_sync": key in issued,
-            "trust_policy": trust_policy(principal, item["external_id"]),
+            "trust_policy": trust_policy(principal, item["external_id"], item["role_arn"].split(":")[1]),
         }
         for key, item in sorted(known.items())
     ]

@@ -260,5 +260,6 @@ def services_payload(account_id: str, services: list[str]) -> dict[str, Any]:
     return {"account_id": account_id, "services": list(services)}
 
 
-def role_arn(account_id: str, role_name: str) -> str:
-    return f"arn:aws:iam::{account_id}:role/{role_name}"
+def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
+    """The role's ARN in its partition (``aws``, ``aws-cn``, ``aws-us-gov``: v2's ``aws_partition``)."""
+    return f"arn:{partition or 'aws'}:iam::{account_id}:role/{role_name}"

@@ -152,7 +152,7 @@ class AwsV2Writes(SubtypeResource):
     def _remember_external_id(self, key: str, obj: dict, external_id: str) -> None:
         """Journal a new external id the moment it is known, and list it in this run's hand-off."""
         account_id, role = obj[model.AWS_ACCOUNT_ID], model.role_name(obj) or ""
-        self.issued[key] = handoff.entry(account_id, role, external_id)
+        self.issued[key] = handoff.entry(account_id, role, external_id, str(obj.get("aws_partition") or "aws"))
         self.journal.append(account_id, role, external_id)
 
     # ------------------------------------------------------------------------------------------- update
