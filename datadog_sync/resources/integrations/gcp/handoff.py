@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 HANDOFF_FILE = "gcp-sts-principal.json"
 ROLE = "roles/iam.serviceAccountTokenCreator"
-UNKNOWN_PRINCIPAL = "<the destination org's Datadog principal: GET /api/v2/integration/gcp/sts_delegate>"
+UNKNOWN_PRINCIPAL = "<principal: GET /api/v2/integration/gcp/sts_delegate on the destination>"
 #: Accounts listed in the log; the file has them all.
 MAX_LISTED = 20
 _SA_DOMAIN = ".iam.gserviceaccount.com"

@@ -195,6 +195,7 @@ def comparable(current: Mapping[str, Any], desired: Mapping[str, Any]) -> tuple[
             have[key] = full[key]
     if PROJECT in full:
         have[PROJECT] = full[PROJECT]
+    want = {k: v for k, v in want.items() if k in have or k == PROJECT}
     if isinstance(have.get(MNC), list) and isinstance(want.get(MNC), list):
         if not any(isinstance(i, dict) and i.get("id") == PROMETHEUS["id"] for i in want[MNC]):
             have[MNC] = [i for i in have[MNC] if i != PROMETHEUS]
