@@ -109,9 +109,10 @@ def test_sync_creates_each_account_once_hands_off_the_principal_and_a_resync_wri
     assert sorted(first) == [("POST", V1), ("POST", ACCOUNTS)]
     sts = dest[STS_EMAIL]
     assert sts["automute"] is True and sts["is_security_command_center_enabled"] is True
-    assert sts["region_filter_configs"] == ["us-east1"] and sts["metric_namespace_configs"] == STS[
-        "metric_namespace_configs"
-    ]
+    assert (
+        sts["region_filter_configs"] == ["us-east1"]
+        and sts["metric_namespace_configs"] == STS["metric_namespace_configs"]
+    )
     assert sts["monitored_resource_configs"] == sorted(STS["monitored_resource_configs"], key=lambda m: m["type"])
     key = dest[KEY_EMAIL]
     assert key["private_key"] == PRIVATE_KEY and key["project_id"] == "legacy-project"

@@ -181,7 +181,9 @@ def test_sts_payloads_are_valid_for_the_official_client():
     create = deserialize(model.sts_create_payload(obj), GCPSTSServiceAccountCreateRequest)
     assert create.data.attributes.client_email == EMAIL
     assert "name" not in model.sts_create_payload(obj)["data"]["attributes"]
-    update = deserialize(model.sts_update_payload(obj, {**obj, "id": STS_ITEM["id"]}), GCPSTSServiceAccountUpdateRequest)
+    update = deserialize(
+        model.sts_update_payload(obj, {**obj, "id": STS_ITEM["id"]}), GCPSTSServiceAccountUpdateRequest
+    )
     assert update.data.id == STS_ITEM["id"]
 
 
@@ -212,7 +214,7 @@ def test_a_kind_or_project_change_is_a_replace_and_shows_in_the_diff():
     [
         (f"gcp:{EMAIL}", {"name": "gcp", "client_email": EMAIL, "automute": "yes"}, "automute: expected true or false"),
         ("gcp:x", {"name": "gcp"}, "client_email: missing"),
-        ("gcp:other@x", {"name": "gcp", "client_email": EMAIL}, f"stored under gcp:other@x, but its client_email"),
+        ("gcp:other@x", {"name": "gcp", "client_email": EMAIL}, "stored under gcp:other@x, but its client_email"),
         (f"gcp:{EMAIL}", "junk", "the entry: expected an object"),
         (f"gcp:{EMAIL}", {"client_email": EMAIL, MRC_PATH: [{"type": 1}]}, "monitored_resource_configs[0].type"),
     ],
