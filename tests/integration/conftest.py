@@ -12,7 +12,12 @@ Modes, chosen by the ``RECORD`` environment variable:
 Recorded requests are made org-neutral and secret-free before they are stored *and* before they are matched:
 the host becomes ``source.datadog-sync.test`` or ``destination.datadog-sync.test`` (from the request's API key;
 then the key headers are dropped), ``secret_access_key`` values are replaced, and external ids in responses are
-replaced by a one-way digest. Matching is on org host, method, path, query and JSON body (not port).
+replaced by a one-way digest (GCP JSON keys too: ``private_key`` / ``private_key_id``). Matching is on org host,
+method, path, query and JSON body (not port).
+
+Each test module runs with only its own ``integrations`` subtypes registered (module attribute ``SUBTYPES``,
+default ``("aws",)``), so a cassette holds the calls of the subtypes it tests and keeps replaying when another
+subtype is added.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ REAL_ORGS = RECORDING and all(
 )
 
 SECRET_MASK = "REDACTED-SECRET-ACCESS-KEY"
+#: Request fields masked before a request is stored or matched.
+SECRET_FIELDS = ("secret_access_key", "private_key", "private_key_id")
 SOURCE_HOST = "source.datadog-sync.test"
 DESTINATION_HOST = "destination.datadog-sync.test"
 _EXTERNAL_ID = re.compile(rb'"external_id"\s*:\s*"([^"]+)"')
@@ -49,7 +56,7 @@ def org_keys() -> dict[str, str]:
 
 def _scrub_json(value):
     if isinstance(value, dict):
-        return {k: (SECRET_MASK if k == "secret_access_key" and v else _scrub_json(v)) for k, v in value.items()}
+        return {k: (SECRET_MASK if k in SECRET_FIELDS and v else _scrub_json(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub_json(v) for v in value]
     return value
@@ -107,6 +114,21 @@ def json_body(r1: Request, r2: Request) -> None:
 
 def pytest_recording_configure(config, vcr):
     vcr.register_matcher("json_body", json_body)
+
+
+@pytest.fixture(autouse=True)
+def only_tested_subtypes(request):
+    """Only the module's ``SUBTYPES`` are registered while its tests run (see the module docstring)."""
+    from datadog_sync.resources.integrations import IntegrationsResource
+
+    wanted = set(getattr(request.module, "SUBTYPES", ("aws",)))
+    saved = dict(IntegrationsResource.subtype_classes)
+    for name in saved:
+        if name not in wanted:
+            IntegrationsResource.unregister_subtype(name)
+    yield
+    for cls in saved.values():
+        IntegrationsResource.register_subtype(cls)
 
 
 @pytest.fixture(scope="module")

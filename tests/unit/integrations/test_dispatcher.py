@@ -98,7 +98,7 @@ def bad_source() -> dict[str, dict]:
     source = {}
     for key, (override, _) in BAD_ENTRIES.items():
         source[key] = {"name": "aws", "account_id": key.partition(":")[2], "role_name": "R", **override}
-    source["gcp:project-1"] = {"name": "gcp", "project_id": "project-1"}
+    source["oci:project-1"] = {"name": "oci", "project_id": "project-1"}
     source["aws:100000000010"] = "not an object"
     source["aws:123456789012"] = {"name": "aws", "account_id": "123456789012", "role_name": "R", "host_tags": ["a"]}
     return source
@@ -118,7 +118,7 @@ async def test_bad_source_entries_fail_alone_naming_file_key_and_field(emu, clie
         assert change.action == "skip"
         assert change.reason.startswith(f"invalid source state entry {key} in {file}: ")
         assert field_problem in change.reason
-    assert "unknown integrations subtype 'gcp'" in changes.pop("gcp:project-1").reason
+    assert "unknown integrations subtype 'oci'" in changes.pop("oci:project-1").reason
     assert "the entry: expected an object, got a string" in changes.pop("aws:100000000010").reason
     assert changes == {}
     # after_apply of a plan holding them does not trip over the unknown subtype

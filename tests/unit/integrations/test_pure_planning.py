@@ -69,11 +69,11 @@ async def test_build_plan_changes_no_plugin_nor_state_and_is_repeatable(emu, har
 async def test_after_apply_leaves_invalid_entries_out_from_the_plan_alone(emu, clients, harness):
     """after_apply knows an invalid entry from the plan's skip change, with nothing remembered while planning."""
     h = harness()
-    source = {"gcp:project-1": {"name": "gcp", "project_id": "project-1"}}
+    source = {"oci:project-1": {"name": "oci", "project_id": "project-1"}}
     h.state.source["integrations"] = source
     plan: Plan = await build_plan(h.ctx, {"integrations": h.resource})
     (change,) = plan.changes
-    assert change.action == "skip" and "unknown integrations subtype 'gcp'" in change.reason
+    assert change.action == "skip" and "unknown integrations subtype 'oci'" in change.reason
     fresh = IntegrationsResource(h.ctx)  # applying may use other instances than planning did
     assert fresh.plugins(list(plan.changes)) == []
     fresh.after_apply(list(plan.changes))  # the unknown subtype does not trip it

@@ -62,7 +62,7 @@ def test_empty_aws_section(tmp_path):
             '{"aws": {"AKIABAD": {"secret_access_key": "hidden-value-9", "acount_id": "123456789012"}}}',
             """aws entry "AKIABAD" has unknown key(s) 'acount_id'""",
         ),
-        ('{"aws": {}, "gcp": {"p": "hidden-value-9"}}', 'unknown section "gcp"'),
+        ('{"aws": {}, "oci": {"p": "hidden-value-9"}}', 'unknown section "oci"'),
         ('{"AKIABAD": "hidden-value-9"}', 'unknown section "AKIABAD": put each entry under'),
         ('{"aws": {"AKIABAD": "hidden-value-9", "AKIABAD": "hidden-value-9"}}', 'the key "AKIABAD" twice'),
         ('{"aws": {"AKIABAD": {"secret_access_key": "hidden-value-9", "secret_access_key": "x"}}}', "twice"),
