@@ -206,6 +206,11 @@ class CompositeResource(BaseResource):
     async def delete(self, client: Client, key: str, current: dict) -> None:
         await self.subtype_of(key, current).delete(client, key, current)
 
+    async def settle(self, client: Client, written: Mapping[str, dict]) -> dict[str, dict]:
+        parts = [(self.subtypes[name], objs) for name, objs in self._split(written).items() if objs]
+        results = await asyncio.gather(*(sub.settle(client, objs) for sub, objs in parts))
+        return {key: obj for result in results for key, obj in result.items()}
+
     def after_apply(self, changes: list[Change]) -> None:
         for name, part in self._changes_by_subtype(changes).items():
             self.subtypes[name].after_apply(part)
