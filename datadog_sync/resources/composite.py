@@ -125,8 +125,13 @@ class CompositeResource(BaseResource):
 
     # -------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
-        lists = await asyncio.gather(*(sub.list_resources(client) for sub in self.subtypes.values()))
-        return [item for items in lists for item in items]
+        lists = await asyncio.gather(
+            *(sub.list_resources(client) for sub in self.subtypes.values()), return_exceptions=True
+        )
+        for failed in lists:  # the first failure in registration order, whichever answered first
+            if isinstance(failed, BaseException):
+                raise failed
+        return [item for items in lists for item in items]  # type: ignore[union-attr]
 
     def key_of(self, raw: dict) -> str | None:
         return self.subtype_of(obj=raw).key_of(raw)

@@ -47,9 +47,13 @@ def org_keys() -> dict[str, str]:
     return keys
 
 
+#: Request-body fields holding a secret: AWS key accounts' secret access key, Azure app registrations' client secret.
+SECRET_FIELDS = ("secret_access_key", "client_secret")
+
+
 def _scrub_json(value):
     if isinstance(value, dict):
-        return {k: (SECRET_MASK if k == "secret_access_key" and v else _scrub_json(v)) for k, v in value.items()}
+        return {k: (SECRET_MASK if k in SECRET_FIELDS and v else _scrub_json(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub_json(v) for v in value]
     return value
@@ -107,6 +111,27 @@ def json_body(r1: Request, r2: Request) -> None:
 
 def pytest_recording_configure(config, vcr):
     vcr.register_matcher("json_body", json_body)
+
+
+@pytest.fixture(autouse=True)
+def only_own_subtype(request: pytest.FixtureRequest):
+    """``test_integrations_<subtype>.py`` runs with only that subtype of ``integrations`` registered: its cassettes
+    hold its own subtype's traffic, so registering another subtype never invalidates them."""
+    from datadog_sync.resources.integrations import IntegrationsResource
+
+    name = request.module.__name__.rpartition(".")[2].removeprefix("test_integrations_")
+    registered = dict(IntegrationsResource.subtype_classes)
+    if name in registered:
+        for other in registered:
+            if other != name:
+                IntegrationsResource.unregister_subtype(other)
+    try:
+        yield
+    finally:
+        for part in registered:
+            IntegrationsResource.unregister_subtype(part)
+        for cls in registered.values():  # in the order they were registered
+            IntegrationsResource.register_subtype(cls)
 
 
 @pytest.fixture(scope="module")
