@@ -325,3 +325,20 @@ def test_a_listing_of_another_shape_fails_the_type(workdir):
         result = run_against(url, "--verify-ddr-status=false")
     assert result.exit_code == 1
     assert f"GET {BASE} (source) answered a JSON object with keys ['valid'], not a list" in result.stderr
+
+
+def test_a_failed_read_back_keeps_what_was_written_and_the_next_plan_reads_the_destination(workdir):
+    env = secrets_file(workdir, A)
+    with emulated_orgs(source_state=org(A)) as emu:
+        assert invoke(emu, "import", **env).exit_code == 0
+        # The plan's listing is answered; the read-back after the write gets 503s, and no time to retry them.
+        read_only = [{"fault": "fault", "method": "GET", "path": BASE, "org": "destination", "skip": 1, "times": 50}]
+        emu.set_knobs(script=read_only)
+        sync = invoke(emu, "sync", DD_HTTP_CLIENT_RETRY_TIMEOUT="0", **env)
+        emu.set_knobs(script=[])
+        state = read_state(workdir, "destination", "integrations")
+        diffs = invoke(emu, "diffs", **env)
+    assert sync.exit_code == 0 and "1 created" in sync.stdout
+    assert "reading back the destination after the writes failed; state keeps what was written" in sync.stderr
+    assert set(state) == {KEY_A} and state[KEY_A]["host_filters"] == A["host_filters"]
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 1 unchanged." in diffs.stdout

@@ -145,3 +145,8 @@ def test_the_missing_secret_message_says_how_to_give_it():
     assert f"no client secret for Azure app registration {CLIENT} of tenant {TENANT}" in message
     assert f'{{"azure": {{"{TENANT}:{CLIENT}": "<client secret>"}}}}' in message
     assert "--integrations-secrets-file" in message and "DD_INTEGRATIONS_SECRETS_FILE" in message
+
+
+def test_values_of_an_unexpected_type_are_left_for_the_schema_check():
+    obj = {**model.from_api(ITEM), "host_filters": None, "resource_provider_configs": None}
+    assert model.canonical(obj)["host_filters"] is None and model.canonical(obj)["resource_provider_configs"] is None
