@@ -225,8 +225,9 @@ def test_lost_state_and_a_registration_made_by_hand_are_adopted_never_created_tw
         assert invoke(emu, "import").exit_code == 0
         diffs = invoke(emu, "diffs", **secrets_file(workdir, B))
         emu.clear_requests()
-        sync = invoke(emu, "sync", **secrets_file(workdir, B))
+        sync = invoke(emu, "sync", **secrets_file(workdir, A, B))
         done = [(w["method"], w["body"]["client_id"]) for w in writes(emu)]
+        put = next(w for w in writes(emu) if w["method"] == "PUT")
         (workdir / "resources/destination/integrations.json").unlink()
         emu.clear_requests()
         again = invoke(emu, "sync")
@@ -234,6 +235,7 @@ def test_lost_state_and_a_registration_made_by_hand_are_adopted_never_created_tw
         accounts = live(emu)
     assert f"~ integrations {KEY_A}: update  (adopting the destination's existing object)" in diffs.stdout
     assert sync.exit_code == 0 and sorted(done) == [("POST", B["client_id"]), ("PUT", A["client_id"])]
+    assert put["body"]["client_secret"]  # the file has it: an update sends it too (masked in the emulator's log)
     assert again.exit_code == 0 and nothing == [] and "2 unchanged" in again.stdout
     assert len(accounts) == 2 and accounts[A["client_id"]]["automute"] is True
     assert set(read_state(workdir, "destination", "integrations")) == {KEY_A, KEY_B}
