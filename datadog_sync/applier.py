@@ -79,6 +79,7 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
         await asyncio.gather(*(run(c) for c in runnable if c.action != "delete"))
         for rtype in reversed(order):  # dependents are deleted before what they depend on
             await asyncio.gather(*(run(c) for c in runnable if c.action == "delete" and c.resource_type == rtype))
+        await _settle(ctx, resources, results)
     finally:
         checkpoint.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -90,6 +91,29 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
                 resources[rtype].after_apply(touched)
         ctx.sidechannel.close()
     return results
+
+
+async def _settle(ctx: RunContext, resources: Mapping[str, BaseResource], results: list[Result]) -> None:
+    """Once every write is made, each type may replace what its creates and updates returned by what the destination
+    now holds (``BaseResource.settle``: one read per type, not one per object). A failed read leaves state as the
+    writes returned it: the writes were made, and the next plan reads the destination anyway."""
+    written: dict[str, dict[str, dict]] = {}
+    for result in results:
+        change = result.change
+        state = ctx.state.destination.get(change.resource_type, {})
+        if result.status == "success" and change.action in ("create", "update") and change.key in state:
+            written.setdefault(change.resource_type, {})[change.key] = state[change.key]
+    for rtype, objects in written.items():
+        try:
+            settled = await resources[rtype].settle(ctx.destination_client, objects)
+        except Exception as exc:  # noqa: BLE001 - the writes succeeded; only the read-back failed
+            ctx.logger.warning(
+                "[%s - ] - reading back the destination after the writes failed; state keeps what was written: %s",
+                rtype,
+                HintedText(str(exc), exc),
+            )
+            continue
+        ctx.state.destination[rtype].update({key: obj for key, obj in settled.items() if key in objects})
 
 
 def _settle_without_write(ctx: RunContext, change: Change) -> Result:

@@ -221,6 +221,12 @@ class BaseResource:
         api_id = current[self.config.id_key]
         await client.delete(f"{self.config.base_path}/{api_id}")
 
+    async def settle(self, client: Client, written: Mapping[str, dict]) -> dict[str, dict]:
+        """Runs once after ``sync`` made all of this type's writes, with what its successful creates and updates
+        returned (key -> object). Returns the objects destination state keeps instead, for the keys where they
+        differ: e.g. read back in one listing when the API's writes answer nothing. Default: none."""
+        return {}
+
     def after_apply(self, changes: list[Change]) -> None:
         """Runs once after ``sync`` applied this type (reports, hand-off files)."""
 

@@ -125,8 +125,13 @@ class CompositeResource(BaseResource):
 
     # -------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
-        lists = await asyncio.gather(*(sub.list_resources(client) for sub in self.subtypes.values()))
-        return [item for items in lists for item in items]
+        lists = await asyncio.gather(
+            *(sub.list_resources(client) for sub in self.subtypes.values()), return_exceptions=True
+        )
+        for failed in lists:  # the first failure in registration order, whichever answered first
+            if isinstance(failed, BaseException):
+                raise failed
+        return [item for items in lists for item in items]  # type: ignore[union-attr]
 
     def key_of(self, raw: dict) -> str | None:
         return self.subtype_of(obj=raw).key_of(raw)
@@ -205,6 +210,11 @@ class CompositeResource(BaseResource):
 
     async def delete(self, client: Client, key: str, current: dict) -> None:
         await self.subtype_of(key, current).delete(client, key, current)
+
+    async def settle(self, client: Client, written: Mapping[str, dict]) -> dict[str, dict]:
+        parts = [(self.subtypes[name], objs) for name, objs in self._split(written).items() if objs]
+        results = await asyncio.gather(*(sub.settle(client, objs) for sub, objs in parts))
+        return {key: obj for result in results for key, obj in result.items()}
 
     def after_apply(self, changes: list[Change]) -> None:
         for name, part in self._changes_by_subtype(changes).items():

@@ -163,9 +163,9 @@ def test_reset_forgets_a_deleted_widget_by_its_own_id(orgs):
 
 @pytest.fixture
 def read_only_orgs(widgets_subtype, tmp_path, monkeypatch):
-    """The destination key may read AWS accounts but not write them; widgets declare no permission."""
+    """The destination key may read cloud integrations but not write them; widgets declare no permission."""
     monkeypatch.chdir(tmp_path)
-    read_only = org_spec(DESTINATION, permissions=["aws_configuration_read", "user_app_keys", "user_access_read"])
+    read_only = org_spec(DESTINATION, read_only=True)
     with emulated_orgs(
         source_state=make_aws_org(2, seed=1, key_account_share=0),
         destination_state=make_aws_org(1, seed=3, key_account_share=0),

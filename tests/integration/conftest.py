@@ -54,6 +54,10 @@ def org_keys() -> dict[str, str]:
     return keys
 
 
+#: Request-body fields holding a secret: AWS key accounts' secret access key, Azure app registrations' client secret.
+SECRET_FIELDS = ("secret_access_key", "client_secret")
+
+
 def _scrub_json(value):
     if isinstance(value, dict):
         return {k: (SECRET_MASK if k in SECRET_FIELDS and v else _scrub_json(v)) for k, v in value.items()}
@@ -117,18 +121,23 @@ def pytest_recording_configure(config, vcr):
 
 
 @pytest.fixture(autouse=True)
-def only_tested_subtypes(request):
-    """Only the module's ``SUBTYPES`` are registered while its tests run (see the module docstring)."""
+def only_tested_subtypes(request: pytest.FixtureRequest):
+    """Only the module's ``SUBTYPES`` (default ``("aws",)``) are registered while its tests run: a module's
+    cassettes hold its own subtypes' traffic, so registering another subtype never invalidates them."""
     from datadog_sync.resources.integrations import IntegrationsResource
 
     wanted = set(getattr(request.module, "SUBTYPES", ("aws",)))
-    saved = dict(IntegrationsResource.subtype_classes)
-    for name in saved:
+    registered = dict(IntegrationsResource.subtype_classes)
+    for name in registered:
         if name not in wanted:
             IntegrationsResource.unregister_subtype(name)
-    yield
-    for cls in saved.values():
-        IntegrationsResource.register_subtype(cls)
+    try:
+        yield
+    finally:
+        for part in registered:
+            IntegrationsResource.unregister_subtype(part)
+        for cls in registered.values():  # in the order they were registered
+            IntegrationsResource.register_subtype(cls)
 
 
 @pytest.fixture(scope="module")

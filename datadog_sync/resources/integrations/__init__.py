@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.composite import CompositeResource, SubtypeResource
 from datadog_sync.resources.integrations.aws import AwsV2Subtype
+from datadog_sync.resources.integrations.azure import AzureSubtype
 from datadog_sync.resources.integrations.gcp import GcpSubtype
 from datadog_sync.resources.integrations.secrets import IntegrationSecrets, SecretsFileError, load_secrets
 
@@ -54,3 +55,4 @@ def secrets_parsers(config: Any = None) -> dict[str, Callable[[Any, Path | None]
 #: ``aws``: the v2 accounts API by default; its ``variant`` is the v1 class with ``--integrations-aws-api=v1``.
 IntegrationsResource.register_subtype(AwsV2Subtype)
 IntegrationsResource.register_subtype(GcpSubtype)
+IntegrationsResource.register_subtype(AzureSubtype)
