@@ -6,10 +6,11 @@ import asyncio
 
 from datadog_sync.context import RunContext
 from datadog_sync.filters import PathCheck
+from datadog_sync.http.errors import HTTPError
 from datadog_sync.pool import map_bounded, type_cap
 from datadog_sync.progress import Progress
 from datadog_sync.report import Outcome
-from datadog_sync.resources.base import BaseResource, ResourceError, SkipResource
+from datadog_sync.resources.base import BaseResource, PartialListing, ResourceError, SkipResource
 
 
 async def import_resources(ctx: RunContext, resources: dict[str, BaseResource], client=None) -> set[str]:
@@ -41,8 +42,12 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
     rtype = res.resource_type
     log = res.log
     log.info("getting resources")
+    partial: PartialListing | None = None
     try:
         raw_items = await res.list_resources(client)
+    except PartialListing as exc:
+        partial, raw_items = exc, exc.items
+        report_unlisted(ctx, res, exc, "import", "keeping its previous state")
     except Exception as exc:  # noqa: BLE001 - one type failing must not stop the others
         log.error("Error while getting resources %s: %s; keeping its previous state", rtype, exc)
         ctx.reporter.record(Outcome.failure(ctx.config.command, rtype, "", "import", str(exc), exc))
@@ -91,5 +96,18 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
     await asyncio.gather(*(map_bounded(one, items, type_cap(ctx.config, p)) for p, items in by_plugin.values()))
     for warning in paths.warnings():
         log.warning("%s", warning)
+    if partial is not None:  # what could not be listed keeps its previous state, so no cleanup deletes it
+        imported.update({key: obj for key, obj in previous.items() if partial.keeps(key) and key not in imported})
     ctx.state.source[rtype] = imported
     return True
+
+
+def report_unlisted(ctx: RunContext, res: BaseResource, partial: PartialListing, action: str, outcome: str) -> None:
+    """Say what a partial listing left out. A part the key may not read (403) is a warning, so a key meant for one
+    cloud runs clean; any other failure fails the run (the rest of the type still goes)."""
+    for name, err in partial.unlisted.items():
+        if isinstance(err, HTTPError) and err.status == 403:
+            res.log.warning("%s left out, the key may not read it: %s; %s", name, err, outcome)
+        else:
+            res.log.error("cannot list %s: %s; %s", name, err, outcome)
+            ctx.reporter.record(Outcome.failure(ctx.config.command, res.resource_type, "", action, str(err), err))

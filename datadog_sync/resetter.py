@@ -9,11 +9,12 @@ import click
 
 from datadog_sync.applier import preflight
 from datadog_sync.context import RunContext
+from datadog_sync.importer import report_unlisted
 from datadog_sync.ordering import type_order
 from datadog_sync.planner import Change
 from datadog_sync.pool import plugin_limits, type_cap
 from datadog_sync.report import Outcome
-from datadog_sync.resources.base import BaseResource, ResourceError, SkipResource
+from datadog_sync.resources.base import BaseResource, PartialListing, ResourceError, SkipResource
 
 
 async def reset_resources(ctx: RunContext, resources: dict[str, BaseResource]) -> None:
@@ -78,7 +79,12 @@ async def _read_destination(ctx: RunContext, res: BaseResource) -> dict[str, dic
             except SkipResource:
                 return None
 
-    items = await asyncio.gather(*(read(raw) for raw in await res.list_resources(ctx.destination_client)))
+    try:
+        raws = await res.list_resources(ctx.destination_client)
+    except PartialListing as partial:  # reset what could be listed; say what could not
+        raws = partial.items
+        report_unlisted(ctx, res, partial, "delete", "not resetting it")
+    items = await asyncio.gather(*(read(raw) for raw in raws))
     return {key: obj for key, obj in filter(None, items) if ctx.config.filters.matches(res.resource_type, obj)}
 
 

@@ -18,7 +18,7 @@ Objects flow like this:
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -62,6 +62,18 @@ class Superseded(dict):
         super().__init__()
         self.new_key = new_key
         self.reason = reason or f"now kept under {new_key}"
+
+
+class PartialListing(Exception):
+    """A listing that read some of a type's objects but not all (a subtype of a composite type failed or was
+    refused): ``items`` were listed; ``unlisted`` maps what could not be listed (a subtype) to its error, and
+    ``keeps(key)`` tells the state keys it covers, whose previous state is kept rather than forgotten."""
+
+    def __init__(self, items: list[dict], unlisted: Mapping[str, Exception], keeps: Callable[[str], bool]):
+        super().__init__("; ".join(f"{name}: {err}" for name, err in unlisted.items()))
+        self.items = items
+        self.unlisted = dict(unlisted)
+        self.keeps = keeps
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
-from datadog_sync.resources.base import BaseResource, ResourceConfig, ResourceError
+from datadog_sync.resources.base import BaseResource, PartialListing, ResourceConfig, ResourceError
 from datadog_sync.resources.schema import schema_problems
 from datadog_sync.state import sanitize_id
 
@@ -125,13 +125,35 @@ class CompositeResource(BaseResource):
 
     # -------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
+        """Every subtype's objects. When some subtypes cannot be listed (an AWS-only key may not read GCP), the
+        others still are: :class:`PartialListing` says which were not, so their state is kept, never forgotten.
+        When none can, the first failure in registration order is raised, whichever answered first."""
         lists = await asyncio.gather(
             *(sub.list_resources(client) for sub in self.subtypes.values()), return_exceptions=True
         )
-        for failed in lists:  # the first failure in registration order, whichever answered first
-            if isinstance(failed, BaseException):
-                raise failed
-        return [item for items in lists for item in items]  # type: ignore[union-attr]
+        items: list[dict] = []
+        unlisted: dict[str, Exception] = {}
+        for name, listed in zip(self.subtypes, lists, strict=True):
+            if isinstance(listed, BaseException):
+                if not isinstance(listed, Exception):
+                    raise listed  # Ctrl-C, SIGTERM
+                unlisted[name] = listed
+            else:
+                items.extend(listed)
+        if not unlisted:
+            return items
+        if len(unlisted) == len(lists):
+            raise next(iter(unlisted.values()))
+        return self._partial(items, unlisted)
+
+    def _partial(self, items: list[dict], unlisted: dict[str, Exception]) -> list[dict]:
+        def keeps(key: str) -> bool:
+            try:
+                return self.subtype_of(key).subtype in unlisted
+            except ResourceError:
+                return False
+
+        raise PartialListing(items, unlisted, keeps)
 
     def key_of(self, raw: dict) -> str | None:
         return self.subtype_of(obj=raw).key_of(raw)

@@ -37,8 +37,6 @@ REAL_ORGS = RECORDING and all(
 )
 
 SECRET_MASK = "REDACTED-SECRET-ACCESS-KEY"
-#: Request fields masked before a request is stored or matched.
-SECRET_FIELDS = ("secret_access_key", "private_key", "private_key_id")
 SOURCE_HOST = "source.datadog-sync.test"
 DESTINATION_HOST = "destination.datadog-sync.test"
 _EXTERNAL_ID = re.compile(rb'"external_id"\s*:\s*"([^"]+)"')
@@ -54,8 +52,9 @@ def org_keys() -> dict[str, str]:
     return keys
 
 
-#: Request-body fields holding a secret: AWS key accounts' secret access key, Azure app registrations' client secret.
-SECRET_FIELDS = ("secret_access_key", "client_secret")
+#: Request-body fields holding a secret, masked before a request is stored or matched: AWS key accounts' secret
+#: access key, GCP JSON keys' private key (and its id), Azure app registrations' client secret.
+SECRET_FIELDS = ("secret_access_key", "private_key", "private_key_id", "client_secret")
 
 
 def _scrub_json(value):

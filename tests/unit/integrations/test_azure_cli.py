@@ -315,18 +315,30 @@ def test_concurrent_writes_when_asked_explicitly(workdir):
     assert "Plan: 0 to create, 0 to update, 0 to delete, 6 unchanged." in again.stdout
 
 
-def test_a_listing_of_another_shape_fails_the_type(workdir):
+def test_a_listing_of_another_shape_fails_that_subtype_only_and_keeps_its_state(workdir):
+    previous = {
+        "azure:t:c": {"name": "azure", "tenant_name": "t", "client_id": "c"},
+        "aws:123456789012": {"name": "aws", "account_id": "123456789012", "role_name": "R"},
+    }
+    state = workdir / "resources" / "source"
+    state.mkdir(parents=True)
+    (state / "integrations.json").write_text(json.dumps(previous))
     answers = {
         "/api/v1/validate": {"valid": True},
         "/api/v1/integration/aws": {"accounts": []},
         "/api/v1/integration/aws/logs": [],
         "/api/v2/integration/aws/accounts": {"data": []},
+        "/api/v2/integration/gcp/accounts": {"data": []},
+        "/api/v1/integration/gcp": [],
         BASE: {"valid": True},
     }
     with portal(answers) as url:
         result = run_against(url, "--verify-ddr-status=false")
     assert result.exit_code == 1
     assert f"GET {BASE} (source) answered a JSON object with keys ['valid'], not a list" in result.stderr
+    assert "cannot list azure" in result.stderr and "keeping its previous state" in result.stderr
+    # azure could not be listed: its entry stays (a later cleanup must not delete it); aws was listed: it is empty
+    assert read_state(workdir, "source", "integrations") == {"azure:t:c": previous["azure:t:c"]}
 
 
 def test_a_failed_read_back_keeps_what_was_written_and_the_next_plan_reads_the_destination(workdir):

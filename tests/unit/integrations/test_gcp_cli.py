@@ -357,13 +357,15 @@ def test_the_permission_pre_flight_names_the_gcp_permissions_and_a_key_without_g
         assert invoke(emu, "import", destination=read_only).exit_code == 0
         sync = invoke(emu, "sync", destination=read_only)
         assert writes(emu) == []
+    # The same org through a key that may read AWS only: GCP (and Azure) are left out, their state kept.
     with emulated_orgs(source_state=org(STS), orgs=[no_gcp, DESTINATION]) as emu:
         env = {"DD_SOURCE_API_KEY": no_gcp.api_key, "DD_SOURCE_APP_KEY": no_gcp.app_key}
         left_out = invoke(emu, "import", **env)
     assert sync.exit_code == 1
     assert f"1 service account(s) need `gcp_configurations_manage`: {K_STS}" in sync.stderr
-    assert left_out.exit_code == 0 and "GCP integrations of source left out" in left_out.stderr
-    assert "gcp_configuration_read" in left_out.stderr
+    assert left_out.exit_code == 0 and "gcp left out, the key may not read it" in left_out.stderr
+    assert "gcp_configuration_read" in left_out.stderr and "keeping its previous state" in left_out.stderr
+    assert K_STS in read_state(workdir, "source", "integrations")  # a later cleanup cannot delete it
 
 
 def test_an_unknown_attribute_is_carried_and_a_hand_edited_entry_is_refused_alone(workdir):
@@ -404,3 +406,18 @@ def test_a_generated_org_migrates_whole_with_the_generated_secrets_and_converges
         have, want = normalize(dest[email]), normalize(account)
         for field in fields:
             assert have.get(field) == want.get(field), (email, field)
+
+
+def test_reset_with_a_key_that_may_not_read_gcp_resets_the_rest_and_says_what_it_left_out(workdir):
+    aws_only = org_spec(
+        DESTINATION,
+        permissions=["aws_configuration_read", "aws_configurations_manage", "user_app_keys", "user_access_read"],
+    )
+    aws_account = {"account_id": "123456789012", "role_name": "R"}
+    state = {**org(STS), "aws": {"installed": True, "accounts": [aws_account]}}
+    with emulated_orgs(destination_state=state, orgs=[SOURCE, aws_only]) as emu:
+        reset = invoke(emu, "reset", "--yes", destination=aws_only)
+        left = emu.dump("destination")
+    assert reset.exit_code == 0, reset.output
+    assert "gcp left out, the key may not read it" in reset.stderr and "not resetting it" in reset.stderr
+    assert left["aws"]["accounts"] == [] and len(left["gcp"]["accounts"]) == 1, "aws reset, gcp untouched"

@@ -57,17 +57,9 @@ class GcpSubtype(GcpWrites):
     # ------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
         """STS accounts (v2 items) and key accounts (v1 items), tagged ``name: gcp``; each email once. A key that may
-        not read GCP integrations (403) leaves GCP out of the run with a warning, so the other clouds still go."""
-        try:
-            sts, v1 = await GcpApi(client).list_all()
-        except HTTPError as err:
-            if err.status != 403:
-                raise
-            org = getattr(client, "org", "the org")
-            self.log.warning(
-                "GCP integrations of %s left out: the key may not read them (%s needs %s)", org, err.status, READ
-            )
-            return []
+        not read GCP integrations (403) leaves GCP out of the run with a warning, and its state is kept (the
+        composite's ``PartialListing``), so the other clouds still go."""
+        sts, v1 = await GcpApi(client).list_all()
         return [{**item, "name": self.subtype} for item in _merged(sts, v1)]
 
     def key_of(self, raw: dict) -> str | None:
