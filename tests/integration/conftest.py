@@ -168,11 +168,17 @@ def vcr_config():
 
 def _model_problems(value, where: str) -> list[str]:
     """What in a deserialized datadog-api-client model did not parse: unmatched oneOfs, unknown attributes."""
-    from datadog_api_client.model_utils import ModelComposed, OpenApiModel
+    from datadog_api_client.model_utils import ModelComposed, ModelSimple, OpenApiModel
 
     if isinstance(value, list):
         return [p for i, item in enumerate(value) for p in _model_problems(item, f"{where}[{i}]")]
     if not isinstance(value, OpenApiModel):
+        return []
+    if value._unparsed:
+        return [f"{where}: not a valid {type(value).__name__}"] if isinstance(value, ModelSimple) else [
+            f"{where}: matches no variant of {type(value).__name__}"
+        ]
+    if isinstance(value, ModelSimple):  # an enum: its value was checked when it was built
         return []
     if value._unparsed:
         return [f"{where}: matches no variant of {type(value).__name__}"]
