@@ -184,6 +184,9 @@ class CompositeResource(BaseResource):
     def prepare(self, obj: dict) -> dict:
         return self.subtype_of(obj=obj).prepare(obj)
 
+    def update_note(self, key: str, desired: dict, current: dict) -> str:
+        return self.subtype_of(key, desired).update_note(key, desired, current)
+
     def diff(self, current: dict, desired: dict) -> list[Difference]:
         return self.subtype_of(obj=desired).diff(current, desired)
 
