@@ -13,7 +13,8 @@ Recorded requests are made org-neutral and secret-free before they are stored *a
 the host becomes ``source.datadog-sync.test`` or ``destination.datadog-sync.test`` (from the request's API key;
 then the key headers are dropped), ``secret_access_key`` and ``external_id`` values in request bodies are
 replaced by masks, and external ids in responses are replaced by a one-way digest (``scrubbed`` + 24 hex
-digits; cassettes recorded before that form have 32 hex digits). Matching is on org host, method, path, query and
+digits; cassettes recorded before that form have 32 hex digits), and the v2 answers' read-only ``created_at`` /
+``modified_at`` by a fixed time (the CLI never keeps them), so a re-recording only changes what changed. Matching is on org host, method, path, query and
 JSON body (not port).
 
 After every cassette test, the cassette's requests are checked (``recorded_problems``): each v2 AWS account
@@ -46,6 +47,8 @@ SOURCE_HOST = "source.datadog-sync.test"
 DESTINATION_HOST = "destination.datadog-sync.test"
 _EXTERNAL_ID = re.compile(rb'"external_id"\s*:\s*"([^"]+)"')
 V2_ACCOUNTS = "/api/v2/integration/aws/accounts"
+RECORDED_AT = "2026-01-01T00:00:00Z"
+_TIMESTAMPS = ("created_at", "modified_at")
 #: Every external id an org answered with while recording (kept in memory only, to prove none is stored).
 SEEN_EXTERNAL_IDS: set[str] = set()
 
@@ -103,14 +106,15 @@ def scrubbed_external_id(raw: str) -> str:
 
 
 def _scrub_ids(value):
-    """External ids of a parsed answer: ``external_id`` anywhere, and the ``id`` of a v2 ``external_id`` object."""
+    """External ids of a parsed answer: ``external_id`` anywhere, and the ``id`` of a v2 ``external_id`` object;
+    timestamps fixed."""
     if isinstance(value, dict):
         is_external_id = value.get("type") == "external_id"
         return {
             k: (
                 scrubbed_external_id(v)
                 if isinstance(v, str) and v and (k == "external_id" or (k == "id" and is_external_id))
-                else _scrub_ids(v)
+                else RECORDED_AT if k in _TIMESTAMPS and isinstance(v, str) else _scrub_ids(v)
             )
             for k, v in value.items()
         }
@@ -123,7 +127,7 @@ def scrub_response(response: dict) -> dict:
     body = response.get("body", {}).get("string")
     if isinstance(body, (bytes, str)):
         raw = _body_bytes(body)
-        if b"external_id" in raw:
+        if b"external_id" in raw or b"created_at" in raw:
             try:
                 raw = json.dumps(_scrub_ids(json.loads(raw))).encode()
             except ValueError:  # not JSON: the same substitution on the text
