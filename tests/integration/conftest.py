@@ -179,9 +179,11 @@ def _model_problems(value, where: str) -> list[str]:
     if not isinstance(value, OpenApiModel):
         return []
     if value._unparsed:
-        return [f"{where}: not a valid {type(value).__name__}"] if isinstance(value, ModelSimple) else [
-            f"{where}: matches no variant of {type(value).__name__}"
-        ]
+        return (
+            [f"{where}: not a valid {type(value).__name__}"]
+            if isinstance(value, ModelSimple)
+            else [f"{where}: matches no variant of {type(value).__name__}"]
+        )
     if isinstance(value, ModelSimple):  # an enum: its value was checked when it was built
         return []
     if value._unparsed:

@@ -391,6 +391,30 @@ class TestIntegrationsAwsV2:
         result = orgs.cli("sync", DD_INTEGRATIONS_SECRETS_FILE=secrets)
         assert "1 unchanged" in result.stdout and orgs.writes_since(mark) == []
 
+    def test_auth_switch_key_to_role(self, orgs: V2Orgs):
+        orgs.seed_v2("source", KEY_C)
+        secrets = secrets_file(orgs.tmp_path)
+        orgs.cli("import")
+        orgs.cli("sync", DD_INTEGRATIONS_SECRETS_FILE=secrets)
+        source = orgs.state("source")
+        source[C]["auth_config"] = {"role_name": "DatadogIntegrationRole"}
+        orgs.write_source_state(source)
+
+        result = orgs.cli("diffs")  # no secret needed: the role account is created without one
+        assert f"~ integrations {C}: update" in result.stdout and "deletes it and creates it again" in result.stdout
+        mark = orgs.mark()
+        result = orgs.cli("sync")
+        assert result.exit_code == 0, result.stderr
+        assert account_writes(orgs, mark) == [("DELETE", V2_ACCOUNTS + "/{id}"), ("POST", V2_ACCOUNTS)]
+        destination = orgs.raw_accounts("destination")
+        assert destination["999000000003"]["auth_config"] == {"role_name": "DatadogIntegrationRole"}
+        assert destination["999000000003"]["aws_partition"] == "aws-us-gov"
+        # The new role account got its external id from Datadog: kept in state, handed off.
+        state = orgs.state("destination")
+        assert state[C]["external_id"] == orgs.external_ids("destination")["999000000003"]
+        handoff = json.loads((orgs.tmp_path / "resources/destination/handoff/aws-external-ids.json").read_text())
+        assert {a["state_key"]: a["external_id"] for a in handoff["accounts"]} == {C: state[C]["external_id"]}
+
     def test_lost_state_adopts_the_live_accounts(self, orgs: V2Orgs):
         orgs.seed_v2("source", ROLE_A, ROLE_B)
         orgs.cli("import")
@@ -509,15 +533,18 @@ def test_every_recorded_v2_body_matches_the_official_models():
     """Every v2 account request body in this module's cassettes deserializes into datadog-api-client's
     ``AWSAccountCreateRequest`` / ``AWSAccountUpdateRequest``; every external id they hold is scrubbed; no
     secret and no external id is sent unmasked."""
-    checked = 0
+    checked = sent = 0
     for path in sorted(CASSETTES.glob("*.yaml")):
-        for interaction in yaml.safe_load(path.read_text())["interactions"]:
+        text = path.read_text()
+        assert SECRET not in text, path.name
+        for interaction in yaml.safe_load(text)["interactions"]:
             request, response = interaction["request"], interaction["response"]
             uri_path = "/" + request["uri"].split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
             body = request["body"] or ""
             assert v2_body_problems(request["method"], uri_path, body) == [], path.name
             if uri_path.startswith(V2_ACCOUNTS) and request["method"] in ("POST", "PATCH"):
                 checked += 1
+                sent += request["uri"].startswith("https://destination.")
                 attributes = json.loads(body)["data"]["attributes"]
                 assert attributes.get("auth_config", {}).get("secret_access_key") in (None, SECRET_MASK)
                 assert "external_id" not in attributes.get("auth_config", {})
@@ -525,7 +552,7 @@ def test_every_recorded_v2_body_matches_the_official_models():
             answer = answer.decode() if isinstance(answer, bytes) else answer
             for value in _external_ids(json.loads(answer)) if answer else []:
                 assert SCRUBBED_ID.fullmatch(value), (path.name, value)
-    assert checked >= 20, f"only {checked} v2 bodies recorded"
+    assert checked >= 40 and sent >= 25, f"only {checked} v2 bodies recorded, {sent} of them sent by the CLI"
 
 
 def _external_ids(value) -> list[str]:
