@@ -178,16 +178,10 @@ def _model_problems(value, where: str) -> list[str]:
         return [p for i, item in enumerate(value) for p in _model_problems(item, f"{where}[{i}]")]
     if not isinstance(value, OpenApiModel):
         return []
-    if value._unparsed:
-        return (
-            [f"{where}: not a valid {type(value).__name__}"]
-            if isinstance(value, ModelSimple)
-            else [f"{where}: matches no variant of {type(value).__name__}"]
-        )
-    if isinstance(value, ModelSimple):  # an enum: its value was checked when it was built
-        return []
-    if value._unparsed:
-        return [f"{where}: matches no variant of {type(value).__name__}"]
+    if isinstance(value, ModelSimple):  # an enum: a value outside it is left unparsed
+        return [f"{where}: {value.value!r} is not a valid {type(value).__name__}"] if value._unparsed else []
+    if value._unparsed:  # a oneOf no variant matches, or a value somewhere inside that the models refuse
+        return [f"{where}: not a valid {type(value).__name__}"]
     if isinstance(value, ModelComposed):
         return [p for inner in value._composed_instances for p in _model_problems(inner, where)]
     unknown = sorted(set(value._data_store) - set(value.attribute_map))

@@ -572,8 +572,15 @@ def _external_ids(value) -> list[str]:
             "POST",
             V2_ACCOUNTS,
             {"data": {"type": "account", "attributes": {**ROLE_B, "auth_config": {"nope": "x"}}}},
-            "matches no variant",
+            "not a valid",
         ),
+        (
+            "POST",
+            V2_ACCOUNTS,
+            {"data": {"type": "account", "attributes": {**ROLE_B, "aws_partition": "aws-invalid"}}},
+            "not a valid",
+        ),
+        ("POST", V2_ACCOUNTS, {"data": {"type": "accounts", "attributes": ROLE_B}}, "not a valid"),
         (
             "PATCH",
             V2_ACCOUNTS + "/4ee52a3f-d0e9-487b-bde9-cd1cbc0e4cb0",
