@@ -205,6 +205,9 @@ def plan_type(
     updated in this run, so a dependency that this run creates first does not count as unresolved;
     ``creating`` the keys created in this run (a stale state entry of one must not be remapped to).
     ``destination`` is the destination state dependencies are remapped through (default: the run's state).
+    A destination state key whose current object is a ``Superseded`` marker (the same object now lives under
+    another key) is planned as a forget without any write, with or without ``cleanup``, never as a delete.
+    ``resource.update_note`` adds its note to a planned update (e.g. that it replaces the object).
     """
     rtype = resource.resource_type
     changes: list[Change] = []

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-
 #: The environment variable choosing the AWS integration API generation of the ``aws`` subtype.
 AWS_API_ENV = "DD_INTEGRATIONS_AWS_API"
 

@@ -2,8 +2,10 @@
 
 State keys are ``<subtype>:<natural id>`` (``aws:123456789012``, ``aws:AKIA...``) and every stored object carries
 its subtype in ``name``, so ``--filter 'Type=integrations;Name=name;Value=aws'`` selects a subtype. The type is a
-generic composite (``datadog_sync.resources.composite``); a subtype (gcp, azure, or AWS v2 accounts before v1's
-Lambda ARN endpoints sunset on 2027-02-20) is one package plus one ``register_subtype`` line below.
+generic composite (``datadog_sync.resources.composite``); a subtype (gcp, azure) is one package plus one
+``register_subtype`` line below. ``aws`` has two API generations behind one registered class: the v2 accounts API
+(default) and, with ``--integrations-aws-api=v1``, the deprecated v1 API (its Lambda ARN endpoints stop working on
+2027-02-20).
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ def label(obj: Mapping[str, Any]) -> str:
 
 def is_v1_shaped(obj: Mapping[str, Any]) -> bool:
     """A state entry written by the v1 generation (``account_id`` + ``role_name``, or ``access_key_id``)."""
-    return AWS_ACCOUNT_ID not in obj and bool(V1_ONLY & set(obj))
+    return AWS_ACCOUNT_ID not in obj and bool({ACCOUNT_ID, *V1_ONLY} & set(obj))
 
 
 # ------------------------------------------------------------------------------------------- normalising
