@@ -20,8 +20,8 @@ JSON body (not port).
 After every cassette test, the cassette's requests are checked (``recorded_problems``): each v2 AWS account
 request body must deserialize into datadog-api-client's ``AWSAccountCreateRequest`` (POST) or
 ``AWSAccountUpdateRequest`` (PATCH), type-checked, every oneOf matched and no attribute the models do not know;
-no request may carry a secret or an external id; and, while recording, no external id that an org sent may be
-stored anywhere in the cassette.
+no request may carry a secret or an external id; while recording, no external id that an org sent may be
+stored anywhere in the cassette; and a replay must play every recorded interaction.
 """
 
 from __future__ import annotations
@@ -252,7 +252,9 @@ def recorded_problems(cassette, scrubbed_ids: bool = False) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def recorded_requests_checked(request):
-    """After each cassette test: ``recorded_problems`` of its cassette (recorded now, or replayed) must be empty."""
+    """After each cassette test: ``recorded_problems`` of its cassette (recorded now, or replayed) must be empty,
+    and a replay must have played every recorded interaction (a request the CLI stopped making is a stale
+    cassette)."""
     if request.node.get_closest_marker("vcr") is None:
         yield
         return
@@ -260,4 +262,7 @@ def recorded_requests_checked(request):
     yield
     scrubbed = "test_integrations_aws_v2" in str(getattr(cassette, "_path", ""))
     problems = recorded_problems(cassette, scrubbed_ids=scrubbed)
+    if not RECORDING and not cassette.all_played:  # the run no longer makes a recorded request: re-record
+        unplayed = [i for i in range(len(cassette.data)) if not cassette.play_counts[i]]
+        problems += [f"not replayed: {cassette.data[i][0].method} {cassette.data[i][0].uri}" for i in unplayed]
     assert not problems, "\n".join(problems)
