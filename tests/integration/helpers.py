@@ -184,6 +184,21 @@ class V2Orgs(Orgs):
         if self.emulator is not None:
             self.emulator.set_knobs(script=list(rules))
 
+    def bodies_since(self, mark, method: str) -> list[dict]:
+        """The JSON bodies of the destination's ``method`` requests to the v2 accounts API since ``mark``, as
+        recorded (scrubbed: secrets masked), in the order they were made."""
+        count, plays = mark
+        if RECORDING:
+            requests = [r for r, _ in self.cassette.data[count:]]
+        else:
+            played = [i for i, n in self.cassette.play_counts.items() if n > plays.get(i, 0)]
+            requests = [self.cassette.data[i][0] for i in sorted(played)]
+        return [
+            json.loads(r.body)
+            for r in requests
+            if r.method == method and r.host.startswith("destination.") and r.path.startswith(V2_ACCOUNTS)
+        ]
+
     def _client_run(self, org: str, work):
         async def go():
             api_key, app_key = self.keys[org]

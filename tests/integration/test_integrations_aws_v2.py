@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import RECORDING, SCRUBBED_ID, SECRET_MASK, v2_body_problems
+from tests.integration.conftest import SCRUBBED_ID, SECRET_MASK, v2_body_problems
 from tests.integration.helpers import V2_ACCOUNTS, V2Orgs
 
 pytestmark = pytest.mark.aws_api("v2")
@@ -67,7 +67,7 @@ CASSETTES = Path(__file__).parent / "cassettes" / "test_integrations_aws_v2"
 
 
 def canonical(value):
-    """Order-free form of a JSON value (lists sorted, ``null`` lists ``[]``), to compare the API and state."""
+    """Order-free form of a JSON value (every list sorted), to compare the API's answers with state."""
     if isinstance(value, dict):
         return {k: canonical(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -99,21 +99,6 @@ def aws_requests(orgs: V2Orgs, mark, org: str) -> list[tuple[str, str]]:
 def account_writes(orgs: V2Orgs, mark) -> list[tuple[str, str]]:
     """The destination's writes since ``mark``, config ids shown as ``{id}``."""
     return [(m, p if p == V2_ACCOUNTS else V2_ACCOUNTS + "/{id}") for m, p in orgs.writes_since(mark)]
-
-
-def bodies_since(orgs: V2Orgs, mark, method: str) -> list[dict]:
-    """The JSON bodies of the destination's ``method`` requests since ``mark`` (recorded or replayed)."""
-    count, plays = mark
-    if RECORDING:
-        requests = [r for r, _ in orgs.cassette.data[count:]]
-    else:
-        played = [i for i, n in orgs.cassette.play_counts.items() if n > plays.get(i, 0)]
-        requests = [orgs.cassette.data[i][0] for i in sorted(played)]
-    return [
-        json.loads(r.body)
-        for r in requests
-        if r.method == method and r.host.startswith("destination") and r.path.startswith(V2_ACCOUNTS)
-    ]
 
 
 @pytest.fixture
@@ -162,7 +147,7 @@ class TestIntegrationsAwsV2:
         result = orgs.cli("sync")
         assert result.exit_code == 0, result.stderr
         assert account_writes(orgs, mark) == [("POST", V2_ACCOUNTS)] * 2  # one request per account
-        sent = bodies_since(orgs, mark, "POST")
+        sent = orgs.bodies_since(mark, "POST")
         assert [b["data"]["attributes"]["aws_account_id"] for b in sent] == ["999000000001", "999000000002"]
         assert all("external_id" not in b["data"]["attributes"]["auth_config"] for b in sent)  # Datadog makes it
 
@@ -238,7 +223,7 @@ class TestIntegrationsAwsV2:
         assert result.exit_code == 0, result.stderr
         assert account_writes(orgs, mark) == [("PATCH", V2_ACCOUNTS + "/{id}")]
         # The complete owned object: the API keeps every sub-object a PATCH leaves out.
-        (patch,) = bodies_since(orgs, mark, "PATCH")
+        (patch,) = orgs.bodies_since(mark, "PATCH")
         sent = patch["data"]["attributes"]
         assert set(sent) == set(source[A]) - {"name", "account_id", "auth_config"}  # auth unchanged: not sent
         assert canonical(sent["logs_config"]) == canonical(ROLE_A["logs_config"])
@@ -331,7 +316,7 @@ class TestIntegrationsAwsV2:
         mark = orgs.mark()
         result = orgs.cli("sync", DD_INTEGRATIONS_SECRETS_FILE=secrets)
         assert result.exit_code == 0, result.stderr
-        (sent,) = bodies_since(orgs, mark, "POST")
+        (sent,) = orgs.bodies_since(mark, "POST")
         assert sent["data"]["attributes"]["auth_config"] == {"access_key_id": KEY_ID, "secret_access_key": SECRET_MASK}
         destination = orgs.raw_accounts("destination")
         assert destination["999000000003"]["aws_partition"] == "aws-us-gov"
@@ -353,7 +338,7 @@ class TestIntegrationsAwsV2:
         orgs.write_source_state(source)
         result = orgs.cli("sync")  # no secrets file: not needed for it
         assert result.exit_code == 0, result.stderr
-        (patch,) = bodies_since(orgs, mark, "PATCH")
+        (patch,) = orgs.bodies_since(mark, "PATCH")
         assert "auth_config" not in patch["data"]["attributes"]
         assert orgs.raw_accounts("destination")["999000000003"]["account_tags"] == ["partition:gov", "tier:1"]
 
@@ -438,7 +423,7 @@ class TestIntegrationsAwsV2:
         result = orgs.cli("migrate")
         assert result.exit_code == 0, result.stderr
         assert sorted(account_writes(orgs, mark)) == [("PATCH", V2_ACCOUNTS + "/{id}"), ("POST", V2_ACCOUNTS)]
-        (created,) = bodies_since(orgs, mark, "POST")
+        (created,) = orgs.bodies_since(mark, "POST")
         assert created["data"]["attributes"]["aws_account_id"] == "999000000002"  # only B; A is adopted
         destination = orgs.raw_accounts("destination")
         assert set(destination) == {"999000000001", "999000000002"}
