@@ -400,6 +400,29 @@ class TestIntegrationsAwsV2:
         handoff = json.loads((orgs.tmp_path / "resources/destination/handoff/aws-external-ids.json").read_text())
         assert {a["state_key"]: a["external_id"] for a in handoff["accounts"]} == {C: state[C]["external_id"]}
 
+    def test_api_refusal_names_the_account_and_the_others_proceed(self, orgs: V2Orgs):
+        orgs.seed_v2("source", ROLE_A, ROLE_B)
+        orgs.cli("import")
+        source = orgs.state("source")
+        source[A]["metrics_config"]["namespace_filters"] = {"include_only": ["AWS/EC2", "AWS/NotANamespace"]}
+        orgs.write_source_state(source)
+        mark = orgs.mark()
+        result = orgs.cli("sync", "--json")
+        assert result.exit_code == 1, result.stderr
+        events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        outcomes = {e["id"]: e for e in events if e["type"] == "outcome" and e["command"] == "sync"}
+        assert outcomes[B]["status"] == "success" and outcomes[B]["action_sub_type"] == "create"
+        failed = outcomes[A]
+        assert failed["status"] == "failure" and "999000000001" in failed["reason"]
+        # The JSON:API error's title, detail and meta, as the API sent them.
+        assert (
+            "Bad Request: invalid value (metrics_config.namespace_filters.include_only: invalid namespaces: "
+            "[AWS/NotANamespace])" in failed["reason"]
+        )
+        assert account_writes(orgs, mark) == [("POST", V2_ACCOUNTS)] * 2
+        assert set(orgs.raw_accounts("destination")) == {"999000000002"}
+        assert set(orgs.state("destination")) == {B}
+
     def test_lost_state_adopts_the_live_accounts(self, orgs: V2Orgs):
         orgs.seed_v2("source", ROLE_A, ROLE_B)
         orgs.cli("import")
