@@ -13,6 +13,7 @@ import os
 from contextlib import ExitStack
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs
@@ -180,7 +181,10 @@ class V2Orgs(Orgs):
         return {"DD_INTEGRATIONS_AWS_API": self.api, **super().env(**extra)}
 
     def script(self, *rules: dict) -> None:
-        """Scripted faults of the emulator (docs/emulator.md) for the next requests; a replay needs none."""
+        """Scripted faults of the emulator (docs/emulator.md) for the next requests; a replay needs none, and a
+        recording against real orgs cannot have them (the test is skipped)."""
+        if REAL_ORGS:
+            pytest.skip("needs the emulator's scripted faults")
         if self.emulator is not None:
             self.emulator.set_knobs(script=list(rules))
 
