@@ -12,10 +12,10 @@ Modes, chosen by the ``RECORD`` environment variable:
 Recorded requests are made org-neutral and secret-free before they are stored *and* before they are matched:
 the host becomes ``source.datadog-sync.test`` or ``destination.datadog-sync.test`` (from the request's API key;
 then the key headers are dropped), ``secret_access_key`` and ``external_id`` values in request bodies are
-replaced by masks, and external ids in responses are replaced by a one-way digest (``scrubbed`` + 24 hex
-digits; cassettes recorded before that form have 32 hex digits), and the v2 answers' read-only ``created_at`` /
-``modified_at`` by a fixed time (the CLI never keeps them), so a re-recording only changes what changed. Matching is on org host, method, path, query and
-JSON body (not port).
+replaced by masks, external ids in responses by a one-way digest (``scrubbed`` + 24 hex digits; cassettes
+recorded before that form have 32 hex digits), and the v2 answers' read-only ``created_at`` / ``modified_at`` by
+a fixed time (the CLI never keeps them), so a re-recording only changes what changed. Matching is on org host,
+method, path, query and JSON body (not port).
 
 After every cassette test, the cassette's requests are checked (``recorded_problems``): each v2 AWS account
 request body must deserialize into datadog-api-client's ``AWSAccountCreateRequest`` (POST) or
