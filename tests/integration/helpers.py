@@ -13,6 +13,7 @@ import os
 from contextlib import ExitStack
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs
@@ -156,3 +157,117 @@ class Orgs:
                 await api.delete_account(model.delete_payload(model.normalize_account(raw)))
 
         self._run(org, work)
+
+
+V2_ACCOUNTS = "/api/v2/integration/aws/accounts"
+#: What the v2 API answers that is per org or read-only (never part of a stored object).
+V2_READ_ONLY = ("created_at", "modified_at")
+
+
+def v2_body(attributes: dict) -> dict:
+    return {"data": {"type": "account", "attributes": attributes}}
+
+
+class V2Orgs(Orgs):
+    """The same orgs seen through the v2 AWS accounts API (``/api/v2/integration/aws/accounts``), raw JSON:API.
+
+    The CLI runs with ``--integrations-aws-api=v2`` (the env variable, set explicitly, whatever the default)."""
+
+    def __init__(self, cassette, tmp_path: Path, api: str = "v2"):
+        super().__init__(cassette, tmp_path)
+        self.api = api
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"DD_INTEGRATIONS_AWS_API": self.api, **super().env(**extra)}
+
+    def script(self, *rules: dict) -> None:
+        """Scripted faults of the emulator (docs/emulator.md) for the next requests; a replay needs none, and a
+        recording against real orgs cannot have them (the test is skipped)."""
+        if REAL_ORGS:
+            pytest.skip("needs the emulator's scripted faults")
+        if self.emulator is not None:
+            self.emulator.set_knobs(script=list(rules))
+
+    def bodies_since(self, mark, method: str) -> list[dict]:
+        """The JSON bodies of the destination's ``method`` requests to the v2 accounts API since ``mark``, as
+        recorded (scrubbed: secrets masked), in the order they were made."""
+        count, plays = mark
+        if RECORDING:
+            requests = [r for r, _ in self.cassette.data[count:]]
+        else:
+            played = [i for i, n in self.cassette.play_counts.items() if n > plays.get(i, 0)]
+            requests = [self.cassette.data[i][0] for i in sorted(played)]
+        return [
+            json.loads(r.body)
+            for r in requests
+            if r.method == method and r.host.startswith("destination.") and r.path.startswith(V2_ACCOUNTS)
+        ]
+
+    def _client_run(self, org: str, work):
+        async def go():
+            api_key, app_key = self.keys[org]
+            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
+            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
+                return await work(client)
+
+        return asyncio.run(go())
+
+    def raw_accounts(self, org: str = "destination") -> dict[str, dict]:
+        """``{aws_account_id: {"id": config id, **attributes}}`` as the v2 list reports them (read-only values and
+        the external id left out)."""
+
+        async def work(client: Client):
+            return (await client.get(V2_ACCOUNTS))["data"]
+
+        out = {}
+        for item in self._client_run(org, work):
+            attributes = {k: v for k, v in item["attributes"].items() if k not in V2_READ_ONLY}
+            attributes["auth_config"] = {k: v for k, v in attributes["auth_config"].items() if k != "external_id"}
+            out[attributes["aws_account_id"]] = {"id": item["id"], **attributes}
+        return out
+
+    def external_ids(self, org: str = "destination") -> dict[str, str]:
+        """``{aws_account_id: external_id}`` of the org's role accounts, as the v2 list reports them."""
+
+        async def work(client: Client):
+            return (await client.get(V2_ACCOUNTS))["data"]
+
+        return {
+            item["attributes"]["aws_account_id"]: item["attributes"]["auth_config"]["external_id"]
+            for item in self._client_run(org, work)
+            if "external_id" in item["attributes"]["auth_config"]
+        }
+
+    def seed_v2(self, org: str, *accounts: dict) -> None:
+        """Create accounts through ``POST /api/v2/integration/aws/accounts`` (attributes as the API takes them)."""
+
+        async def work(client: Client):
+            for attributes in accounts:
+                await client.post(V2_ACCOUNTS, json=v2_body(attributes))
+
+        self._client_run(org, work)
+
+    def patch_v2(self, org: str, aws_account_id: str, attributes: dict) -> None:
+        config_id = self.raw_accounts(org)[aws_account_id]["id"]
+
+        async def work(client: Client):
+            await client.patch(f"{V2_ACCOUNTS}/{config_id}", json=v2_body(attributes))
+
+        self._client_run(org, work)
+
+    def delete_v2(self, org: str, aws_account_id: str) -> None:
+        config_id = self.raw_accounts(org)[aws_account_id]["id"]
+
+        async def work(client: Client):
+            await client.delete(f"{V2_ACCOUNTS}/{config_id}")
+
+        self._client_run(org, work)
+
+    def wipe(self, org: str) -> None:
+        """Delete every AWS account of the org through v2 (real test orgs must be dedicated to these tests)."""
+
+        async def work(client: Client):
+            for item in (await client.get(V2_ACCOUNTS))["data"]:
+                await client.delete(f"{V2_ACCOUNTS}/{item['id']}")
+
+        self._client_run(org, work)
