@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceError
+from datadog_sync.resources.integrations.common import not_an_answer
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
@@ -63,7 +64,7 @@ class AwsV1Api:
                 return []
             raise
         if not isinstance(body, dict) or not isinstance(body.get("accounts"), list):
-            raise ResourceError(_not_an_answer(self.client, BASE, body, 'an object with an "accounts" list'))
+            raise ResourceError(not_an_answer(self.client, BASE, body, 'an object with an "accounts" list'))
         return list(body["accounts"])
 
     async def list_logs(self) -> list[dict]:
@@ -76,7 +77,7 @@ class AwsV1Api:
         if body is None:  # an empty answer: no log collection configured
             return []
         if not isinstance(body, list):
-            raise ResourceError(_not_an_answer(self.client, LOGS, body, "a list"))
+            raise ResourceError(not_an_answer(self.client, LOGS, body, "a list"))
         return body
 
     async def tag_filters(self, account_id: str) -> Any:
@@ -130,21 +131,6 @@ class AwsV1Api:
 
     async def set_log_services(self, payload: dict) -> None:
         _check_status(await self._write("POST", LOG_SERVICES, EDIT, json=payload), payload)
-
-
-def _not_an_answer(client: Client, path: str, body: Any, expected: str) -> str:
-    """A JSON answer of the wrong shape (documented v1 shapes: GET /integration/aws ``{"accounts": [...]}``,
-    GET /integration/aws/logs a list): a server answering anything to every path is not a Datadog API."""
-    org = getattr(client, "org", "destination")
-    url = getattr(client, "base_url", "") or "the API URL"
-    names: dict[type, str] = {dict: "object", list: "list", str: "string"}
-    got = "a JSON " + names.get(type(body), type(body).__name__)
-    if isinstance(body, dict):
-        got += f" with keys {sorted(map(str, body))[:5]}"
-    return (
-        f"GET {path} ({org}) answered {got}, not {expected}: {url} does not look like a Datadog API answer; "
-        f"check --{org}-api-url"
-    )
 
 
 def _check_status(body: Any, payload: dict) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.integrations.aws.api import EDIT, LOCK, MANAGE, READ, is_conflict
+from datadog_sync.resources.integrations.common import not_an_answer
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.context import ResourceLogger
@@ -75,7 +76,7 @@ class AwsV2Api:
         if body is None:
             return []
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise ResourceError(_not_an_answer(self.client, body))
+            raise ResourceError(not_an_answer(self.client, ACCOUNTS, body, 'an object with a "data" list'))
         return [item for item in body["data"] if isinstance(item, dict)]
 
     # --------------------------------------------------------------------------------------------- writes
@@ -121,17 +122,3 @@ class AwsV2Api:
 def _data(body: Any) -> dict:
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, dict) else {}
-
-
-def _not_an_answer(client: Client, body: Any) -> str:
-    """A JSON answer of the wrong shape (``GET .../accounts`` answers ``{"data": [...]}``)."""
-    org = getattr(client, "org", "destination")
-    url = getattr(client, "base_url", "") or "the API URL"
-    names: dict[type, str] = {dict: "object", list: "list", str: "string"}
-    got = "a JSON " + names.get(type(body), type(body).__name__)
-    if isinstance(body, dict):
-        got += f" with keys {sorted(map(str, body))[:5]}"
-    return (
-        f'GET {ACCOUNTS} ({org}) answered {got}, not an object with a "data" list: {url} does not look like a '
-        f"Datadog API answer; check --{org}-api-url"
-    )

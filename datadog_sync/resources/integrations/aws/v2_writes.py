@@ -22,13 +22,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError
-from datadog_sync.redact import redact_text
 from datadog_sync.resources.base import PartialFailure, ResourceError, SkipResource
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.aws import handoff
 from datadog_sync.resources.integrations.aws import v2_model as model
 from datadog_sync.resources.integrations.aws.secrets import AwsSecrets, missing_aws_secret_message
 from datadog_sync.resources.integrations.aws.v2_api import AwsV2Api, WriteMode, is_absent, is_duplicate
+from datadog_sync.resources.integrations.common import call, error_message
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
@@ -92,7 +92,7 @@ class AwsV2Writes(SubtypeResource):
             data = await api.create_account(model.create_payload(obj, secret), on_attempt=journal_attempt)
         except HTTPError as err:
             if not is_duplicate(err):
-                raise ResourceError(_message(obj, err)) from err
+                raise ResourceError(error_message(model.label(obj), err)) from err
             return await self._adopt_after_duplicate(api, key, obj, secret, err)
         external_id = model.live_external_id(data)
         if external_id and role is not None:
@@ -105,7 +105,7 @@ class AwsV2Writes(SubtypeResource):
         """The create answered 409 "Account already exists": read the account back, adopt it, PATCH it."""
         found = [
             item
-            for item in await _call(obj, api.list_accounts(obj[model.AWS_ACCOUNT_ID]))
+            for item in await call(model.label(obj), api.list_accounts(obj[model.AWS_ACCOUNT_ID]))
             if model.from_api(item).get(model.AWS_ACCOUNT_ID) == obj[model.AWS_ACCOUNT_ID]
         ]
         if not found:
@@ -188,7 +188,7 @@ class AwsV2Writes(SubtypeResource):
                     f"{'; '.join(err.messages) or 'not found'}): nothing was written; run sync again, its next "
                     "plan creates the account"
                 ) from err
-            raise ResourceError(_message(obj, err)) from err
+            raise ResourceError(error_message(model.label(obj), err)) from err
         return self._stored(obj, data, current)
 
     def _stored(self, obj: dict, data: dict, current: dict | None = None) -> dict:
@@ -214,16 +214,4 @@ class AwsV2Writes(SubtypeResource):
             if is_absent(err):
                 self.log.info("already absent from the destination", id=key)
                 return
-            raise ResourceError(_message(current, err)) from err
-
-
-async def _call(obj: dict, request: Any) -> Any:
-    try:
-        return await request
-    except HTTPError as err:
-        raise ResourceError(_message(obj, err)) from err
-
-
-def _message(obj: dict, err: HTTPError) -> str:
-    """The API's error with the account it concerns; masked in case an API ever echoes a secret back."""
-    return redact_text(f"{model.label(obj)}: {err}")
+            raise ResourceError(error_message(model.label(current), err)) from err

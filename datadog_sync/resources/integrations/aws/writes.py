@@ -9,13 +9,13 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from datadog_sync.http.errors import HTTPError
-from datadog_sync.redact import redact_text
 from datadog_sync.report import Outcome
 from datadog_sync.resources.base import PartialFailure, ResourceError, SkipResource
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.aws import handoff, model
 from datadog_sync.resources.integrations.aws.api import NEW_EXTERNAL_ID, AwsV1Api, is_absent, is_duplicate
 from datadog_sync.resources.integrations.aws.secrets import AwsSecrets, missing_aws_secret_message
+from datadog_sync.resources.integrations.common import call, error_message
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
@@ -71,7 +71,7 @@ class AwsV1Writes(SubtypeResource):
             body = await api.create_account(model.account_payload(obj, secret), on_attempt=journal_attempt)
         except HTTPError as err:
             if not is_duplicate(err):
-                raise ResourceError(_message(obj, err)) from err
+                raise ResourceError(error_message(model.label(obj), err)) from err
             return await self._adopt_after_duplicate(api, key, obj, secret, err)
         external_id = body.get(model.EXTERNAL_ID)
         if external_id:
@@ -246,20 +246,12 @@ class AwsV1Writes(SubtypeResource):
             if is_absent(err):
                 self.log.info("already absent from the destination", id=key)
                 return
-            raise ResourceError(_message(current, err)) from err
+            raise ResourceError(error_message(model.label(current), err)) from err
 
     @staticmethod
     async def _call(obj: dict, request: Awaitable[_T]) -> _T:
         """Await an API call, naming the account in its error (400s carry the API's message)."""
-        try:
-            return await request
-        except HTTPError as err:
-            raise ResourceError(_message(obj, err)) from err
-
-
-def _message(obj: dict, err: HTTPError) -> str:
-    """The API's error with the account it concerns; masked in case an API ever echoes a secret back."""
-    return redact_text(f"{model.label(obj)}: {err}")
+        return await call(model.label(obj), request)
 
 
 def ordered(obj: dict) -> dict:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceError
+from datadog_sync.resources.integrations.common import not_an_answer
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
@@ -62,7 +63,7 @@ class AzureApi:
         if body is None:
             return []
         if not isinstance(body, list):
-            raise ResourceError(_not_an_answer(self.client, body))
+            raise ResourceError(not_an_answer(self.client, BASE, body, "a list"))
         return [item for item in body if isinstance(item, dict)]
 
     async def _write(self, method: str, permission: str, payload: dict) -> Any:
@@ -81,17 +82,3 @@ class AzureApi:
 
     async def delete_account(self, payload: dict) -> None:
         await self._write("DELETE", MANAGE, payload)
-
-
-def _not_an_answer(client: Client, body: Any) -> str:
-    """A JSON answer of the wrong shape (``GET /api/v1/integration/azure`` answers a list)."""
-    org = getattr(client, "org", "destination")
-    url = getattr(client, "base_url", "") or "the API URL"
-    names: dict[type, str] = {dict: "object", list: "list", str: "string"}
-    got = "a JSON " + names.get(type(body), type(body).__name__)
-    if isinstance(body, dict):
-        got += f" with keys {sorted(map(str, body))[:5]}"
-    return (
-        f"GET {BASE} ({org}) answered {got}, not a list: {url} does not look like a Datadog API answer; "
-        f"check --{org}-api-url"
-    )

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
-from datadog_sync.redact import redact_text
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.azure import model
@@ -37,6 +36,7 @@ from datadog_sync.resources.integrations.azure.api import (
     is_duplicate,
 )
 from datadog_sync.resources.integrations.azure.secrets import AzureSecrets, missing_secret_message
+from datadog_sync.resources.integrations.common import error_message
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -135,7 +135,7 @@ class AzureSubtype(SubtypeResource):
             await api.create_account(model.create_payload(obj, secret))
         except HTTPError as err:
             if not is_duplicate(err):
-                raise ResourceError(_message(obj, err)) from err
+                raise ResourceError(error_message(model.label(obj), err)) from err
             self.log.warning("already exists in the destination: updating it instead of creating it", id=key)
             await self._put(api, obj, secret)
         return obj
@@ -155,7 +155,7 @@ class AzureSubtype(SubtypeResource):
                     f"{'; '.join(err.messages) or 'not found'}): nothing was written; run sync again, its next "
                     "plan creates it"
                 ) from err
-            raise ResourceError(_message(obj, err)) from err
+            raise ResourceError(error_message(model.label(obj), err)) from err
 
     async def delete(self, client: Client, key: str, current: dict) -> None:
         try:
@@ -164,7 +164,7 @@ class AzureSubtype(SubtypeResource):
             if is_absent(err):
                 self.log.info("already absent from the destination", id=key)
                 return
-            raise ResourceError(_message(current, err)) from err
+            raise ResourceError(error_message(model.label(current), err)) from err
 
     async def settle(self, client: Client, written: Mapping[str, dict]) -> dict[str, dict]:
         """Writes answer ``{}``: one listing after the run's writes, and destination state keeps what it shows."""
@@ -177,8 +177,3 @@ class AzureSubtype(SubtypeResource):
             else:
                 settled[key] = found
         return settled
-
-
-def _message(obj: Mapping[str, Any], err: HTTPError) -> str:
-    """The API's error with the app registration it concerns; masked in case an API ever echoes a secret back."""
-    return redact_text(f"{model.label(obj)}: {err}")

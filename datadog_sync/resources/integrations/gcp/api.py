@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError, NotJSONResponse
 from datadog_sync.resources.base import ResourceError
+from datadog_sync.resources.integrations.common import not_an_answer
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
@@ -49,7 +50,7 @@ class GcpApi:
         if body is None:
             return []
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise ResourceError(_not_an_answer(self.client, ACCOUNTS, body, 'an object with a "data" list'))
+            raise ResourceError(not_an_answer(self.client, ACCOUNTS, body, 'an object with a "data" list'))
         return [item for item in body["data"] if isinstance(item, dict)]
 
     async def list_v1(self) -> list[dict]:
@@ -58,7 +59,7 @@ class GcpApi:
         if body is None:
             return []
         if not isinstance(body, list):
-            raise ResourceError(_not_an_answer(self.client, V1, body, "a list"))
+            raise ResourceError(not_an_answer(self.client, V1, body, "a list"))
         return [item for item in body if isinstance(item, dict)]
 
     async def list_all(self) -> tuple[list[dict], list[dict]]:
@@ -122,13 +123,3 @@ def _data(body: Any) -> dict:
 def _delegate_email(body: Any) -> str | None:
     value = (_data(body).get("attributes") or {}).get("delegate_account_email")
     return str(value) if value else None
-
-
-def _not_an_answer(client: Client, path: str, body: Any, expected: str) -> str:
-    org = getattr(client, "org", "destination")
-    url = getattr(client, "base_url", "") or "the API URL"
-    names: dict[type, str] = {dict: "object", list: "list", str: "string"}
-    return (
-        f"GET {path} ({org}) answered a JSON {names.get(type(body), type(body).__name__)}, not {expected}: {url} "
-        f"does not look like a Datadog API answer; check --{org}-api-url"
-    )

@@ -17,12 +17,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from datadog_sync.http.errors import HTTPError
-from datadog_sync.redact import redact_text
 from datadog_sync.resources.base import ResourceError, SkipResource
 from datadog_sync.resources.composite import SubtypeResource
+from datadog_sync.resources.integrations.common import call, error_message
 from datadog_sync.resources.integrations.gcp import model
 from datadog_sync.resources.integrations.gcp.api import GcpApi, is_absent, is_duplicate
 from datadog_sync.resources.integrations.gcp.secrets import GcpSecrets, missing_key_message
@@ -56,7 +56,7 @@ class GcpWrites(SubtypeResource):
             data = await api.create_account(model.sts_create_payload(obj))
         except HTTPError as err:
             if not is_duplicate(err):
-                raise ResourceError(_message(obj, err)) from err
+                raise ResourceError(error_message(model.label(obj), err)) from err
             return await self._adopt(api, key, obj, err)
         self.created.add(key)
         return self._stored(obj, data)
@@ -76,7 +76,7 @@ class GcpWrites(SubtypeResource):
 
     async def _adopt(self, api: GcpApi, key: str, obj: dict, err: HTTPError) -> dict:
         """A 409 on create: the account is there already; adopt it (never a second one) and update it."""
-        sts, v1 = await _call(obj, api.list_all())
+        sts, v1 = await call(model.label(obj), api.list_all())
         email = obj[model.EMAIL]
         item = next((i for i in sts if (i.get("attributes") or {}).get(model.EMAIL) == email), None)
         if item is None:
@@ -86,7 +86,7 @@ class GcpWrites(SubtypeResource):
                     f"{model.label(obj)}: the destination has it as a v1 key integration (project "
                     f"{other.get(model.PROJECT)}) that appeared during this run; run sync again to replace it"
                 ) from err
-            raise ResourceError(_message(obj, err)) from err
+            raise ResourceError(error_message(model.label(obj), err)) from err
         self.log.warning("the service account exists in the destination already: adopted, not created twice", id=key)
         current = {**model.from_api(item), model.CONFIG_ID: item.get("id")}
         if not model.differences(current, obj):
@@ -101,11 +101,11 @@ class GcpWrites(SubtypeResource):
             await api.create_v1(model.v1_create_payload(obj, secret))
         except HTTPError as err:
             if not is_duplicate(err):
-                raise ResourceError(_message(obj, err)) from err
+                raise ResourceError(error_message(model.label(obj), err)) from err
             self.log.warning("the key account exists in the destination already: adopted, not created twice", id=key)
             current = await self._read_v1(api, obj)
             if current is None:
-                raise ResourceError(_message(obj, err)) from err
+                raise ResourceError(error_message(model.label(obj), err)) from err
             if model.differences(current, obj):
                 return await self._put_v1(api, obj)
             return current
@@ -135,18 +135,18 @@ class GcpWrites(SubtypeResource):
                     f"{'; '.join(err.messages) or 'not found'}): nothing was written; run sync again, its next "
                     "plan creates the account"
                 ) from err
-            raise ResourceError(_message(obj, err)) from err
+            raise ResourceError(error_message(model.label(obj), err)) from err
         return self._stored(obj, data, current)
 
     async def _put_v1(self, api: GcpApi, obj: dict) -> dict:
-        await _call(obj, api.update_v1(model.v1_update_payload(obj)))
+        await call(model.label(obj), api.update_v1(model.v1_update_payload(obj)))
         return await self._read_back(api, obj)
 
     # ------------------------------------------------------------------------------------------- delete
     async def delete(self, client: Client, key: str, current: dict) -> None:
         api = GcpApi(client)
         if model.is_key_account(current):
-            await _call(current, api.delete_v1(model.v1_delete_payload(current)))
+            await call(model.label(current), api.delete_v1(model.v1_delete_payload(current)))
             return
         try:
             await api.delete_account(str(current.get(model.CONFIG_ID)))
@@ -154,7 +154,7 @@ class GcpWrites(SubtypeResource):
             if is_absent(err):
                 self.log.info("already absent from the destination", id=key)
                 return
-            raise ResourceError(_message(current, err)) from err
+            raise ResourceError(error_message(model.label(current), err)) from err
 
     # ------------------------------------------------------------------------------------------- helpers
     @staticmethod
@@ -167,7 +167,7 @@ class GcpWrites(SubtypeResource):
         return model.ordered(stored)
 
     async def _read_v1(self, api: GcpApi, obj: dict) -> dict | None:
-        for item in await _call(obj, api.list_v1()):
+        for item in await call(model.label(obj), api.list_v1()):
             if item.get(model.EMAIL) == obj[model.EMAIL] and not model.is_listed_sts_in_v1(item):
                 return model.from_api(item)
         return None
@@ -176,15 +176,3 @@ class GcpWrites(SubtypeResource):
         """v1 writes answer ``{}``: what the destination now holds (else what was sent)."""
         found = await self._read_v1(api, obj)
         return found if found is not None else model.ordered({"name": model.SUBTYPE, **model.owned(obj)})
-
-
-async def _call(obj: dict, request: Any) -> Any:
-    try:
-        return await request
-    except HTTPError as err:
-        raise ResourceError(_message(obj, err)) from err
-
-
-def _message(obj: dict, err: HTTPError) -> str:
-    """The API's error with the account it concerns; masked in case an API ever echoes a key back."""
-    return redact_text(f"{model.label(obj)}: {err}")
