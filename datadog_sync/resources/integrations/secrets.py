@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datadog_sync.redact import register_secret
+
 ENV_VAR = "DD_INTEGRATIONS_SECRETS_FILE"
 OPTION = "--integrations-secrets-file"
 #: Section name -> its parser ``(section or None, file path) -> parsed``: one per subtype that has secrets.
@@ -97,3 +99,55 @@ def _no_duplicates(pairs: list[tuple[str, Any]], where: str) -> dict:
             raise SecretsFileError(f'the {where} has the key "{key}" twice in one object: keep one')
         out[key] = value
     return out
+
+
+@dataclass(frozen=True)
+class KeyedSecrets:
+    """A secrets-file section holding one string secret per natural key: ``{"<subtype>": {"<key>": "<secret>"}}``
+    (Azure client secrets, and the service integrations' API keys, service keys and webhook URLs)."""
+
+    subtype: str
+    #: What the keys and values are, for messages: e.g. "<tenant_name>:<client_id>", "client secret".
+    key_doc: str
+    value_doc: str
+    #: The secrets file, None when none was given.
+    path: Path | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def get(self, key: str) -> str | None:
+        return self.secrets.get(key)
+
+    def missing_message(self, key: str, what: str) -> str:
+        """Why ``what`` (e.g. "Azure app registration b0b0 of tenant d0d0") is skipped, and the line to add."""
+        return (
+            f"no {self.value_doc} for {what}: the API never returns it. Add "
+            f'{{"{self.subtype}": {{"{key}": "<{self.value_doc}>"}}}} to the file given with {OPTION} (or {ENV_VAR})'
+        )
+
+
+def parse_keyed(
+    section: Any,
+    path: Path | None,
+    subtype: str,
+    key_doc: str,
+    value_doc: str,
+    key_problem: Callable[[str], str | None] = lambda key: None,
+) -> KeyedSecrets:
+    """Parse a :class:`KeyedSecrets` section; every value is registered for redaction before it is checked."""
+    where = f"integrations secrets file {path}"
+    if section is None:
+        return KeyedSecrets(subtype, key_doc, value_doc, path)
+    if not isinstance(section, dict):
+        raise SecretsFileError(f'in the {where}, "{subtype}" must be an object {{"{key_doc}": "<{value_doc}>"}}')
+    out: dict[str, str] = {}
+    for key, secret in section.items():
+        register_secret(secret if isinstance(secret, str) else None)
+        problem = key_problem(str(key))
+        if problem:
+            raise SecretsFileError(f'in the {where}, {subtype} entry "{key}" {problem}')
+        if not isinstance(secret, str) or not secret:
+            raise SecretsFileError(
+                f'in the {where}, {subtype} entry "{key}" must be a non-empty string (its {value_doc})'
+            )
+        out[str(key)] = secret
+    return KeyedSecrets(subtype, key_doc, value_doc, path, out)

@@ -125,9 +125,9 @@ def test_a_valid_entry_and_an_unknown_field_pass():
 
 def test_the_secrets_section_is_parsed_registered_and_checked_without_quoting_values(tmp_path):
     parsed = azure_secrets.parse({f"{TENANT}:{CLIENT}": SECRET}, tmp_path / "s.json")
-    assert parsed.client_secret(f"{TENANT}:{CLIENT}") == SECRET and parsed.client_secret("t:c") is None
+    assert parsed.get(f"{TENANT}:{CLIENT}") == SECRET and parsed.get("t:c") is None
     assert SECRET not in redact_text(f"leaked {SECRET}") and SECRET not in repr(parsed)
-    assert azure_secrets.parse(None, None).client_secret("t:c") is None
+    assert azure_secrets.parse(None, None).get("t:c") is None
     for section, fragment in [
         ("flat", '"azure" must be an object'),
         ({"no-colon": "s"}, 'keyed "<tenant_name>:<client_id>"'),
@@ -141,7 +141,7 @@ def test_the_secrets_section_is_parsed_registered_and_checked_without_quoting_va
 
 
 def test_the_missing_secret_message_says_how_to_give_it():
-    message = azure_secrets.missing_secret_message(f"{TENANT}:{CLIENT}")
+    message = azure_secrets.missing_secret_message(azure_secrets.empty(), f"{TENANT}:{CLIENT}")
     assert f"no client secret for Azure app registration {CLIENT} of tenant {TENANT}" in message
     assert f'{{"azure": {{"{TENANT}:{CLIENT}": "<client secret>"}}}}' in message
     assert "--integrations-secrets-file" in message and "DD_INTEGRATIONS_SECRETS_FILE" in message

@@ -62,7 +62,7 @@ class AzureSubtype(SubtypeResource):
     secrets: AzureSecrets
 
     def __init__(self, ctx: RunContext, secrets: AzureSecrets | None = None):
-        super().__init__(ctx, secrets if secrets is not None else AzureSecrets())
+        super().__init__(ctx, secrets if secrets is not None else azure_secrets.empty())
         # Concurrent writes only when asked for explicitly (--max-workers-per-type integrations=N).
         self.serialized = self.resource_type not in ctx.config.max_workers_per_type
 
@@ -111,8 +111,8 @@ class AzureSubtype(SubtypeResource):
 
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
         """A create needs the client secret; without it in the secrets file the registration is skipped."""
-        if current is None and not self.secrets.client_secret(model.pair_id(desired)):
-            return missing_secret_message(model.pair_id(desired))
+        if current is None and not self.secrets.get(model.pair_id(desired)):
+            return missing_secret_message(self.secrets, model.pair_id(desired))
         return None
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
@@ -127,9 +127,9 @@ class AzureSubtype(SubtypeResource):
     # -------------------------------------------------------------------------------------------- apply
     async def create(self, client: Client, key: str, desired: dict) -> dict:
         obj = model.ordered(desired)
-        secret = self.secrets.client_secret(model.pair_id(obj))
+        secret = self.secrets.get(model.pair_id(obj))
         if not secret:
-            raise SkipResource(missing_secret_message(model.pair_id(obj)))
+            raise SkipResource(missing_secret_message(self.secrets, model.pair_id(obj)))
         api = self._api(client)
         try:
             await api.create_account(model.create_payload(obj, secret))
@@ -142,7 +142,7 @@ class AzureSubtype(SubtypeResource):
 
     async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
         obj = model.ordered(desired)
-        await self._put(self._api(client), obj, self.secrets.client_secret(model.pair_id(obj)))
+        await self._put(self._api(client), obj, self.secrets.get(model.pair_id(obj)))
         return obj
 
     async def _put(self, api: AzureApi, obj: dict, secret: str | None) -> None:
