@@ -5,16 +5,24 @@ Some facts must outlive a run killed before its state is saved (an AWS external 
 create call), so a plugin journals them through ``ctx.sidechannel``, and writes its hand-off files there. The
 files live in ``<destination resources path>/handoff/`` (a sub-directory, so the state loader never reads them
 as state), readable by their owner only; the host closes every journal after ``sync`` applied its plan.
+
+When state is in a bucket, the files are kept in both places: the bucket's ``<destination prefix>/handoff/``
+objects are the real ones, copied into the local directory when the run starts (the plugins read them there)
+and uploaded whole after every change (each journal line, each document), so a CI runner that is thrown away
+loses none; the local copy is there for the operator to read.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from datadog_sync.state import write_private_atomic
+from datadog_sync.storage import ObjectPath, StorageError
 
 DIR_NAME = "handoff"
 
@@ -45,9 +53,11 @@ class Journal:
     line would cost more than the request that brought it.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, upload: Callable[[Path], bool] | None = None):
         self.path = path
         self._file: TextIO | None = None
+        self._upload = upload  # copies the file to the bucket (remote state); False when that failed
+        self._unsent = False
 
     def append(self, item: dict[str, Any]) -> None:
         if self._file is None:
@@ -55,6 +65,8 @@ class Journal:
             self._file = _open_private(self.path, os.O_APPEND)
         self._file.write(json.dumps(item) + "\n")
         self._file.flush()
+        if self._upload is not None:
+            self._unsent = not self._upload(self.path)
 
     def lines(self) -> list[dict]:
         """Every complete line as written; a torn last line (the writer was killed) is skipped."""
@@ -76,21 +88,62 @@ class Journal:
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self._unsent and self._upload is not None:  # a failed upload: one more try
+            self._unsent = not self._upload(self.path)
 
 
 class SideChannels:
-    """The run's side-channel files under ``root``: journals (kept open until :meth:`close`) and documents."""
+    """The run's side-channel files under ``root``: journals (kept open until :meth:`close`) and documents.
 
-    def __init__(self, root: Path):
+    With ``remote`` (a prefix in the state bucket), the bucket's files are copied into ``root`` first, and every
+    change is uploaded.
+    """
+
+    def __init__(self, root: Path, remote: ObjectPath | None = None):
         self.root = Path(root)
+        self.remote = remote
         self._journals: dict[str, Journal] = {}
+        if remote is not None:
+            self._pull(remote)
+
+    def _pull(self, remote: ObjectPath) -> None:
+        """Make the local directory a copy of the bucket's side-channel files (the bucket's are the real ones)."""
+        prefix = f"{remote.key}/"
+        names = set()
+        for info in remote.store.list(prefix):
+            found = remote.store.read(prefix + info.name)
+            if found is not None:
+                private_dir(self.root)
+                write_private_atomic(self.root / info.name, found[0].decode("utf-8", "replace"))
+                names.add(info.name)
+        if self.root.is_dir():
+            for stale in self.root.iterdir():
+                if stale.is_file() and not stale.name.startswith(".") and stale.name not in names:
+                    stale.unlink()  # from another bucket or an older run: not this state's
+
+    def _uploader(self, name: str) -> Callable[[Path], bool] | None:
+        remote = self.remote
+        if remote is None:
+            return None
+
+        def upload(path: Path) -> bool:
+            try:
+                remote.store.write((remote / name).key, path.read_bytes())
+                return True
+            except (OSError, StorageError) as exc:
+                logging.getLogger("datadog_sync").warning(
+                    "could not copy %s to %s (kept locally, retried at the next change): %s", path, remote / name, exc
+                )
+                return False
+
+        return upload
 
     def path(self, name: str) -> Path:
         return self.root / name
 
     def journal(self, name: str) -> Journal:
         if name not in self._journals:
-            self._journals[name] = Journal(self.path(name))
+            self._journals[name] = Journal(self.path(name), self._uploader(name))
         return self._journals[name]
 
     def write(self, name: str, text: str) -> Path:
@@ -98,6 +151,9 @@ class SideChannels:
         path = self.path(name)
         private_dir(path.parent)
         write_private_atomic(path, text)
+        upload = self._uploader(name)
+        if upload is not None:
+            upload(path)
         return path
 
     def close(self) -> None:
