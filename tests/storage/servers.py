@@ -118,7 +118,5 @@ def start_azurite(workdir: Path) -> Server:
         stop()
         raise
     url = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
-    conn = (
-        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};BlobEndpoint={url};"
-    )
+    conn = f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};BlobEndpoint={url};"
     return Server("azure", url, stop, {"connection_string": conn})

@@ -115,3 +115,32 @@ def test_a_live_lease_needs_force_unlock_and_an_expired_one_is_taken_over(workdi
     assert result.exit_code == 0, result.stderr
     assert "took over the lock" in result.stderr and "its lease expired" in result.stderr
     assert LOCK not in bucket.keys()
+
+
+def test_a_lease_is_renewed_only_while_it_is_ours(workdir, bucket, monkeypatch):
+    from datadog_sync.lock import ObjectLockStore, RunLock
+    from datadog_sync.storage import StorageConfig, open_store
+
+    for name, value in bucket.env.items():
+        monkeypatch.setenv(name, value)
+    config = {
+        "s3": {},
+        "gcs": {},
+        "azure": {"azure_storage_connection_string": bucket.env.get("AZURE_STORAGE_CONNECTION_STRING")},
+    }
+    store = open_store(StorageConfig(type=bucket.kind, bucket=bucket.name, **config[bucket.kind]))
+    lock = RunLock(ObjectLockStore(store, "resources/destination"), "destination state", "sync", lease_seconds=60)
+    lock.acquire()
+    first = json.loads(bucket.get(LOCK))
+    lock.lease_seconds = 3600  # a later expiry, whatever the clock says
+    assert lock.renew()
+    renewed = json.loads(bucket.get(LOCK))
+    assert renewed["expires_at"] > first["expires_at"]
+    assert {k: v for k, v in renewed.items() if k != "expires_at"} == {
+        k: v for k, v in first.items() if k != "expires_at"
+    }
+
+    bucket.put(LOCK, lease(expires_in=3600))  # another run took it (--force-unlock)
+    assert not lock.renew()
+    lock.release()
+    assert json.loads(bucket.get(LOCK))["host"] == "ci-runner-7", "and its lock is left alone"

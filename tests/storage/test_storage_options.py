@@ -88,3 +88,14 @@ def test_storage_secrets_are_never_printed(workdir, bucket):
         conn = bucket.env["AZURE_STORAGE_CONNECTION_STRING"]
         key = conn.split("AccountKey=")[1].split(";")[0]
         assert key not in shown and conn not in shown
+
+
+def test_a_config_file_chooses_the_backend_with_upstreams_keys(workdir, bucket):
+    key = {"s3": "aws_bucket_name", "gcs": "gcs_bucket_name", "azure": "azure_container_name"}[bucket.kind]
+    config = workdir / "sync.conf"
+    config.write_text(f'storage_type="{bucket.kind}"\n{key}="{bucket.name}"\naws_bucket_key_prefix_source="x"\n')
+    with emulated_orgs(source_state=make_aws_org(1, seed=4, key_account_share=0)) as emu:
+        result = invoke_emulated(emu, "import", f"--config={config}", **bucket.env)
+    assert result.exit_code == 0, result.stderr
+    source = "x/integrations.json" if bucket.kind == "s3" else "resources/source/integrations.json"
+    assert bucket.keys() == [source]
