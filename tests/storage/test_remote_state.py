@@ -120,3 +120,52 @@ def test_wrong_azure_credentials_are_refused_clearly(workdir, emu, server):
     assert "the Azure credentials were refused" in result.stderr
     assert bad_key not in result.output + result.stderr, "the key is never printed"
     assert bucket.objects() == {} and writes(emu) == []
+
+
+def test_checkpoints_and_the_journal_reach_the_bucket_while_sync_applies(workdir, monkeypatch, bucket):
+    import threading
+
+    from datadog_sync import applier
+    from tests.e2e.test_apply_guarantees import role_accounts
+    from tests.support import wait_for
+
+    monkeypatch.setattr(applier, "CHECKPOINT_EVERY", 1)  # after every applied change: exact when a write is held
+    monkeypatch.setattr(applier, "CHECKPOINT_INTERVAL", 3600.0)
+    with emulated_orgs(source_state=role_accounts(5, seed=4)) as emu:
+        assert run(emu, bucket, "import").exit_code == 0
+        emu.set_knobs(hold_after_writes=2)  # one account at a time: 2 created when the 3rd write is held
+        results: list = []
+        sync = threading.Thread(
+            target=lambda: results.append(run(emu, bucket, "sync", "--max-workers-per-type=integrations=1"))
+        )
+        sync.start()
+        try:
+            wait_for(lambda: emu.counters()["held"] >= 1 or not sync.is_alive(), "a held write")
+            assert sync.is_alive(), results and results[0].stderr
+            mid_run = json.loads(bucket.get(DEST_STATE))
+            journal = [json.loads(line) for line in bucket.get(JOURNAL).decode().splitlines()]
+            assert sync.is_alive() and emu.counters()["held"] >= 1, "still mid-run"
+        finally:
+            emu.set_knobs(hold_after_writes=None)
+            sync.join()
+    assert len(mid_run) == 2
+    issued = {item["external_id"] for item in journal if item.get("external_id")}
+    assert {obj["external_id"] for obj in mid_run.values()} <= issued, "a SIGKILL now would lose no external ID"
+    assert results[0].exit_code == 0, results[0].stderr
+    assert len(json.loads(bucket.get(DEST_STATE))) == 5
+
+
+def test_switching_layouts_rewrites_the_objects_of_the_other_layout(workdir, emu, bucket):
+    assert run(emu, bucket, "migrate").exit_code == 0
+    combined = json.loads(bucket.get(DEST_STATE))
+    emu.clear_requests()
+    result = run(emu, bucket, "migrate", "--resource-per-file")
+    assert result.exit_code == 0, result.stderr
+    assert writes(emu) == [], "the same state in the other layout: nothing to do"
+    assert DEST_STATE not in bucket.keys() and SOURCE_STATE not in bucket.keys()
+    per_file = {
+        key: value
+        for k in bucket.keys("resources/destination/integrations.")
+        for key, value in json.loads(bucket.get(k)).items()
+    }
+    assert per_file == combined
