@@ -131,6 +131,7 @@ def main() -> None:
                     runs.append(run)
                     requests.append({"datadog_writes": len(writes), "s3_requests": s3.count - before})
                 row = {
+                    "migrate_wall_s": first.wall_s,
                     "wall_s": statistics.median(r.wall_s for r in runs),
                     "cpu_s": statistics.median(r.cpu_s for r in runs),
                     "maxrss_mb": max(r.maxrss_mb for r in runs),
@@ -140,7 +141,7 @@ def main() -> None:
                 }
                 results["configs"][config] = row
                 print(
-                    f"{config:15} wall {row['wall_s']:6.2f} s  cpu {row['cpu_s']:6.2f} s  rss {row['maxrss_mb']:5.0f} MB"
+                    f"{config:15} migrate {first.wall_s:6.2f} s  re-sync wall {row['wall_s']:6.2f} s  cpu {row['cpu_s']:6.2f} s  rss {row['maxrss_mb']:5.0f} MB"
                     f"  datadog writes {row['datadog_writes']}  s3 requests {row['s3_requests']:.0f}",
                     flush=True,
                 )

@@ -78,6 +78,8 @@ class GCSStore(ObjectStore):
             return None
         except Exception as exc:  # noqa: BLE001
             raise self._fail(exc, "read", key) from None
+        # GCS sends the generation with the content (X-Goog-Generation); gcp-storage-emulator does not, and
+        # ignores preconditions anyway, so an empty version there means an unconditional replace or delete.
         return data, str(blob.generation or "")
 
     def write(self, key: str, data: bytes) -> None:
