@@ -193,9 +193,10 @@ class StateStore:
         hint = fix_hint(origin, self.destination_path)
         data: dict[str, dict[str, Any]] = {}
         fingerprints: dict[tuple[str, str], dict[str, bytes]] = {}
-        for rtype, files in io.scan(origin).items():
-            if wanted is not None and rtype not in wanted:
-                continue
+        scanned = {t: files for t, files in io.scan(origin).items() if wanted is None or t in wanted}
+        if isinstance(io, ObjectRoot):
+            io.prefetch([path for files in scanned.values() for _, path in files])
+        for rtype, files in scanned.items():
             entries: dict[str, Any] = {}
             came_from: dict[str, Any] = {}  # id -> file its value was taken from
             type_fps: dict[str, bytes] = {}

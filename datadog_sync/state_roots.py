@@ -13,6 +13,7 @@ import secrets
 import shutil
 import stat
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Union
 
@@ -127,6 +128,11 @@ class LocalRoot:
         return target
 
 
+#: Objects downloaded at once when state is loaded: per-file mode has one object per resource, and one GET after
+#: another would make loading 1,000 accounts take seconds of round trips (docs/performance.md).
+READ_THREADS = 16
+
+
 class ObjectRoot:
     """A key prefix in a bucket holding a state root's objects, with the local directory's layout.
 
@@ -139,6 +145,7 @@ class ObjectRoot:
         self.location = ObjectPath(store, prefix.strip("/"))
         self._modified: dict[str, float] = {}
         self._checked = False
+        self._fetched: dict[str, tuple[bytes, str] | None | StorageError] = {}
 
     @property
     def _prefix(self) -> str:
@@ -163,14 +170,34 @@ class ObjectRoot:
             by_type.setdefault(rtype, []).append((sanitized if dot else None, handle))
         return by_type
 
+    def prefetch(self, handles: list[ObjectPath]) -> None:
+        """Download these objects concurrently; :meth:`read` then takes each from memory, once."""
+        keys = [h.key for h in handles if h.key not in self._fetched]
+        if len(keys) < 2:
+            return
+
+        def fetch(key: str) -> tuple[bytes, str] | None | StorageError:
+            try:
+                return self.store.read(key)
+            except StorageError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(keys))) as pool:
+            self._fetched.update(zip(keys, pool.map(fetch, keys), strict=True))
+
     def read(self, handle: ObjectPath, hint: str) -> tuple[bytes, dict[str, Any]]:
-        try:
-            found = self.store.read(handle.key)
-        except StorageError as exc:
-            raise StateFileError(handle, f"cannot be read: {exc}") from None
+        found = self._fetched.pop(handle.key) if handle.key in self._fetched else self._read(handle)
+        if isinstance(found, StorageError):
+            raise StateFileError(handle, f"cannot be read: {found}")
         if found is None:
             raise StateFileError(handle, "was deleted while state was loaded; run the command again")
         return found[0], parse_file(handle, found[0], hint)
+
+    def _read(self, handle: ObjectPath) -> tuple[bytes, str] | None | StorageError:
+        try:
+            return self.store.read(handle.key)
+        except StorageError as exc:
+            return exc
 
     def write(self, handle: ObjectPath, data: bytes) -> None:
         try:

@@ -49,7 +49,13 @@ class S3Store(ObjectStore):
             region_name=region or None,
         )
         self._client: Any = session.client(
-            "s3", config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+            "s3",
+            config=Config(
+                retries={"max_attempts": 4, "mode": "standard"},
+                connect_timeout=10,
+                read_timeout=60,
+                max_pool_connections=16,  # the parallel reads of state loading (state_roots.READ_THREADS)
+            ),
         )
 
     def _fail(self, exc: Exception, doing: str, key: str | None = None) -> StorageError:
