@@ -15,14 +15,13 @@ loses none; the local copy is there for the operator to read.
 from __future__ import annotations
 
 import json
-import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from datadog_sync.state import write_private_atomic
-from datadog_sync.storage import ObjectPath, StorageError
+from datadog_sync.storage import ObjectPath
+from datadog_sync.storage.mirror import RemoteFiles
 
 DIR_NAME = "handoff"
 
@@ -53,20 +52,20 @@ class Journal:
     line would cost more than the request that brought it.
     """
 
-    def __init__(self, path: Path, upload: Callable[[Path], bool] | None = None):
+    def __init__(self, path: Path, remote: RemoteFiles | None = None):
         self.path = path
         self._file: TextIO | None = None
-        self._upload = upload  # copies the file to the bucket (remote state); False when that failed
-        self._unsent = False
+        self._remote = remote  # bucket state: each line is uploaded too
 
     def append(self, item: dict[str, Any]) -> None:
         if self._file is None:
             private_dir(self.path.parent)
             self._file = _open_private(self.path, os.O_APPEND)
-        self._file.write(json.dumps(item) + "\n")
+        line = json.dumps(item) + "\n"
+        self._file.write(line)
         self._file.flush()
-        if self._upload is not None:
-            self._unsent = not self._upload(self.path)
+        if self._remote is not None:
+            self._remote.line(self.path.name, line)
 
     def lines(self) -> list[dict]:
         """Every complete line as written; a torn last line (the writer was killed) is skipped."""
@@ -88,8 +87,12 @@ class Journal:
         if self._file is not None:
             self._file.close()
             self._file = None
-        if self._unsent and self._upload is not None:  # a failed upload: one more try
-            self._unsent = not self._upload(self.path)
+        if self._remote is not None:
+            try:
+                data = self.path.read_bytes()
+            except OSError:
+                return
+            self._remote.compact(self.path.name, data)
 
 
 class SideChannels:
@@ -101,49 +104,28 @@ class SideChannels:
 
     def __init__(self, root: Path, remote: ObjectPath | None = None):
         self.root = Path(root)
-        self.remote = remote
+        self.remote = RemoteFiles(remote) if remote is not None else None
         self._journals: dict[str, Journal] = {}
-        if remote is not None:
-            self._pull(remote)
+        if self.remote is not None:
+            self._pull(self.remote)
 
-    def _pull(self, remote: ObjectPath) -> None:
+    def _pull(self, remote: RemoteFiles) -> None:
         """Make the local directory a copy of the bucket's side-channel files (the bucket's are the real ones)."""
-        prefix = f"{remote.key}/"
-        names = set()
-        for info in remote.store.list(prefix):
-            found = remote.store.read(prefix + info.name)
-            if found is not None:
-                private_dir(self.root)
-                write_private_atomic(self.root / info.name, found[0].decode("utf-8", "replace"))
-                names.add(info.name)
+        files = remote.pull()
+        for name, data in files.items():
+            private_dir(self.root)
+            write_private_atomic(self.root / name, data.decode("utf-8", "replace"))
         if self.root.is_dir():
             for stale in self.root.iterdir():
-                if stale.is_file() and not stale.name.startswith(".") and stale.name not in names:
+                if stale.is_file() and not stale.name.startswith(".") and stale.name not in files:
                     stale.unlink()  # from another bucket or an older run: not this state's
-
-    def _uploader(self, name: str) -> Callable[[Path], bool] | None:
-        remote = self.remote
-        if remote is None:
-            return None
-
-        def upload(path: Path) -> bool:
-            try:
-                remote.store.write((remote / name).key, path.read_bytes())
-                return True
-            except (OSError, StorageError) as exc:
-                logging.getLogger("datadog_sync").warning(
-                    "could not copy %s to %s (kept locally, retried at the next change): %s", path, remote / name, exc
-                )
-                return False
-
-        return upload
 
     def path(self, name: str) -> Path:
         return self.root / name
 
     def journal(self, name: str) -> Journal:
         if name not in self._journals:
-            self._journals[name] = Journal(self.path(name), self._uploader(name))
+            self._journals[name] = Journal(self.path(name), self.remote)
         return self._journals[name]
 
     def write(self, name: str, text: str) -> Path:
@@ -151,9 +133,8 @@ class SideChannels:
         path = self.path(name)
         private_dir(path.parent)
         write_private_atomic(path, text)
-        upload = self._uploader(name)
-        if upload is not None:
-            upload(path)
+        if self.remote is not None:
+            self.remote.put(name, text.encode("utf-8"))
         return path
 
     def close(self) -> None:

@@ -26,6 +26,13 @@ def run(emu, bucket, *args, **env):
     return invoke_emulated(emu, *args, *bucket.args, **{**bucket.env, **env})
 
 
+def journal_lines(bucket) -> list[dict]:
+    """The journal as a run would load it: the whole object, then the line objects of runs not yet closed."""
+    objects = bucket.objects()
+    lines = [objects.get(JOURNAL, b"")] + [objects[k] for k in sorted(objects) if k.startswith(JOURNAL + "~")]
+    return [json.loads(line) for line in b"".join(lines).decode().splitlines()]
+
+
 def writes(emu, org="destination"):
     return [r for r in emu.requests(org) if r["method"] not in ("GET", "HEAD")]
 
@@ -48,6 +55,7 @@ def test_import_sync_and_a_resync_that_writes_nothing(workdir, emu, bucket):
     assert {json.loads(line)["external_id"] for line in journal if "external_id" in line} == {
         a["external_id"] for a in handoff["accounts"]
     }, "every external ID issued is in the bucket's journal"
+    assert not [k for k in bucket.keys() if "~" in k], "written whole at the end, its line objects deleted"
     assert json.loads((workdir / HANDOFF).read_text()) == handoff, "and the operator has a local copy"
     assert ".datadog-sync.lock" not in " ".join(bucket.keys()), "the lock is released"
 
@@ -143,7 +151,7 @@ def test_checkpoints_and_the_journal_reach_the_bucket_while_sync_applies(workdir
             wait_for(lambda: emu.counters()["held"] >= 1 or not sync.is_alive(), "a held write")
             assert sync.is_alive(), results and results[0].stderr
             mid_run = json.loads(bucket.get(DEST_STATE))
-            journal = [json.loads(line) for line in bucket.get(JOURNAL).decode().splitlines()]
+            journal = journal_lines(bucket)
             assert sync.is_alive() and emu.counters()["held"] >= 1, "still mid-run"
         finally:
             emu.set_knobs(hold_after_writes=None)
@@ -169,3 +177,18 @@ def test_switching_layouts_rewrites_the_objects_of_the_other_layout(workdir, emu
         for key, value in json.loads(bucket.get(k)).items()
     }
     assert per_file == combined
+
+
+def test_journal_lines_left_by_a_killed_run_are_kept_and_compacted(workdir, emu, bucket):
+    # A run killed after journaling leaves its lines as objects (never written whole): the next run loads them
+    # after the whole journal, and writes the lot whole when it closes the journal.
+    old = {"account_id": "111111111111", "role_name": "Old", "intent": "refused"}
+    bucket.put(JOURNAL, (json.dumps({**old, "role_name": "Older"}) + "\n").encode())
+    bucket.put(f"{JOURNAL}~000000000000001-abcdef-00000001", (json.dumps(old) + "\n").encode())
+    result = run(emu, bucket, "migrate")
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(line) for line in bucket.get(JOURNAL).decode().splitlines()]
+    assert [item["role_name"] for item in lines[:2]] == ["Older", "Old"], "in order, before this run's lines"
+    assert len([item for item in lines if item.get("external_id")]) == 3
+    assert not [k for k in bucket.keys() if "~" in k]
+    assert (workdir / JOURNAL).read_text().splitlines()[:2] == bucket.get(JOURNAL).decode().splitlines()[:2]
