@@ -172,7 +172,8 @@ class ObjectRoot:
 
     def prefetch(self, handles: list[ObjectPath]) -> None:
         """Download these objects concurrently; :meth:`read` then takes each from memory, once."""
-        keys = [h.key for h in handles if h.key not in self._fetched]
+        self._fetched.clear()  # what an interrupted load left is not current any more
+        keys = list(dict.fromkeys(h.key for h in handles))
         if len(keys) < 2:
             return
 
