@@ -28,7 +28,7 @@ STORAGE_TYPES = ("local", "s3", "gcs", "azure")
 _NEEDS = {
     "s3": ("boto3",),
     "gcs": ("google.cloud.storage",),
-    "azure": ("azure.storage.blob",),
+    "azure": ("azure.storage.blob", "azure.identity"),
 }
 
 

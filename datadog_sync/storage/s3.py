@@ -73,7 +73,7 @@ class S3Store(ObjectStore):
             if code in ("NoSuchBucket",) or (code in ("404", "NotFound") and key is None):
                 return StorageError(f"cannot {doing} {where}: the bucket {self.container} does not exist")
             if code in _AUTH_CODES:
-                return StorageError(f"cannot {doing} {where}: the AWS credentials were refused ({code}: {message})")
+                return StorageError(f"cannot {doing} {where}: refused with these AWS credentials ({code}: {message})")
             return StorageError(f"cannot {doing} {where}: {code}: {message}")
         if isinstance(exc, BotoCoreError):
             return StorageError(f"cannot {doing} {where}: {exc}")

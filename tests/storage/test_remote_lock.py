@@ -144,3 +144,31 @@ def test_a_lease_is_renewed_only_while_it_is_ours(workdir, bucket, monkeypatch):
     assert not lock.renew()
     lock.release()
     assert json.loads(bucket.get(LOCK))["host"] == "ci-runner-7", "and its lock is left alone"
+
+
+def test_a_run_renews_its_lease_while_it_works(workdir, bucket, monkeypatch):
+    import threading
+
+    from datadog_sync import runner
+    from tests.e2e.test_apply_guarantees import role_accounts
+    from tests.support import wait_for
+
+    monkeypatch.setattr(runner, "LEASE_RENEW_EVERY", 0.05)
+    with emulated_orgs(source_state=role_accounts(2, seed=6)) as emu:
+        assert run(emu, bucket, "import").exit_code == 0
+        emu.set_knobs(hold_after_writes=0)  # the run holds its lock while its first write waits
+        results: list = []
+        sync = threading.Thread(target=lambda: results.append(run(emu, bucket, "sync")))
+        sync.start()
+        try:
+            wait_for(lambda: emu.counters()["held"] >= 1 or not sync.is_alive(), "a held write")
+            first = json.loads(bucket.get(LOCK))
+            # Renewed every 50 ms: the expiry (to the second) moves on within about a second.
+            wait_for(lambda: json.loads(bucket.get(LOCK) or b"{}").get("expires_at") != first["expires_at"], "renewal")
+            renewed = json.loads(bucket.get(LOCK))
+            assert renewed["expires_at"] > first["expires_at"] and renewed["pid"] == first["pid"]
+        finally:
+            emu.set_knobs(hold_after_writes=None)
+            sync.join()
+    assert results[0].exit_code == 0, results[0].stderr
+    assert LOCK not in bucket.keys()
