@@ -232,5 +232,9 @@ async def _checkpoint(ctx: RunContext, types: set[str]) -> None:
     while True:
         await asyncio.sleep(CHECKPOINT_INTERVAL)
         started = time.monotonic()
-        ctx.state.dump("destination", types)
+        try:
+            ctx.state.dump("destination", types)
+        except StateFileError as exc:  # e.g. a bucket briefly unreachable: the next checkpoint or final save retries
+            ctx.logger.warning("could not checkpoint destination state (retried): %s", exc)
+            continue
         ctx.logger.debug("checkpointed destination state in %.0f ms", (time.monotonic() - started) * 1000)

@@ -20,6 +20,7 @@ from datadog_sync.options import (
     source_options,
 )
 from datadog_sync.resources import registry
+from datadog_sync.storage import StorageConfig, missing_extra
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -207,6 +208,54 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         integrations_secrets_file=Path(secrets_file) if secrets_file else None,
         integrations_aws_api=(kw.get("integrations_aws_api") or "v2").lower(),
         force_unlock=bool(kw.get("force_unlock")),
+        storage=_storage_config(kw),
+    )
+
+
+def _storage_config(kw: dict[str, Any]) -> StorageConfig:
+    """``--storage-type`` and its backend's options; a missing bucket or extra is a usage error before anything."""
+    kind = (kw.get("storage_type") or "local").lower()
+    if kind == "local":
+        return StorageConfig()
+    bucket_option, prefix = {
+        "s3": ("aws_bucket_name", "aws_bucket_key_prefix"),
+        "gcs": ("gcs_bucket_name", "gcs_bucket_key_prefix"),
+        "azure": ("azure_container_name", "azure_container_key_prefix"),
+    }[kind]
+    bucket = (kw.get(bucket_option) or "").strip()
+    if not bucket:
+        flag = "--" + bucket_option.replace("_", "-")
+        raise click.UsageError(f"--storage-type={kind} needs {flag} (env {bucket_option.upper()})")
+    install = missing_extra(kind)
+    if install:
+        raise click.UsageError(f"--storage-type={kind} needs the {kind} extra, which is not installed: {install}")
+
+    def value(name: str) -> str | None:
+        return (kw.get(name) or "").strip() or None
+
+    if kind == "s3" and bool(value("aws_access_key_id")) != bool(value("aws_secret_access_key")):
+        raise click.UsageError(
+            "--aws-access-key-id and --aws-secret-access-key go together (env AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY); leave both out to use AWS's standard credential chain"
+        )
+    if kind == "azure" and not (value("azure_storage_connection_string") or value("azure_storage_account_name")):
+        raise click.UsageError(
+            "--storage-type=azure needs --azure-storage-connection-string (env AZURE_STORAGE_CONNECTION_STRING) "
+            "or --azure-storage-account-name (env AZURE_STORAGE_ACCOUNT_NAME)"
+        )
+    return StorageConfig(
+        type=kind,
+        bucket=bucket,
+        source_prefix=(kw.get(f"{prefix}_source") or "resources/source").strip("/"),
+        destination_prefix=(kw.get(f"{prefix}_destination") or "resources/destination").strip("/"),
+        aws_region_name=value("aws_region_name"),
+        aws_access_key_id=value("aws_access_key_id"),
+        aws_secret_access_key=value("aws_secret_access_key"),
+        aws_session_token=value("aws_session_token"),
+        gcs_service_account_key_file=value("gcs_service_account_key_file"),
+        azure_storage_account_name=value("azure_storage_account_name"),
+        azure_storage_account_key=value("azure_storage_account_key"),
+        azure_storage_connection_string=value("azure_storage_connection_string"),
     )
 
 

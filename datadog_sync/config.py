@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from datadog_sync.filters import Filters
+from datadog_sync.storage import StorageConfig
 
 DEFAULT_API_URL = "https://api.datadoghq.com"
 
@@ -76,6 +77,8 @@ class Configuration:
     #: ``--integrations-aws-api``: the AWS integration API generation of the ``aws`` subtype, ``v2`` or ``v1``.
     integrations_aws_api: str = "v2"
     force_unlock: bool = False
+    #: ``--storage-type`` and its options: where state lives (local directories by default).
+    storage: StorageConfig = field(default_factory=StorageConfig)
 
 
 class ApiUrlError(ValueError):

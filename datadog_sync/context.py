@@ -47,7 +47,10 @@ class RunContext:
         if self._sidechannel is None:
             from datadog_sync.sidechannel import DIR_NAME, SideChannels
 
-            self._sidechannel = SideChannels(Path(self.config.destination_resources_path) / DIR_NAME)
+            remote = self.state.object_root("destination")
+            self._sidechannel = SideChannels(
+                Path(self.config.destination_resources_path) / DIR_NAME, remote / DIR_NAME if remote else None
+            )
         return self._sidechannel
 
     @property

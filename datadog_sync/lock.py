@@ -8,11 +8,14 @@ on this host is taken over with a warning; any other lock needs ``--force-unlock
 
 Storage is behind :class:`LockStore`: three operations a local directory does with ``link`` (or
 ``O_CREAT | O_EXCL``) and ``rename``, and an object store (S3, GCS, Azure) with a conditional create
-(``If-None-Match: *``) and a conditional delete.
+(``If-None-Match: *``) and a conditional delete (:class:`ObjectLockStore`). A process id means nothing on
+another CI runner, so a lock in a bucket is a lease: it holds an expiry, the run renews it while it works
+(:meth:`RunLock.renew`), and a lease that expired (its run was killed) is taken over with a warning.
 """
 
 from __future__ import annotations
 
+import calendar
 import getpass
 import json
 import os
@@ -23,7 +26,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["LOCK_FILE", "FileLockStore", "LockError", "LockHolder", "RunLock", "read_holder"]
+from datadog_sync.storage.base import ObjectStore, StorageError, join
+
+__all__ = ["LOCK_FILE", "FileLockStore", "LockError", "LockHolder", "ObjectLockStore", "RunLock", "read_holder"]
 
 LOCK_FILE = ".datadog-sync.lock"  # a leading "." keeps it out of state loading
 
@@ -123,6 +128,35 @@ class FileLockStore:
         aside.unlink()
 
 
+class ObjectLockStore:
+    """The lock as an object in a bucket: a conditional create, and a delete conditional on the version read."""
+
+    def __init__(self, store: ObjectStore, prefix: str):
+        self.store = store
+        self.key = join(prefix.strip("/"), LOCK_FILE)
+        self.location = store.url(self.key)
+
+    def create(self, data: bytes) -> bool:
+        return self.store.create(self.key, data)
+
+    def read(self) -> bytes | None:
+        found = self.store.read(self.key)
+        return None if found is None else found[0]
+
+    def remove_if(self, data: bytes) -> bool:
+        found = self.store.read(self.key)
+        if found is None or found[0] != data:
+            return False
+        return self.store.delete_if(self.key, found[1])
+
+    def replace_if(self, data: bytes, new: bytes) -> bool:
+        """Renew a lease: write ``new`` only if the lock still holds ``data``."""
+        found = self.store.read(self.key)
+        if found is None or found[0] != data:
+            return False
+        return self.store.replace_if(self.key, found[1], new)
+
+
 @dataclass(frozen=True)
 class LockHolder:
     owner: str
@@ -130,12 +164,29 @@ class LockHolder:
     pid: int
     started_at: str
     command: str
+    #: A lease's end (locks in a bucket); None for a local lock, which the holder's pid tells about.
+    expires_at: str | None = None
 
     def describe(self) -> str:
+        lease = f", lease until {self.expires_at}" if self.expires_at else ""
         return (
             f"`datadog-sync {self.command}` run by {self.owner} on host {self.host} (pid {self.pid}) "
-            f"since {self.started_at}"
+            f"since {self.started_at}{lease}"
         )
+
+    def is_expired(self) -> bool:
+        """True when the holder's lease ended: it stopped renewing it (it was killed, or its machine died)."""
+        if not self.expires_at:
+            return False
+        try:
+            end = calendar.timegm(time.strptime(self.expires_at, "%Y-%m-%dT%H:%M:%SZ"))
+        except ValueError:
+            return False  # unreadable: --force-unlock decides
+        return end < time.time()
+
+    def to_json(self) -> bytes:
+        fields = {k: v for k, v in asdict(self).items() if v is not None}
+        return (json.dumps(fields) + "\n").encode()
 
     def is_dead_here(self) -> bool:
         """True when the holder ran on this host and its process is gone."""
@@ -149,8 +200,11 @@ def read_holder(store: LockStore) -> tuple[bytes, LockHolder | None] | None:
         return None
     try:
         fields = json.loads(data)
-        holder = LockHolder(**{k: fields[k] for k in ("owner", "host", "pid", "started_at", "command")})
-        if not isinstance(holder.pid, int):
+        holder = LockHolder(
+            **{k: fields[k] for k in ("owner", "host", "pid", "started_at", "command")},
+            expires_at=fields.get("expires_at"),
+        )
+        if not isinstance(holder.pid, int) or not isinstance(holder.expires_at, (str, type(None))):
             holder = None
     except (ValueError, TypeError, KeyError):
         holder = None
@@ -160,43 +214,71 @@ def read_holder(store: LockStore) -> tuple[bytes, LockHolder | None] | None:
 class RunLock:
     """The lock of one state directory for one run: :meth:`acquire`, then :meth:`release` on every exit path."""
 
-    def __init__(self, store: LockStore, what: str, command: str):
+    def __init__(self, store: LockStore, what: str, command: str, lease_seconds: float | None = None):
         self.store = store
         self.what = what  # e.g. "destination state /path/to/resources/destination"
         self.command = command
+        self.lease_seconds = lease_seconds  # a lease (a lock in a bucket) that renew() extends
         self._data: bytes | None = None
+        self._holder: LockHolder | None = None
+
+    def _new_holder(self) -> LockHolder:
+        expires = _now(time.time() + self.lease_seconds) if self.lease_seconds else None
+        if self._holder is not None:  # a renewal: same run, new expiry
+            return LockHolder(**{**asdict(self._holder), "expires_at": expires})
+        return LockHolder(_user(), socket.gethostname(), os.getpid(), _now(), self.command, expires)
 
     def acquire(self, *, force: bool = False, warn=None) -> None:
         """Take the lock or raise :class:`LockError`. ``warn(message)`` reports a lock taken over."""
-        holder = LockHolder(_user(), socket.gethostname(), os.getpid(), _now(), self.command)
-        data = (json.dumps(asdict(holder)) + "\n").encode()
+        holder = self._new_holder()
+        data = holder.to_json()
         for _ in range(3):  # another run may create or remove the lock between our steps
             if self.store.create(data):
-                self._data = data
+                self._data, self._holder = data, holder
                 return
             current = read_holder(self.store)
             if current is None:
                 continue  # released meanwhile
             raw, other = current
             who = other.describe() if other else f"an unknown holder (unreadable lock file {self.store.location})"
-            if force or (other is not None and other.is_dead_here()):
-                reason = "--force-unlock" if force else "its process is gone: it was killed or crashed"
+            if force or (other is not None and (other.is_dead_here() or other.is_expired())):
+                if force:
+                    reason = "--force-unlock"
+                elif other is not None and other.is_expired():
+                    reason = "its lease expired: it was killed, or stopped renewing it"
+                else:
+                    reason = "its process is gone: it was killed or crashed"
                 if self.store.remove_if(raw) and warn:
                     warn(f"took over the lock of the {self.what} from {who} ({reason})")
                 continue
-            if other is not None and other.host == socket.gethostname():
+            if other is not None and other.expires_at:
+                hint = "wait for it to finish; if it was killed, its lease expires then, or re-run with --force-unlock"
+            elif other is not None and other.host == socket.gethostname():
                 hint = f"wait for it to finish (if pid {other.pid} is not that run, re-run with --force-unlock)"
             else:
                 hint = "if no such run is in progress any more, re-run with --force-unlock"
             raise LockError(f"the {self.what} is locked by {who}: {hint} (lock file {self.store.location})")
         raise LockError(f"could not lock the {self.what}: other runs keep taking it (lock file {self.store.location})")
 
+    def renew(self) -> bool:
+        """Extend a lease (a no-op for a local lock); False when the lock is no longer ours (--force-unlock)."""
+        replace = getattr(self.store, "replace_if", None)
+        if self._data is None or not self.lease_seconds or replace is None:
+            return True
+        holder = self._new_holder()
+        data = holder.to_json()
+        if not replace(self._data, data):
+            self._data = None
+            return False
+        self._data, self._holder = data, holder
+        return True
+
     def release(self) -> None:
         if self._data is not None:
             try:
                 self.store.remove_if(self._data)
-            except OSError:
-                pass  # the next run on this host finds our pid gone and takes the lock over
+            except (OSError, StorageError):
+                pass  # the next run finds our pid gone (or our lease expired) and takes the lock over
             self._data = None
 
 
@@ -219,5 +301,5 @@ def _user() -> str:
         return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def _now(at: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))

@@ -244,6 +244,90 @@ COMMON_OPTIONS: list[Callable] = [
     ),
 ]
 
+
+def _storage_option(flag: str, envvar: str | None, help_text: str, **kw) -> Callable:
+    shown = f" (env {envvar})" if envvar else ""
+    return click.option(flag, envvar=envvar, help=help_text + shown + ".", **kw)
+
+
+#: State in a bucket (docs/state.md): datadog-sync-cli's options, environment variables and defaults.
+STORAGE_OPTIONS: list[Callable] = [
+    click.option(
+        "--storage-type",
+        type=click.Choice(["local", "s3", "gcs", "azure"], case_sensitive=False),
+        default="local",
+        show_default=True,
+        help="Where state lives: local directories, or an S3 / GCS bucket or Azure container (needs the "
+        "datadog-sync[s3|gcs|azure] extra).",
+    ),
+    _storage_option("--aws-bucket-name", "AWS_BUCKET_NAME", "S3 bucket of the state"),
+    _storage_option("--aws-region-name", "AWS_REGION_NAME", "Region of the S3 bucket (default: AWS's chain)"),
+    _storage_option("--aws-access-key-id", "AWS_ACCESS_KEY_ID", "AWS access key id (default: AWS's chain)"),
+    _storage_option("--aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", "AWS secret access key"),
+    _storage_option("--aws-session-token", "AWS_SESSION_TOKEN", "AWS session token of temporary credentials"),
+    _storage_option(
+        "--aws-bucket-key-prefix-source",
+        "AWS_BUCKET_KEY_PREFIX_SOURCE",
+        "Key prefix of source state in the S3 bucket",
+        default="resources/source",
+        show_default=True,
+    ),
+    _storage_option(
+        "--aws-bucket-key-prefix-destination",
+        "AWS_BUCKET_KEY_PREFIX_DESTINATION",
+        "Key prefix of destination state in the S3 bucket",
+        default="resources/destination",
+        show_default=True,
+    ),
+    _storage_option("--gcs-bucket-name", "GCS_BUCKET_NAME", "GCS bucket of the state"),
+    _storage_option(
+        "--gcs-service-account-key-file",
+        "GCS_SERVICE_ACCOUNT_KEY_FILE",
+        "Service account key file (default: Application Default Credentials)",
+    ),
+    _storage_option(
+        "--gcs-bucket-key-prefix-source",
+        "GCS_BUCKET_KEY_PREFIX_SOURCE",
+        "Key prefix of source state in the GCS bucket",
+        default="resources/source",
+        show_default=True,
+    ),
+    _storage_option(
+        "--gcs-bucket-key-prefix-destination",
+        "GCS_BUCKET_KEY_PREFIX_DESTINATION",
+        "Key prefix of destination state in the GCS bucket",
+        default="resources/destination",
+        show_default=True,
+    ),
+    _storage_option("--azure-container-name", "AZURE_CONTAINER_NAME", "Azure Blob container of the state"),
+    _storage_option("--azure-storage-account-name", "AZURE_STORAGE_ACCOUNT_NAME", "Azure storage account"),
+    _storage_option(
+        "--azure-storage-account-key",
+        "AZURE_STORAGE_ACCOUNT_KEY",
+        "Azure storage account key (default: DefaultAzureCredential)",
+    ),
+    _storage_option(
+        "--azure-storage-connection-string",
+        "AZURE_STORAGE_CONNECTION_STRING",
+        "Azure storage connection string (wins over account name and key; sets the endpoint, e.g. Azurite's)",
+    ),
+    _storage_option(
+        "--azure-container-key-prefix-source",
+        "AZURE_CONTAINER_KEY_PREFIX_SOURCE",
+        "Key prefix of source state in the Azure container",
+        default="resources/source",
+        show_default=True,
+    ),
+    _storage_option(
+        "--azure-container-key-prefix-destination",
+        "AZURE_CONTAINER_KEY_PREFIX_DESTINATION",
+        "Key prefix of destination state in the Azure container",
+        default="resources/destination",
+        show_default=True,
+    ),
+]
+COMMON_OPTIONS += STORAGE_OPTIONS
+
 CLEANUP_OPTION = click.option(
     "--cleanup",
     envvar="DD_CLEANUP",

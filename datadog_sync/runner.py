@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -15,7 +16,7 @@ from datadog_sync.applier import apply_plan
 from datadog_sync.config import Cleanup, Configuration
 from datadog_sync.context import LOGGER_NAME, RunContext
 from datadog_sync.importer import import_resources
-from datadog_sync.lock import FileLockStore, LockError, RunLock, read_holder
+from datadog_sync.lock import FileLockStore, LockError, LockStore, ObjectLockStore, RunLock, read_holder
 from datadog_sync.log import setup_logging
 from datadog_sync.orgs import DDR_SOURCE_COMMANDS, DESTINATION_COMMANDS, SOURCE_COMMANDS, check_orgs, make_client
 from datadog_sync.plan_output import applied_summary, print_plan, print_summary
@@ -25,6 +26,7 @@ from datadog_sync.report import Reporter
 from datadog_sync.resetter import reset_resources
 from datadog_sync.resources import registry
 from datadog_sync.state import Origin, StateFileError, StateStore
+from datadog_sync.storage import StorageError, open_store
 
 EXIT_OK, EXIT_FAILURE, EXIT_DIFFERENCES = 0, 1, 2
 
@@ -35,6 +37,11 @@ LOCKED_ORIGINS: dict[str, tuple[Origin, ...]] = {
     "reset": ("destination",),
     "migrate": ("source", "destination"),
 }
+
+#: A lock in a bucket is a lease of this many seconds, renewed every LEASE_RENEW_EVERY while the run works: a run
+#: killed outright blocks the state for at most this long (or until --force-unlock).
+LEASE_SECONDS = 600.0
+LEASE_RENEW_EVERY = 120.0
 
 #: Garbage-collector thresholds during a run (CPython's default is 700, 10, 10); see :func:`fewer_gc_pauses`.
 RUN_GC_THRESHOLDS = (10_000, 10, 10)
@@ -56,6 +63,7 @@ def run_command(config: Configuration) -> int:
         config.source.app_key,
         config.destination.api_key,
         config.destination.app_key,
+        *config.storage.secrets(),
     ):
         if secret:
             register_secret(secret)
@@ -144,18 +152,61 @@ async def _run(config: Configuration, reporter: Reporter) -> int:
             "TLS certificate verification is off (--verify-ssl-certificates=false): the API keys go to "
             "whoever answers at the API URL"
         )
-    state = StateStore(
-        config.source_resources_path, config.destination_resources_path, resource_per_file=config.resource_per_file
-    )
     try:
+        state = _open_state(config, logger)
         locks = _lock_state(config, state, logger)
     except RunFailed:
         return EXIT_FAILURE
+    renewal = asyncio.create_task(_renew_leases(locks, logger)) if state.remote and locks else None
     try:  # the locks are released on every exit path, Ctrl-C (task cancellation) included
         return await _run_locked(config, reporter, state, logger)
     finally:
+        if renewal is not None:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
         for lock in reversed(locks):
             lock.release()
+
+
+def _open_state(config: Configuration, logger: logging.Logger) -> StateStore:
+    """Local state directories, or the bucket of ``--storage-type`` (whose client is set up here)."""
+    storage = config.storage
+    if not storage.remote:
+        return StateStore(
+            config.source_resources_path, config.destination_resources_path, resource_per_file=config.resource_per_file
+        )
+    try:
+        store = open_store(storage)
+    except StorageError as exc:
+        logger.error("%s; nothing was done", exc)
+        raise RunFailed from None
+    state = StateStore(
+        storage.source_prefix, storage.destination_prefix, resource_per_file=config.resource_per_file, store=store
+    )
+    logger.info("state is in %s (source) and %s (destination)", state.root("source"), state.root("destination"))
+    return state
+
+
+def _lock_store(state: StateStore, origin: Origin) -> LockStore:
+    remote = state.object_root(origin)
+    if remote is not None:
+        return ObjectLockStore(remote.store, remote.key)
+    return FileLockStore(state.root(origin))
+
+
+async def _renew_leases(locks: list[RunLock], logger: logging.Logger) -> None:
+    """Extend the leases of the locks in a bucket while the run works (a killed run stops renewing them)."""
+    while True:
+        await asyncio.sleep(LEASE_RENEW_EVERY)
+        for lock in locks:
+            try:
+                kept = await asyncio.to_thread(lock.renew)
+            except StorageError as exc:
+                logger.warning("could not renew the lock of the %s (retried): %s", lock.what, exc)
+                continue
+            if not kept:
+                logger.error("the lock of the %s was taken by another run (--force-unlock?)", lock.what)
 
 
 def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger) -> list[RunLock]:
@@ -170,16 +221,25 @@ def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger
     for origin in roots.values():
         try:
             root = state.prepare_root(origin, config.resources)  # and the state files it will write
-            lock = RunLock(FileLockStore(root), f"{origin} state directory {root}", config.command)
+            where = "state directory" if not state.remote else "state"
+            lease = LEASE_SECONDS if state.remote else None
+            lock = RunLock(_lock_store(state, origin), f"{origin} {where} {root}", config.command, lease)
             lock.acquire(force=config.force_unlock, warn=logger.warning)
             locks.append(lock)
-        except (StateFileError, LockError, OSError) as exc:
+        except (StateFileError, LockError, OSError, StorageError) as exc:
             for taken in locks:
                 taken.release()
             if isinstance(exc, LockError):
                 logger.error("%s", exc)
+            elif state.remote:
+                reason = exc.reason if isinstance(exc, StateFileError) else str(exc)
+                logger.error("%s; nothing was done. Check the bucket name, prefixes and credentials.", reason)
             else:
-                reason = exc.reason if isinstance(exc, StateFileError) else f"it cannot be written ({exc.strerror})"
+                reason = (
+                    exc.reason
+                    if isinstance(exc, StateFileError)
+                    else f"it cannot be written ({getattr(exc, 'strerror', exc)})"
+                )
                 logger.error(
                     "%s: %s; nothing was done. Use a writable --%s-resources-path.",
                     state.root(origin),
@@ -194,14 +254,15 @@ def _warn_if_locked(state: StateStore, logger: logging.Logger) -> None:
     """diffs reads state without locking it (it writes nothing), but says when a run may be changing it."""
     for origin in ("source", "destination"):
         try:
-            found = read_holder(FileLockStore(state.root(origin)))
-        except OSError:
+            found = read_holder(_lock_store(state, origin))
+        except (OSError, StorageError):
             continue  # unreadable: loading the state says why
         if found is not None:
             who = found[1].describe() if found[1] else "an unknown run"
             logger.warning(
-                "the %s state directory %s is locked by %s: the plan may change when that run ends",
+                "the %s state %s%s is locked by %s: the plan may change when that run ends",
                 origin,
+                "" if state.remote else "directory ",
                 state.root(origin),
                 who,
             )
@@ -214,6 +275,12 @@ async def _run_locked(config: Configuration, reporter: Reporter, state: StateSto
         logger.error("%s", exc)
         return EXIT_FAILURE
     ctx = RunContext(config=config, state=state, reporter=reporter, logger=logger)
+    if state.remote:
+        try:
+            ctx.sidechannel  # noqa: B018 - copies the bucket's hand-off files and journals here before plugins read them
+        except (StorageError, OSError) as exc:
+            logger.error("cannot copy the external-ID hand-off files from the bucket: %s", exc)
+            return EXIT_FAILURE
     if config.command in SOURCE_COMMANDS:
         ctx.source = make_client(config, config.source)
     if config.command in DESTINATION_COMMANDS:

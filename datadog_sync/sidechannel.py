@@ -5,6 +5,11 @@ Some facts must outlive a run killed before its state is saved (an AWS external 
 create call), so a plugin journals them through ``ctx.sidechannel``, and writes its hand-off files there. The
 files live in ``<destination resources path>/handoff/`` (a sub-directory, so the state loader never reads them
 as state), readable by their owner only; the host closes every journal after ``sync`` applied its plan.
+
+When state is in a bucket, the files are kept in both places: the bucket's ``<destination prefix>/handoff/``
+objects are the real ones, copied into the local directory when the run starts (the plugins read them there)
+and uploaded whole after every change (each journal line, each document), so a CI runner that is thrown away
+loses none; the local copy is there for the operator to read.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from datadog_sync.state import write_private_atomic
+from datadog_sync.storage import ObjectPath
+from datadog_sync.storage.mirror import RemoteFiles
 
 DIR_NAME = "handoff"
 
@@ -45,16 +52,20 @@ class Journal:
     line would cost more than the request that brought it.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, remote: RemoteFiles | None = None):
         self.path = path
         self._file: TextIO | None = None
+        self._remote = remote  # bucket state: each line is uploaded too
 
     def append(self, item: dict[str, Any]) -> None:
         if self._file is None:
             private_dir(self.path.parent)
             self._file = _open_private(self.path, os.O_APPEND)
-        self._file.write(json.dumps(item) + "\n")
+        line = json.dumps(item) + "\n"
+        self._file.write(line)
         self._file.flush()
+        if self._remote is not None:
+            self._remote.line(self.path.name, line)
 
     def lines(self) -> list[dict]:
         """Every complete line as written; a torn last line (the writer was killed) is skipped."""
@@ -76,21 +87,45 @@ class Journal:
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self._remote is not None:
+            try:
+                data = self.path.read_bytes()
+            except OSError:
+                return
+            self._remote.compact(self.path.name, data)
 
 
 class SideChannels:
-    """The run's side-channel files under ``root``: journals (kept open until :meth:`close`) and documents."""
+    """The run's side-channel files under ``root``: journals (kept open until :meth:`close`) and documents.
 
-    def __init__(self, root: Path):
+    With ``remote`` (a prefix in the state bucket), the bucket's files are copied into ``root`` first, and every
+    change is uploaded.
+    """
+
+    def __init__(self, root: Path, remote: ObjectPath | None = None):
         self.root = Path(root)
+        self.remote = RemoteFiles(remote) if remote is not None else None
         self._journals: dict[str, Journal] = {}
+        if self.remote is not None:
+            self._pull(self.remote)
+
+    def _pull(self, remote: RemoteFiles) -> None:
+        """Make the local directory a copy of the bucket's side-channel files (the bucket's are the real ones)."""
+        files = remote.pull()
+        for name, data in files.items():
+            private_dir(self.root)
+            write_private_atomic(self.root / name, data.decode("utf-8", "replace"))
+        if self.root.is_dir():
+            for stale in self.root.iterdir():
+                if stale.is_file() and not stale.name.startswith(".") and stale.name not in files:
+                    stale.unlink()  # from another bucket or an older run: not this state's
 
     def path(self, name: str) -> Path:
         return self.root / name
 
     def journal(self, name: str) -> Journal:
         if name not in self._journals:
-            self._journals[name] = Journal(self.path(name))
+            self._journals[name] = Journal(self.path(name), self.remote)
         return self._journals[name]
 
     def write(self, name: str, text: str) -> Path:
@@ -98,6 +133,8 @@ class SideChannels:
         path = self.path(name)
         private_dir(path.parent)
         write_private_atomic(path, text)
+        if self.remote is not None:
+            self.remote.put(name, text.encode("utf-8"))
         return path
 
     def close(self) -> None:

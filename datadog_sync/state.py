@@ -36,20 +36,14 @@ Deliberate differences from upstream:
 
 from __future__ import annotations
 
-import os
+import os  # noqa: F401 - the unit tests reach os.replace / os.fsync through this module
 import re
-import secrets
-import shutil
-import stat
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from datadog_sync.state_files import (
-    BACKUP_DIR,
-    DIR_MODE,
     MAX_NAME,
     ORIGINS,
     TMP_EXTRA,
@@ -60,15 +54,12 @@ from datadog_sync.state_files import (
     encode,
     file_digest,
     fix_hint,
-    fsync_dir,
     json_kind,
-    newer_or_equal,
-    read_file,
     sanitize_id,
-    scan,
-    unlink,
     write_private_atomic,
 )
+from datadog_sync.state_roots import Handle, LocalRoot, ObjectRoot
+from datadog_sync.storage import ObjectPath, ObjectStore
 
 __all__ = ["Origin", "StateFileError", "StateStore", "sanitize_id", "write_private_atomic"]
 
@@ -88,9 +79,17 @@ class StateStore:
         destination_path: Path | str = "resources/destination",
         *,
         resource_per_file: bool = False,
+        store: ObjectStore | None = None,
     ) -> None:
-        self.source_path = Path(source_path).absolute()
-        self.destination_path = Path(destination_path).absolute()
+        """With ``store``, the two paths are key prefixes in that bucket instead of local directories."""
+        self._roots: dict[str, LocalRoot | ObjectRoot] = {
+            origin: ObjectRoot(store, str(path)) if store is not None else LocalRoot(Path(path).absolute())
+            for origin, path in (("source", source_path), ("destination", destination_path))
+        }
+        # In a bucket these are ObjectPaths, which support what callers do with a root: ``/``, ``.name``, ``str()``.
+        self.source_path = cast(Path, self._roots["source"].location)
+        self.destination_path = cast(Path, self._roots["destination"].location)
+        self.remote = store is not None
         self.resource_per_file = resource_per_file
         self.source: dict[str, dict[str, Any]] = defaultdict(dict)
         self.destination: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -100,11 +99,18 @@ class StateStore:
     # ------------------------------------------------------------------ helpers
 
     def root(self, origin: Origin) -> Path:
-        if origin == "source":
-            return self.source_path
-        if origin == "destination":
-            return self.destination_path
-        raise ValueError(f"origin must be 'source' or 'destination', not {origin!r}")
+        """``origin``'s directory (an :class:`~datadog_sync.storage.ObjectPath` when state is in a bucket)."""
+        return cast(Path, self._io(origin).location)
+
+    def object_root(self, origin: Origin) -> ObjectPath | None:
+        """``origin``'s prefix in the bucket when state is in one, else None."""
+        io = self._io(origin)
+        return io.location if isinstance(io, ObjectRoot) else None
+
+    def _io(self, origin: Origin) -> LocalRoot | ObjectRoot:
+        if origin not in self._roots:
+            raise ValueError(f"origin must be 'source' or 'destination', not {origin!r}")
+        return self._roots[origin]
 
     def state(self, origin: Origin) -> dict[str, dict[str, Any]]:
         self.root(origin)  # validates origin
@@ -124,51 +130,18 @@ class StateStore:
 
     def files_for(self, origin: Origin, resource_type: str) -> list[Path]:
         """The files currently holding ``resource_type`` in ``origin`` (both layouts), sorted by name."""
-        return [path for _, path in scan(self.root(origin), origin).get(resource_type, [])]
+        return [path for _, path in self._io(origin).scan(origin).get(resource_type, [])]
 
     def prepare_root(self, origin: Origin, types: Iterable[str] = ()) -> Path:
-        """Create ``origin``'s state directory if needed (owner-only) or raise :class:`StateFileError` saying why not.
+        """Make sure ``origin``'s state can be written, or raise :class:`StateFileError` saying why not.
 
-        With ``types``, also refuse when a path a dump of those types writes or prunes (``<type>.json``,
-        ``<type>.<id>.json``) exists but is not a regular file (a directory, a FIFO...), which would otherwise
-        fail in ``os.replace`` only after the run's API work.
+        Locally: create the directory if needed (owner-only); with ``types``, also refuse when a path a dump of
+        those types writes or prunes exists but is not a regular file. In a bucket: the bucket exists and the
+        credentials may list the prefix.
         """
-        root = self.root(origin)
-        try:
-            root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        except FileExistsError:
-            raise StateFileError(root, f"the {origin} state path is a file, not a directory") from None
-        except NotADirectoryError:
-            raise StateFileError(root, f"a part of the {origin} state path is a file, not a directory") from None
-        except OSError as exc:
-            raise StateFileError(
-                root, f"the {origin} state directory cannot be created ({exc.strerror or exc})"
-            ) from None
         wanted = self._types_arg(types, "prepare_root") or []
-        if wanted:
-            self._check_file_paths(origin, root, wanted)
-        return root
-
-    @staticmethod
-    def _check_file_paths(origin: Origin, root: Path, types: list[str]) -> None:
-        try:
-            names = sorted(os.listdir(root))
-        except OSError as exc:
-            raise StateFileError(root, f"cannot list the {origin} state directory: {exc.strerror or exc}") from None
-        for name in names:
-            rtype, _, rest = name.partition(".")
-            if rtype not in types or not (rest == "json" or rest.endswith(".json")):
-                continue
-            path = root / name
-            try:
-                mode = path.stat().st_mode
-            except FileNotFoundError:  # a dangling symbolic link: os.replace replaces the link itself
-                continue
-            except OSError as exc:
-                raise StateFileError(path, f"cannot be checked ({exc.strerror or exc})") from None
-            if not stat.S_ISREG(mode):
-                kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-                raise StateFileError(root, f"the {origin} state file {name} is {kind}; move it away")
+        self._io(origin).prepare(origin, wanted)
+        return self.root(origin)
 
     def file_name_problem(self, resource_type: str, _id: str) -> str | None:
         """Why ``_id`` cannot have its own state file in per-file mode (None in combined mode or when it can)."""
@@ -186,8 +159,8 @@ class StateStore:
             "use combined state files (no --resource-per-file) for this type"
         )
 
-    def _per_file_path(self, origin: Origin, rtype: str, _id: str) -> Path:
-        return self.root(origin) / f"{rtype}.{sanitize_id(_id)}.json"
+    def _per_file_path(self, origin: Origin, rtype: str, _id: str) -> Handle:
+        return self._io(origin).child(f"{rtype}.{sanitize_id(_id)}.json")
 
     # ------------------------------------------------------------------ load
 
@@ -216,19 +189,20 @@ class StateStore:
     def _load_origin(
         self, origin: Origin, wanted: set[str] | None
     ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, bytes]]]:
-        root = self.root(origin)
+        io = self._io(origin)
         hint = fix_hint(origin, self.destination_path)
         data: dict[str, dict[str, Any]] = {}
         fingerprints: dict[tuple[str, str], dict[str, bytes]] = {}
-        for rtype, files in scan(root, origin).items():
-            if wanted is not None and rtype not in wanted:
-                continue
+        scanned = {t: files for t, files in io.scan(origin).items() if wanted is None or t in wanted}
+        if isinstance(io, ObjectRoot):
+            io.prefetch([path for files in scanned.values() for _, path in files])
+        for rtype, files in scanned.items():
             entries: dict[str, Any] = {}
-            came_from: dict[str, Path] = {}  # id -> file its value was taken from
+            came_from: dict[str, Any] = {}  # id -> file its value was taken from
             type_fps: dict[str, bytes] = {}
             # Combined files first, so that per-file entries win ties.
             for sanitized, path in sorted(files, key=lambda f: f[0] is not None):
-                raw, content = read_file(path, hint)
+                raw, content = io.read(path, hint)
                 if sanitized is not None:
                     if len(content) != 1:
                         raise StateFileError(
@@ -249,7 +223,7 @@ class StateStore:
                         raise StateFileError(
                             path, f"the value for id {key!r} is {json_kind(value)}, not a JSON object; {hint}"
                         )
-                    if key in came_from and not newer_or_equal(path, came_from[key]):
+                    if key in came_from and not io.newer_or_equal(path, came_from[key]):
                         continue  # a newer combined file holds this id too
                     entries[key] = value
                     came_from[key] = path
@@ -274,9 +248,10 @@ class StateStore:
         wanted = self._types_arg(types, "dump") or []
         if not wanted:
             return
-        root = self.prepare_root(origin, wanted)
+        self.prepare_root(origin, wanted)
+        io = self._io(origin)
         state = self.state(origin)
-        existing = scan(root, origin)
+        existing = io.scan(origin)
         problems: list[StateFileError] = []
         try:
             for rtype in wanted:
@@ -290,9 +265,16 @@ class StateStore:
                 except StateFileError as exc:  # one type's unwritable ids must not cost the other types
                     problems.append(exc)
         finally:
-            fsync_dir(root)
+            io.flush()
         if problems:
             raise problems[0]
+
+    @staticmethod
+    def _write(io: LocalRoot | ObjectRoot, handle: Any, data: bytes) -> None:
+        if isinstance(io, LocalRoot):
+            atomic_write(handle, data)  # looked up here, where the unit tests count the writes
+        else:
+            io.write(handle, data)
 
     @staticmethod
     def _check_ids(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> None:
@@ -303,22 +285,24 @@ class StateStore:
                 )
 
     def _dump_combined(
-        self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Path]], prune: bool
+        self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Any]], prune: bool
     ) -> None:
         self._check_ids(origin, rtype, entries)
         data = encode(origin, rtype, entries)
-        atomic_write(self.root(origin) / f"{rtype}.json", data)
+        io = self._io(origin)
+        self._write(io, io.child(f"{rtype}.json"), data)
         if prune:
             for sanitized, path in files:
                 if sanitized is not None:
-                    unlink(path)
+                    io.remove(path)
             self._fingerprints.pop((origin, rtype), None)
 
     def _dump_per_file(
-        self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Path]], prune: bool
+        self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Any]], prune: bool
     ) -> None:
         self._check_ids(origin, rtype, entries)
-        root = self.root(origin)
+        io = self._io(origin)
+        root = io.location
         names: dict[str, str] = {}
         # Ids that cannot be file names are left out; the others are written, then the first one is reported.
         unwritable = [(key, problem) for key in entries if (problem := self.file_name_problem(rtype, key))]
@@ -340,14 +324,14 @@ class StateStore:
             digest = file_digest(data)
             if fps.get(key) == digest and sanitize_id(key) in on_disk:
                 continue
-            atomic_write(self._per_file_path(origin, rtype, key), data)
+            self._write(io, self._per_file_path(origin, rtype, key), data)
             fps[key] = digest
         for key in [k for k in fps if k not in entries]:
             del fps[key]
         if prune:
             for file_id, path in files:
                 if file_id is None or file_id not in names:
-                    unlink(path)
+                    io.remove(path)
         if unwritable:
             others = f" (and {len(unwritable) - 1} more)" if len(unwritable) > 1 else ""
             raise StateFileError(root, f"{unwritable[0][1]}{others}; the other {rtype} entries were written")
@@ -357,11 +341,10 @@ class StateStore:
     def write_backup(self, objects_by_type: Mapping[str, Mapping[str, Any]], label: str | None = None) -> Path:
         """Write ``<destination root>/.backup/<unix time>[-label]/<type>.json`` (combined layout); return the dir.
 
-        The directory appears complete or not at all: files are written to a hidden temporary directory
-        that is renamed into place.
+        Locally the directory appears complete or not at all (a hidden temporary directory renamed into place);
+        in a bucket its objects are written one by one.
         """
-        backups = self.prepare_root("destination") / BACKUP_DIR
-        backups.mkdir(mode=DIR_MODE, exist_ok=True)
+        self.prepare_root("destination")
         clean_label = _LABEL_UNSAFE.sub("_", label or "").strip("._")
         suffix = f"-{clean_label}" if clean_label else ""
         encoded = {}
@@ -369,19 +352,7 @@ class StateStore:
             self._types_arg([rtype], "write_backup")
             self._check_ids("destination", rtype, entries)
             encoded[rtype] = encode("destination", rtype, entries)
-        tmp = backups / f".tmp-{secrets.token_hex(6)}"
-        tmp.mkdir(mode=DIR_MODE)
-        try:
-            for rtype, data in encoded.items():
-                atomic_write(tmp / f"{rtype}.json", data)
-            fsync_dir(tmp)
-            while True:
-                target = backups / f"{time.time()}{suffix}"
-                if not target.exists():
-                    break
-            os.rename(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        fsync_dir(backups)
-        return target
+        io = self._io("destination")
+        if isinstance(io, ObjectRoot):
+            return cast(Path, io.write_backup(encoded, suffix))
+        return io.write_backup(encoded, suffix)

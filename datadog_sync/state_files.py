@@ -30,8 +30,9 @@ _JSON_TYPES = {type(None): "null", bool: "true or false", int: "a number", float
 class StateFileError(Exception):
     """A state file that cannot be loaded or written safely. ``path`` is the file, ``reason`` what is wrong."""
 
-    def __init__(self, path: Path | str, reason: str) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path | str | Any, reason: str) -> None:
+        # A local file is a Path; an object in a bucket keeps its ObjectPath (``str()`` is its URL).
+        self.path = Path(path) if isinstance(path, (str, os.PathLike)) else path
         self.reason = reason
         super().__init__(f"state file {self.path}: {reason}")
 
@@ -45,7 +46,8 @@ def file_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def fix_hint(origin: Origin, destination_root: Path) -> str:
+def fix_hint(origin: Origin, destination_root: Any) -> str:
+    """How to fix a bad state file; ``destination_root`` is a directory or an ObjectPath."""
     if origin == "source":
         return "fix it by hand, or delete it and run `datadog-sync import` again to rebuild it"
     return (
@@ -136,6 +138,11 @@ def read_file(path: Path, hint: str) -> tuple[bytes, dict[str, Any]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise StateFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+    return raw, parse_file(path, raw, hint)
+
+
+def parse_file(path: Any, raw: bytes, hint: str) -> dict[str, Any]:
+    """A state file's content: a JSON object, or :class:`StateFileError` naming ``path`` (a file or object)."""
     try:
         content = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -144,7 +151,7 @@ def read_file(path: Path, hint: str) -> tuple[bytes, dict[str, Any]]:
         raise StateFileError(path, f"is not valid JSON ({exc}); {hint}") from None
     if not isinstance(content, dict):
         raise StateFileError(path, f"the file holds {json_kind(content)}, not a JSON object keyed by id; {hint}")
-    return raw, content
+    return content
 
 
 def encode(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> bytes:

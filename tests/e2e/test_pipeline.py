@@ -298,10 +298,10 @@ def test_upstream_features_we_do_not_have_are_usage_errors(run, server, command,
 
 def test_config_file_with_an_upstream_only_option_says_so(run, tmp_path):
     config = tmp_path / "upstream.conf"
-    config.write_text('send_metrics="False"\nstorage_type="s3"\n')
+    config.write_text('send_metrics="False"\nid_file="ids.json"\n')
     result = run("import", f"--config={config}")
     assert result.exit_code == 2
-    assert "'storage_type' is a datadog-sync-cli option that datadog-sync does not support" in result.output
+    assert "'id_file' is a datadog-sync-cli option that datadog-sync does not support" in result.output
     assert "upstream.conf" in result.output and "line 2" in result.output
 
 
