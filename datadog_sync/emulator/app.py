@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from datadog_sync.emulator import admin, aws_v1, aws_v2, azure, gcp, platform_api
+from datadog_sync.emulator import services_accounts, services_v1, services_v2
 from datadog_sync.emulator.common import CORE, ORG, ApiError, Endpoint, Handler, json_error
 from datadog_sync.emulator.core import EmulatorCore, UnknownOrg
 from datadog_sync.emulator.permissions import effective_permissions
@@ -37,6 +38,9 @@ def build_app(core: EmulatorCore) -> web.Application:
     aws_v2.add_routes(app)
     gcp.add_routes(app)
     azure.add_routes(app)
+    services_v1.add_routes(app)
+    services_v2.add_routes(app)
+    services_accounts.add_routes(app)
     admin.add_routes(app)
     return app
 

@@ -23,6 +23,7 @@ from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
 if TYPE_CHECKING:  # imported lazily below: both modules use InvalidField from here
     from datadog_sync.emulator.azure_model import AzureIntegration
     from datadog_sync.emulator.gcp_model import GcpIntegration
+    from datadog_sync.emulator.services_model import ServiceIntegrations
 
 DDR_PASSIVE = 2
 
@@ -336,6 +337,8 @@ class Org:
     aws: AwsIntegration = field(default_factory=AwsIntegration)
     gcp: GcpIntegration = field(default=None)  # type: ignore[assignment]  # set by __post_init__ (needs the name)
     azure: AzureIntegration = field(default=None)  # type: ignore[assignment]
+    services: ServiceIntegrations = field(default=None)  # type: ignore[assignment]  # services_model.py
+    monitors: list[dict[str, Any]] = field(default_factory=list)  # read-only: handles in messages (services_v1.py)
     # True while an AWS write holds the org's write slot (see app.py); a second write then gets 409.
     aws_write_busy: bool = False
 
@@ -347,7 +350,10 @@ class Org:
         from datadog_sync.emulator.azure_model import AzureIntegration
         from datadog_sync.emulator.gcp_model import GcpIntegration
 
+        from datadog_sync.emulator.services_model import ServiceIntegrations
+
         self.gcp, self.azure = GcpIntegration.from_json(None, self.name), AzureIntegration()
+        self.services, self.monitors = ServiceIntegrations(), []
 
     @property
     def user_id(self) -> str:
