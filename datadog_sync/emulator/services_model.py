@@ -28,6 +28,7 @@ SLACK_DEFAULTS = {"message": True, "mute_buttons": False, "notified": True, "sna
 LIST_KEYS = (
     "webhooks",
     "custom_variables",
+    "auth_methods",
     "opsgenie",
     "tenant_handles",
     "workflows_handles",
@@ -40,6 +41,7 @@ LIST_KEYS = (
 REQUIRED: dict[str, tuple[str, ...]] = {
     "webhooks": ("name", "url"),
     "custom_variables": ("name", "value"),
+    "auth_methods": ("id", "name", "access_token_url", "client_id", "client_secret"),
     "opsgenie": ("id", "name", "region"),
     "tenant_handles": ("id", "name", "tenant_id", "team_id", "channel_id"),
     "workflows_handles": ("id", "name", "url"),
@@ -71,6 +73,8 @@ class ServiceIntegrations:
 
     webhooks: list[dict[str, Any]] = field(default_factory=list)  # {name, url, payload, custom_headers, encode_as}
     custom_variables: list[dict[str, Any]] = field(default_factory=list)  # {name, value, is_secret}
+    # OAuth2 client-credentials auth methods: {id, name, access_token_url, client_id, client_secret, scope, audience}
+    auth_methods: list[dict[str, Any]] = field(default_factory=list)
     # Legacy whole config: {subdomain, schedules, api_token} and services [{service_name, service_key}]
     pagerduty: dict[str, Any] = field(default_factory=dict)
     pagerduty_services: list[dict[str, Any]] = field(default_factory=list)
@@ -118,6 +122,9 @@ class ServiceIntegrations:
             hook.setdefault("encode_as", "json")
         for var in store.custom_variables:
             var.setdefault("is_secret", False)
+        for method in store.auth_methods:
+            method.setdefault("scope", None)
+            method.setdefault("audience", None)
         for service in store.opsgenie:
             service.setdefault("custom_url", None)
         for account in store.fastly:
