@@ -15,8 +15,19 @@ from typing import Any
 
 from aiohttp import web
 
-from datadog_sync.emulator import admin, aws_v1, aws_v2, azure, gcp, platform_api
-from datadog_sync.emulator import services_accounts, services_auth, services_v1, services_v2
+from datadog_sync.emulator import (
+    admin,
+    aws_v1,
+    aws_v2,
+    azure,
+    gcp,
+    platform_api,
+    services_accounts,
+    services_auth,
+    services_confluent_okta,
+    services_v1,
+    services_v2,
+)
 from datadog_sync.emulator.common import CORE, ORG, ApiError, Endpoint, Handler, json_error
 from datadog_sync.emulator.core import EmulatorCore, UnknownOrg
 from datadog_sync.emulator.permissions import effective_permissions
@@ -42,6 +53,7 @@ def build_app(core: EmulatorCore) -> web.Application:
     services_v2.add_routes(app)
     services_auth.add_routes(app)
     services_accounts.add_routes(app)
+    services_confluent_okta.add_routes(app)
     admin.add_routes(app)
     return app
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from datadog_sync.emulator.azure_model import AzureIntegration
 from datadog_sync.emulator.gcp_model import GcpIntegration
-from datadog_sync.emulator.services_model import ServiceIntegrations, check_monitors
 from datadog_sync.emulator.knobs import Counters, FixedWindowRateLimiter, Knobs
 from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS, READ_ONLY_PERMISSIONS
+from datadog_sync.emulator.services_model import ServiceIntegrations, check_monitors
 from datadog_sync.emulator.state import DDR_PASSIVE, AwsIntegration, InvalidField, Org
 
 REQUEST_LOG_LIMIT = 100_000  # oldest entries are dropped beyond this, so long soaks stay bounded in memory
@@ -117,7 +117,7 @@ class EmulatorCore:
 
     def dump(self, name: str) -> dict[str, Any]:
         org = self.org(name)
-        out = {"aws": org.aws.to_json()}
+        out: dict[str, Any] = {"aws": org.aws.to_json()}
         fresh = Org(name, "", "")  # GCP and Azure show only when they differ from a new org's (AWS-only dumps stay)
         for key, store, empty in (("gcp", org.gcp, fresh.gcp), ("azure", org.azure, fresh.azure)):
             if store.to_json() != empty.to_json():

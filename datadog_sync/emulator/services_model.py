@@ -112,7 +112,9 @@ class ServiceIntegrations:
         known = set(LIST_KEYS) | {"pagerduty", "slack", "ms_teams_tenants", "api_date"}
         if not isinstance(data, dict) or set(data) - known:
             raise InvalidField(f"services must be an object whose keys are among {sorted(known)}")
-        store = cls(**{k: _check_list(k, data.get(k)) for k in LIST_KEYS})
+        store = cls()
+        for key in LIST_KEYS:
+            setattr(store, key, _check_list(key, data.get(key)))
         if data.get("api_date") is not None and not isinstance(data["api_date"], str):
             raise InvalidField("services.api_date must be a YYYY-MM-DD string")
         store.api_date = data.get("api_date")
@@ -199,8 +201,7 @@ def check_monitors(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(
-        isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("message", ""), str)
-        for m in value
+        isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("message", ""), str) for m in value
     ):
         raise InvalidField("monitors must be a list of objects with a string name and message")
     out = []

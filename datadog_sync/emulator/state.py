@@ -349,7 +349,6 @@ class Org:
         """Empty GCP and Azure stores (the GCP principal exists: see gcp.py)."""
         from datadog_sync.emulator.azure_model import AzureIntegration
         from datadog_sync.emulator.gcp_model import GcpIntegration
-
         from datadog_sync.emulator.services_model import ServiceIntegrations
 
         self.gcp, self.azure = GcpIntegration.from_json(None, self.name), AzureIntegration()

@@ -73,9 +73,9 @@ def recording_org(interactions: list[dict[str, Any]], date: str) -> dict[str, An
                 channel = team["channels"].setdefault(attrs["channel_id"], {"channel_id": attrs["channel_id"]})
                 channel["channel_name"] = attrs["channel_name"]
             if item.get("type") == "ms-teams-channel-info":
-                tenant_name, team_name, channel_name = (
-                    aiohttp.helpers.URL(rec["path"]).parts[-3:]  # type: ignore[attr-defined]
-                )
+                tenant_name, team_name, channel_name = aiohttp.helpers.URL(rec["path"]).parts[
+                    -3:
+                ]  # type: ignore[attr-defined]
                 tenant = tenants.setdefault(attrs["tenant_id"], {"tenant_id": attrs["tenant_id"], "teams": {}})
                 tenant["tenant_name"] = tenant_name
                 team = tenant["teams"].setdefault(attrs["team_id"], {"team_id": attrs["team_id"], "channels": {}})
