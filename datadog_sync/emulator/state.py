@@ -409,7 +409,17 @@ def _copy(value: Any) -> Any:
 
 
 def redact_secrets(
-    value: Any, keys: Iterable[str] = ("secret_access_key", "client_secret", "private_key", "private_key_id")
+    value: Any,
+    keys: Iterable[str] = (
+        "secret_access_key",
+        "client_secret",
+        "private_key",
+        "private_key_id",
+        "service_key",
+        "opsgenie_api_key",
+        "api_secret",
+        "api_token",
+    ),
 ) -> Any:
     """Deep copy of a JSON value with secret values replaced by "***" (for the request log)."""
     keys = frozenset(keys)
