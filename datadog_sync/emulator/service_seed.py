@@ -92,7 +92,7 @@ def make_service_org(
         services["opsgenie"] = []
         for i in range(n_opsgenie):
             name, region = f"{rng.choice(TEAMS)}-og-{i}", rng.choice(("us", "eu", "custom"))
-            service = {"id": _uuid(rng), "name": name, "region": region, "opsgenie_api_key": _uuid(rng)}
+            service: dict[str, Any] = {"id": _uuid(rng), "name": name, "region": region, "opsgenie_api_key": _uuid(rng)}
             service["custom_url"] = f"https://opsgenie.example.com/{i}" if region == "custom" else None
             services["opsgenie"].append(service)
             handles.append(f"@opsgenie-{name}")
@@ -113,9 +113,15 @@ def make_service_org(
         for i in range(n_teams_handles):
             name = f"{rng.choice(TEAMS)}-teams-{i}"
             if i % 2 == 0:
-                channel = channels[i // 2]["channel_id"]
+                channel_id = str(channels[i // 2]["channel_id"])
                 services["tenant_handles"].append(
-                    {"id": _uuid(rng), "name": name, "tenant_id": tenant_id, "team_id": team_id, "channel_id": channel}
+                    {
+                        "id": _uuid(rng),
+                        "name": name,
+                        "tenant_id": tenant_id,
+                        "team_id": team_id,
+                        "channel_id": channel_id,
+                    }
                 )
             else:
                 url = f"https://prod-{i}.westus.logic.azure.com:443/workflows/{_hex(rng)}"

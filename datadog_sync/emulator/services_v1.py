@@ -73,7 +73,7 @@ def _hook_view(store: ServiceIntegrations, hook: dict[str, Any]) -> dict[str, An
     return view
 
 
-@endpoint(permission=CREATE_WEBHOOKS)
+@endpoint(permission=CREATE_WEBHOOKS, serial="webhooks")
 async def create_webhook(request: web.Request) -> web.Response:
     store, body = _store(request), await json_body(request)
     name = _str(body, "name")
@@ -92,7 +92,7 @@ async def get_webhook(request: web.Request) -> web.Response:
     return ok(_hook_view(store, _hook(store, request.match_info["name"])))
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def update_webhook(request: web.Request) -> web.Response:
     store, body = _store(request), await json_body(request)
     hook = _hook(store, request.match_info["name"])
@@ -107,7 +107,7 @@ async def update_webhook(request: web.Request) -> web.Response:
     return ok(_hook_view(store, updated))
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def delete_webhook(request: web.Request) -> web.Response:
     store = _store(request)
     store.webhooks.remove(_hook(store, request.match_info["name"]))
@@ -137,7 +137,7 @@ def _secret_flag(body: dict[str, Any]) -> bool:
     return bool(body["is_secret"])
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def create_variable(request: web.Request) -> web.Response:
     store, body = _store(request), await json_body(request)
     name, value = _str(body, "name"), _str(body, "value")
@@ -154,7 +154,7 @@ async def get_variable(request: web.Request) -> web.Response:
     return ok(_var_view(_var(_store(request), request.match_info["name"])))
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def update_variable(request: web.Request) -> web.Response:
     store, body = _store(request), await json_body(request)
     var = _var(store, request.match_info["name"])
@@ -172,7 +172,7 @@ async def update_variable(request: web.Request) -> web.Response:
     return ok(_var_view(updated))
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def delete_variable(request: web.Request) -> web.Response:
     store = _store(request)
     store.custom_variables.remove(_var(store, request.match_info["name"]))
@@ -206,7 +206,7 @@ async def get_pagerduty(request: web.Request) -> web.Response:
     )
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="pagerduty")
 async def put_pagerduty(request: web.Request) -> web.Response:
     """The legacy whole-config write, as recorded: a body without `services` keeps them (#26 -> #27). A body with
     `services` replaces them all (Datadog stopped documenting it for that reason, documentation PR #6930)."""
@@ -223,7 +223,7 @@ async def put_pagerduty(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="pagerduty")
 async def create_pd_service(request: web.Request) -> web.Response:
     store, body = _store(request), await json_body(request)
     name, key = _str(body, "service_name"), _str(body, "service_key")
@@ -238,7 +238,7 @@ async def get_pd_service(request: web.Request) -> web.Response:
     return ok({"service_name": _pd_service(_store(request), request.match_info["name"])["service_name"]})
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="pagerduty")
 async def update_pd_service(request: web.Request) -> web.Response:
     """Only the key changes (PagerDutyServiceKey); not recorded, so the answer body is assumed to be the name."""
     store, body = _store(request), await json_body(request)
@@ -247,7 +247,7 @@ async def update_pd_service(request: web.Request) -> web.Response:
     return ok({"service_name": service["service_name"]})
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="pagerduty")
 async def delete_pd_service(request: web.Request) -> web.Response:
     store = _store(request)
     store.pagerduty_services.remove(_pd_service(store, request.match_info["name"]))
@@ -278,7 +278,7 @@ def _display(body: dict[str, Any], base: dict[str, bool]) -> dict[str, bool]:
     return {k: display.get(k, base[k]) for k in SLACK_DISPLAY}
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="slack")
 async def install_slack(request: web.Request) -> web.Response:
     """The deprecated legacy call TF tests use to create accounts (`service_hooks`); it installs the named accounts
     (TestAccDatadogIntegrationSlackChannel_Basic #1: 204). Real installs are OAuth in the UI."""
@@ -294,7 +294,7 @@ async def list_channels(request: web.Request) -> web.Response:
     return web.json_response([dict(c) for c in _account(request)])
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="slack")
 async def create_channel(request: web.Request) -> web.Response:
     channels, body = _account(request), await json_body(request)
     name = _str(body, "name")
@@ -310,7 +310,7 @@ async def get_channel(request: web.Request) -> web.Response:
     return ok(_channel(_account(request), request.match_info["channel"]))
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="slack")
 async def update_channel(request: web.Request) -> web.Response:
     channels, body = _account(request), await json_body(request)
     channel = _channel(channels, request.match_info["channel"])
@@ -321,7 +321,7 @@ async def update_channel(request: web.Request) -> web.Response:
     return ok(channel)
 
 
-@endpoint(permission=MANAGE_INTEGRATIONS)
+@endpoint(permission=MANAGE_INTEGRATIONS, serial="slack")
 async def delete_channel(request: web.Request) -> web.Response:
     channels = _account(request)
     channels.remove(_channel(channels, request.match_info["channel"]))

@@ -341,6 +341,8 @@ class Org:
     monitors: list[dict[str, Any]] = field(default_factory=list)  # read-only: handles in messages (services_v1.py)
     # True while an AWS write holds the org's write slot (see app.py); a second write then gets 409.
     aws_write_busy: bool = False
+    # Writes in flight per serialised service integration (Endpoint.serial): see app.py's _serial_writes.
+    serial_writes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.wipe_clouds()

@@ -3,6 +3,7 @@ and the legacy whole-config GET/PUT), Slack channels, and the monitors listing u
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from datadog_sync.emulator import Emulator
@@ -219,3 +220,18 @@ async def test_webhook_create_needs_create_webhooks_and_edits_need_manage_integr
     assert (await api.put(f"{HOOKS}/deploy-bot", {"url": "https://y"})).body == DENIED
     emu.core.org("main").permissions -= {INTEGRATIONS_READ}
     assert (await api.get(f"{HOOKS}/deploy-bot")).body == DENIED
+
+
+async def test_overlapping_writes_to_one_serialised_integration_are_counted(api: Api, emu: Emulator) -> None:
+    emu.set_knobs(script=[{"fault": "hang", "method": "POST", "path": HOOKS}])
+    pending = asyncio.ensure_future(api.post(HOOKS, {"name": "a", "url": "https://x"}))
+    while not emu.counters()["scripted_faults"]:
+        await asyncio.sleep(0.01)  # until the hung create is in flight (a condition, not a duration)
+    assert (await api.post(PD_SERVICES, {"service_name": "p", "service_key": "k"})).status == 201
+    assert emu.counters()["overlapping_writes"] == 0  # another integration: not an overlap
+    assert (await api.post(VARS, {"name": "V", "value": "1", "is_secret": False})).status == 201
+    assert emu.counters()["by_org"]["main"]["overlapping_writes"] == 1  # webhooks and their variables: one lock
+    emu.set_knobs(script=[])
+    assert (await pending).status == 504
+    await api.put(f"{HOOKS}/a", {"url": "https://y"})
+    assert emu.counters()["overlapping_writes"] == 1  # sequential writes do not count
