@@ -3,6 +3,7 @@ seed generators, and seed/dump of the service store."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -234,3 +235,45 @@ async def test_admin_api_seeds_and_dumps_the_service_store(api: Api, emu: Emulat
     put = await api.as_org(None).put("/_emulator/orgs/main/state", state)
     assert put.status == 200 and put.body["services"]["pagerduty"]["services"][0]["service_key"]
     assert (await api.as_org(None).put("/_emulator/orgs/main/state", {"services": {"nope": 1}})).status == 400
+
+
+async def test_no_read_answer_ever_contains_a_secret(api: Api, emu: Emulator) -> None:
+    state = make_service_org(3, 3, 3, 3, 4, 2, 2, 2, 2, 4, seed=11)
+    emu.seed("main", state)
+    services = state["services"]
+    secrets = {v for section in make_service_secrets(state).values() for v in section.values()}
+    secrets.add(services["pagerduty"]["api_token"])
+    secrets -= {a["api_key"] for a in services["confluent_cloud"]}  # Confluent's api_key is its (returned) name
+    paths = [
+        "/api/v1/integration/pagerduty",
+        "/api/v1/monitor",
+        "/api/v2/integration/opsgenie/services",
+        "/api/v2/integration/ms-teams/configuration/tenant-based-handles",
+        "/api/v2/integration/ms-teams/configuration/workflows-webhook-handles",
+        "/api/v2/integration/webhooks/configuration/auth-method?include=oauth2-client-credentials",
+        FASTLY,
+        CLOUDFLARE,
+        CONFLUENT,
+        OKTA,
+    ]
+    paths += [f"/api/v1/integration/webhooks/configuration/webhooks/{h['name']}" for h in services["webhooks"]]
+    paths += [
+        f"/api/v1/integration/webhooks/configuration/custom-variables/{v['name']}" for v in services["custom_variables"]
+    ]
+    paths += [
+        f"/api/v1/integration/pagerduty/configuration/services/{s['service_name']}"
+        for s in services["pagerduty"]["services"]
+    ]
+    paths += [f"/api/v1/integration/slack/configuration/accounts/{a}/channels" for a in services["slack"]]
+    paths += [
+        f"/api/v2/integration/ms-teams/configuration/workflows-webhook-handles/{h['id']}"
+        for h in services["workflows_handles"]
+    ]
+    paths += [f"/api/v2/integration/opsgenie/services/{s['id']}" for s in services["opsgenie"]]
+    for key, base in (("fastly", FASTLY), ("cloudflare", CLOUDFLARE), ("confluent_cloud", CONFLUENT), ("okta", OKTA)):
+        paths += [f"{base}/{a['id']}" for a in services[key]]
+    for path in paths:
+        reply = await api.get(path)
+        assert reply.status == 200, (path, reply.body)
+        text = json.dumps(reply.body)
+        assert not [s for s in secrets if s in text], path
