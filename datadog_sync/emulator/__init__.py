@@ -1,4 +1,5 @@
-"""A faithful local emulator of the Datadog API parts datadog-sync uses (AWS, GCP and Azure integrations and friends).
+"""A faithful local emulator of the Datadog API parts datadog-sync uses (AWS, GCP and Azure integrations,
+service integrations such as webhooks, PagerDuty and Slack, and friends).
 
     from datadog_sync.emulator import Emulator, OrgSpec, run_emulator_in_thread
 
@@ -10,6 +11,7 @@ from datadog_sync.emulator.core import EmulatorCore, OrgSpec
 from datadog_sync.emulator.knobs import Knobs
 from datadog_sync.emulator.seed import make_aws_org, make_secrets_file
 from datadog_sync.emulator.server import Emulator, ThreadedEmulator, run_emulator_in_thread
+from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 
 __all__ = [
     "Emulator",
@@ -22,5 +24,7 @@ __all__ = [
     "make_cloud_secrets",
     "make_gcp_org",
     "make_secrets_file",
+    "make_service_org",
+    "make_service_secrets",
     "run_emulator_in_thread",
 ]

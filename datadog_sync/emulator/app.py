@@ -8,14 +8,28 @@ the handler, then an optional lost response (applied, but the client gets 504). 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
 
-from datadog_sync.emulator import admin, aws_v1, aws_v2, azure, gcp, platform_api
+from datadog_sync.emulator import (
+    admin,
+    aws_v1,
+    aws_v2,
+    azure,
+    gcp,
+    platform_api,
+    services_accounts,
+    services_auth,
+    services_confluent_okta,
+    services_v1,
+    services_v2,
+)
 from datadog_sync.emulator.common import CORE, ORG, ApiError, Endpoint, Handler, json_error
 from datadog_sync.emulator.core import EmulatorCore, UnknownOrg
 from datadog_sync.emulator.permissions import effective_permissions
@@ -37,6 +51,11 @@ def build_app(core: EmulatorCore) -> web.Application:
     aws_v2.add_routes(app)
     gcp.add_routes(app)
     azure.add_routes(app)
+    services_v1.add_routes(app)
+    services_v2.add_routes(app)
+    services_auth.add_routes(app)
+    services_accounts.add_routes(app)
+    services_confluent_okta.add_routes(app)
     admin.add_routes(app)
     return app
 
@@ -59,7 +78,8 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
     raw = await request.read()
     request[ORG] = None
     try:
-        response, injected = await _serve(core, request, handler)
+        with _serial_writes(core, request, handler):
+            response, injected = await _serve(core, request, handler)
     except Exception:  # an emulator bug: answer like a server error, keep serving, and say so in the log
         log.exception("emulator error on %s %s", request.method, request.path)
         response, injected = json_error(500, "Internal Server Error"), "emulator_error"
@@ -212,6 +232,29 @@ def _body_account_id(raw: bytes) -> str | None:
             return None
         body = {"account_id": body.get("aws_account_id", body.get("account_id"))}
     return str(body["account_id"]) if body.get("account_id") is not None else None
+
+
+@contextlib.contextmanager
+def _serial_writes(core: EmulatorCore, request: web.Request, handler: Handler) -> Iterator[None]:
+    """Counts `overlapping_writes` when a write to a PagerDuty, Slack or webhooks endpoint starts while another write
+    to the same integration is in flight in the org: terraform-provider-datadog serialises those with a mutex because
+    parallel writes on one account are "unsupported by the API". Only counted (what the API then does is not
+    recorded), so subtype tests can assert that their writes were serialised."""
+    spec: Endpoint | None = getattr(handler, "endpoint", None)
+    org = None
+    if spec is not None and spec.serial and request.method not in ("GET", "HEAD", "OPTIONS"):
+        org = core.org_by_keys(request.headers.get("DD-API-KEY"), request.headers.get("DD-APPLICATION-KEY"))
+    if org is None or spec is None or spec.serial is None:
+        yield
+        return
+    family = spec.serial
+    if org.serial_writes.get(family):
+        core.counters.add("overlapping_writes", org.name)
+    org.serial_writes[family] = org.serial_writes.get(family, 0) + 1
+    try:
+        yield
+    finally:
+        org.serial_writes[family] -= 1
 
 
 def _authenticate(core: EmulatorCore, request: web.Request, spec: Endpoint) -> tuple[Org | None, web.Response]:

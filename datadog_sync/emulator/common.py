@@ -27,6 +27,7 @@ class Endpoint:
     rate_limited: bool = True
     aws_write: bool = False  # takes the org's AWS write slot (409 on overlap)
     aws_v2: bool = False  # a v2 AWS endpoint: its writes take the slot only while the knob v2_write_slot is on
+    serial: str | None = None  # an integration whose writes Terraform serialises: overlaps are counted (app.py)
 
 
 def endpoint(**kwargs: Any) -> Callable[[Handler], Handler]:

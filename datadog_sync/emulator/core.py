@@ -6,6 +6,7 @@ Everything here runs on the emulator's event loop thread; the thread runner (ser
 from __future__ import annotations
 
 import asyncio
+import copy
 import random
 from collections import deque
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from datadog_sync.emulator.azure_model import AzureIntegration
 from datadog_sync.emulator.gcp_model import GcpIntegration
 from datadog_sync.emulator.knobs import Counters, FixedWindowRateLimiter, Knobs
 from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS, READ_ONLY_PERMISSIONS
+from datadog_sync.emulator.services_model import ServiceIntegrations, check_monitors
 from datadog_sync.emulator.state import DDR_PASSIVE, AwsIntegration, InvalidField, Org
 
 REQUEST_LOG_LIMIT = 100_000  # oldest entries are dropped beyond this, so long soaks stay bounded in memory
@@ -105,20 +107,25 @@ class EmulatorCore:
 
     def seed(self, name: str, state: dict[str, Any]) -> None:
         """Replace the org's data with `state` (validated fully before anything changes)."""
-        if not isinstance(state, dict) or set(state) - {"aws", "gcp", "azure"}:
-            raise InvalidField("state must be an object whose keys are among 'aws', 'gcp' and 'azure'")
+        if not isinstance(state, dict) or set(state) - {"aws", "gcp", "azure", "services", "monitors"}:
+            raise InvalidField("state must be an object whose keys are among aws, gcp, azure, services, monitors")
         org = self.org(name)
         aws = AwsIntegration.from_json(state.get("aws"), self.new_external_id)
         gcp, azure = GcpIntegration.from_json(state.get("gcp"), name), AzureIntegration.from_json(state.get("azure"))
-        org.aws, org.gcp, org.azure = aws, gcp, azure
+        services, monitors = ServiceIntegrations.from_json(state.get("services")), check_monitors(state.get("monitors"))
+        org.aws, org.gcp, org.azure, org.services, org.monitors = aws, gcp, azure, services, monitors
 
     def dump(self, name: str) -> dict[str, Any]:
         org = self.org(name)
-        out = {"aws": org.aws.to_json()}
+        out: dict[str, Any] = {"aws": org.aws.to_json()}
         fresh = Org(name, "", "")  # GCP and Azure show only when they differ from a new org's (AWS-only dumps stay)
         for key, store, empty in (("gcp", org.gcp, fresh.gcp), ("azure", org.azure, fresh.azure)):
             if store.to_json() != empty.to_json():
                 out[key] = store.to_json()
+        if org.services.to_json():  # like GCP and Azure: shown only when not empty
+            out["services"] = org.services.to_json()
+        if org.monitors:
+            out["monitors"] = copy.deepcopy(org.monitors)
         return out
 
     def wipe(self, name: str) -> None:

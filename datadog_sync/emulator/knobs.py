@@ -180,6 +180,7 @@ class Counters:
         "outage_answers",
         "held",
         "slot_held",
+        "overlapping_writes",  # a serialised service integration's write started while another was in flight
     )
 
     def of(self, org: str, name: str) -> int:

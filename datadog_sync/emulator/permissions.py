@@ -20,14 +20,22 @@ GCP_MANAGE = "gcp_configurations_manage"
 AZURE_READ = "azure_configuration_read"
 AZURE_EDIT = "azure_configuration_edit"
 AZURE_MANAGE = "azure_configurations_manage"
+#: The service integrations' `x-permission`s (webhooks, PagerDuty, Slack, Opsgenie, Fastly, Cloudflare, Confluent
+#: Cloud and Okta API reference pages); Microsoft Teams declares none and uses the same two (docs/emulator.md).
+INTEGRATIONS_READ = "integrations_read"
+MANAGE_INTEGRATIONS = "manage_integrations"
+CREATE_WEBHOOKS = "create_webhooks"  # CreateWebhooksIntegration only
+MONITORS_READ = "monitors_read"  # GET /api/v1/monitor
+SERVICES_WRITE: frozenset[str] = frozenset({MANAGE_INTEGRATIONS, CREATE_WEBHOOKS})
 CLOUD_WRITE: frozenset[str] = frozenset({AWS_EDIT, AWS_MANAGE, GCP_EDIT, GCP_MANAGE, AZURE_EDIT, AZURE_MANAGE})
 
 DEFAULT_PERMISSIONS: frozenset[str] = frozenset(
     {AWS_READ, AWS_EDIT, AWS_MANAGE, USER_APP_KEYS, USER_ACCESS_READ, GCP_READ, GCP_EDIT, GCP_MANAGE}
     | {AZURE_READ, AZURE_EDIT, AZURE_MANAGE}
+    | {INTEGRATIONS_READ, MANAGE_INTEGRATIONS, CREATE_WEBHOOKS, MONITORS_READ}
 )
-# A "read-only" org keeps everything except the write permissions of the three cloud integrations.
-READ_ONLY_PERMISSIONS: frozenset[str] = DEFAULT_PERMISSIONS - CLOUD_WRITE
+# A "read-only" org keeps everything except the write permissions of the cloud and service integrations.
+READ_ONLY_PERMISSIONS: frozenset[str] = DEFAULT_PERMISSIONS - CLOUD_WRITE - SERVICES_WRITE
 
 #: The recorded AWS wording below, applied to the GCP and Azure permissions (their own wording is not recorded).
 _CLOUD_WORDING = (
@@ -90,6 +98,8 @@ _CATALOG: dict[str, tuple[str, str, str, str]] = {
         "write",
     ),
     "integrations_read": ("Integrations Read", "View integrations and their configurations.", "Integrations", "read"),
+    CREATE_WEBHOOKS: ("Webhooks Write", "Create webhooks integrations.", "Integrations", "write"),
+    MONITORS_READ: ("Monitors Read", "View monitors.", "Monitors", "read"),
 }
 
 _ID_NAMESPACE = uuid.UUID("5a4f4a38-6a1e-4c4e-9d0e-6d61746164f0")

@@ -23,6 +23,7 @@ from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
 if TYPE_CHECKING:  # imported lazily below: both modules use InvalidField from here
     from datadog_sync.emulator.azure_model import AzureIntegration
     from datadog_sync.emulator.gcp_model import GcpIntegration
+    from datadog_sync.emulator.services_model import ServiceIntegrations
 
 DDR_PASSIVE = 2
 
@@ -336,8 +337,12 @@ class Org:
     aws: AwsIntegration = field(default_factory=AwsIntegration)
     gcp: GcpIntegration = field(default=None)  # type: ignore[assignment]  # set by __post_init__ (needs the name)
     azure: AzureIntegration = field(default=None)  # type: ignore[assignment]
+    services: ServiceIntegrations = field(default=None)  # type: ignore[assignment]  # services_model.py
+    monitors: list[dict[str, Any]] = field(default_factory=list)  # read-only: handles in messages (services_v1.py)
     # True while an AWS write holds the org's write slot (see app.py); a second write then gets 409.
     aws_write_busy: bool = False
+    # Writes in flight per serialised service integration (Endpoint.serial): see app.py's _serial_writes.
+    serial_writes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.wipe_clouds()
@@ -346,8 +351,10 @@ class Org:
         """Empty GCP and Azure stores (the GCP principal exists: see gcp.py)."""
         from datadog_sync.emulator.azure_model import AzureIntegration
         from datadog_sync.emulator.gcp_model import GcpIntegration
+        from datadog_sync.emulator.services_model import ServiceIntegrations
 
         self.gcp, self.azure = GcpIntegration.from_json(None, self.name), AzureIntegration()
+        self.services, self.monitors = ServiceIntegrations(), []
 
     @property
     def user_id(self) -> str:
@@ -404,7 +411,17 @@ def _copy(value: Any) -> Any:
 
 
 def redact_secrets(
-    value: Any, keys: Iterable[str] = ("secret_access_key", "client_secret", "private_key", "private_key_id")
+    value: Any,
+    keys: Iterable[str] = (
+        "secret_access_key",
+        "client_secret",
+        "private_key",
+        "private_key_id",
+        "service_key",
+        "opsgenie_api_key",
+        "api_secret",
+        "api_token",
+    ),
 ) -> Any:
     """Deep copy of a JSON value with secret values replaced by "***" (for the request log)."""
     keys = frozenset(keys)
