@@ -62,3 +62,13 @@ async def test_a_listing_of_another_shape_is_not_a_datadog_answer(emu, clients, 
     emu.set_permissions("destination", [])
     with pytest.raises(Exception, match="403"):
         await sub.list_resources(dst)
+
+
+def test_handles_and_secret_names_of_both_subtypes(emu, harness):
+    subtypes = harness().resource.subtypes
+    og, pd = subtypes["opsgenie"], subtypes["pagerduty"]
+    assert og.handles(GONE) == ["@opsgenie-gone"] and og.secret_names(GONE) == ["gone"]
+    assert og.handles({"name": "opsgenie"}) == [] and og.secret_names({"name": "opsgenie"}) == []
+    service = {"name": "pagerduty", "service_name": "payments"}
+    assert pd.handles(service) == ["@pagerduty-payments"] and pd.secret_names(service) == ["payments"]
+    assert pd.handles({"name": "pagerduty"}) == [] and pd.secret_names({"name": "pagerduty"}) == []
