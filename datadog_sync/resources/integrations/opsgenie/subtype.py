@@ -1,0 +1,198 @@
+"""The ``opsgenie`` integrations subtype: every Opsgenie service object of Datadog's Opsgenie integration.
+
+* **Import** is one ``GET /api/v2/integration/opsgenie/services`` per org.
+* **Plan** lists the destination once and matches services by name (never by the per-org id), so drift shows and
+  an existing service is adopted, never created twice.
+* **Create**: one ``POST`` with the API key from the secrets file (without it the plan skips the service and says
+  which line to add); a 409 (the name exists after all) updates the listed service instead. **Update**: one
+  ``PATCH`` of name, region and custom URL, with the API key when the file has it (an update needs none).
+  **Delete**: one ``DELETE``; a 404 means deleted already. An unchanged service gets no write.
+* **A renamed service** is renamed in place: the API's update may change the name (datadog-api-client-python
+  cassette test_update_a_single_service_object_returns_ok_response), so when a source service that an earlier
+  sync wrote (destination state keeps its source id) shows up under a new name, the destination service is
+  patched to that name, without needing its API key, and its old state key is forgotten, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from datadog_sync.diffing import Difference
+from datadog_sync.http.errors import HTTPError
+from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource, Superseded
+from datadog_sync.resources.composite import SubtypeResource
+from datadog_sync.resources.integrations.common import error_message
+from datadog_sync.resources.integrations.opsgenie import model
+from datadog_sync.resources.integrations.opsgenie.api import (
+    BASE,
+    MANAGE,
+    READ,
+    OpsgenieApi,
+    is_absent,
+    is_duplicate,
+)
+from datadog_sync.resources.integrations.secrets import KeyedSecrets, parse_keyed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    from datadog_sync.context import RunContext
+    from datadog_sync.http.client import Client
+
+KEY_DOC, VALUE_DOC = "<service name>", "API key"
+
+
+class OpsgenieSubtype(SubtypeResource):
+    resource_type: ClassVar[str] = model.RESOURCE_TYPE
+    subtype: ClassVar[str] = model.SUBTYPE
+    schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
+    has_secrets: ClassVar[bool] = True
+    config: ClassVar[ResourceConfig] = ResourceConfig(
+        base_path=BASE,
+        id_key=model.ID,
+        permissions={"read": READ, "create": MANAGE, "update": MANAGE, "delete": MANAGE},
+        permission_purposes={MANAGE: "add, edit or remove Opsgenie services"},
+        noun="Opsgenie service(s)",
+    )
+
+    secrets: KeyedSecrets
+
+    def __init__(self, ctx: RunContext, secrets: KeyedSecrets | None = None):
+        super().__init__(ctx, secrets if secrets is not None else KeyedSecrets(model.SUBTYPE, KEY_DOC, VALUE_DOC))
+
+    @classmethod
+    def parse_secrets(cls, section: Any, path: Path | None) -> KeyedSecrets:
+        return parse_keyed(section, path, model.SUBTYPE, KEY_DOC, VALUE_DOC)
+
+    def secret_names(self, obj: Mapping) -> list[str]:
+        """The keys of the ``opsgenie`` secrets section this service needs: its name."""
+        return [model.service_name(obj)] if model.service_name(obj) else []
+
+    def handles(self, obj: Mapping) -> list[str]:
+        """``@opsgenie-<service_name>`` (https://docs.datadoghq.com/integrations/opsgenie/)."""
+        return [model.handle(obj)] if model.service_name(obj) else []
+
+    def _missing(self, obj: Mapping) -> str:
+        return self.secrets.missing_message(model.service_name(obj), model.label(obj))
+
+    # ------------------------------------------------------------------------------------------- import
+    async def list_resources(self, client: Client) -> list[dict]:
+        return [{**item, "name": self.subtype} for item in await OpsgenieApi(client).list_services()]
+
+    def key_of(self, raw: dict) -> str | None:
+        obj = model.from_api(raw)
+        return model.state_key(obj) if model.service_name(obj) else None
+
+    def preview(self, raw: dict) -> dict:
+        return model.from_api(raw)
+
+    async def import_resource(self, raw: dict, client: Client) -> tuple[str, dict]:
+        obj = model.from_api(raw)
+        if not model.service_name(obj):
+            raise SkipResource("an Opsgenie service without a name was listed")
+        return model.state_key(obj), obj
+
+    # --------------------------------------------------------------------------------------------- plan
+    def problems(self, key: str, obj: Mapping) -> list[str]:
+        return model.problems(key, obj)
+
+    async def current_destination(
+        self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
+    ) -> dict[str, dict]:
+        """List the destination once and match services by name; a source service found under no name but
+        written before under another one (same ``source_id``) is that service, renamed (its old key superseded)."""
+        if client is None:
+            return dict(destination_state)
+        listed = [model.from_api(item) for item in await OpsgenieApi(client).list_services()]
+        by_name = {model.service_name(s): s for s in listed}
+        by_id = {s.get(model.ID): s for s in listed}
+        current: dict[str, dict] = {}
+        for key in {**destination_state, **source}:
+            ref = source.get(key) or destination_state.get(key)
+            found = by_name.get(model.service_name(ref)) if isinstance(ref, Mapping) else None
+            if found is not None:
+                current[key] = found
+        for key, desired in source.items():
+            if key in current or not desired.get(model.ID):
+                continue
+            for old_key, known in destination_state.items():
+                if old_key in source or known.get(model.SOURCE_ID) != desired[model.ID]:
+                    continue
+                found = by_id.get(known.get(model.ID))
+                if found is not None and model.service_name(found) not in {
+                    model.service_name(s) for s in source.values()
+                }:
+                    current[key] = found
+                    current[old_key] = Superseded(
+                        key, f"renamed to {model.service_name(desired)} (now kept under {key})"
+                    )
+                    break
+        return current
+
+    def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        if current is None and not self.secrets.get(model.service_name(desired)):
+            return self._missing(desired)
+        return None
+
+    def update_note(self, key: str, desired: dict, current: dict) -> str:
+        old, new = model.service_name(current), model.service_name(desired)
+        return f"renames the Opsgenie service {old} to {new} in place" if old and old != new else ""
+
+    def diff(self, current: dict, desired: dict) -> list[Difference]:
+        return model.differences(current, desired)
+
+    def redacted(self, obj: dict) -> dict:
+        return {k: v for k, v in obj.items() if k != model.SECRET}
+
+    def same_object(self, stored: Mapping, deleted: Mapping) -> bool:
+        return bool(model.service_name(deleted)) and model.service_name(stored) == model.service_name(deleted)
+
+    # -------------------------------------------------------------------------------------------- apply
+    def _kept(self, answer: dict, desired: Mapping) -> dict:
+        """What destination state keeps: the destination's answer, and the source id it was written from."""
+        obj = model.from_api(answer)
+        if desired.get(model.ID):
+            obj[model.SOURCE_ID] = str(desired[model.ID])
+        return obj
+
+    async def create(self, client: Client, key: str, desired: dict) -> dict:
+        secret = self.secrets.get(model.service_name(desired))
+        if not secret:
+            raise SkipResource(self._missing(desired))
+        api = OpsgenieApi(client)
+        try:
+            answer = await api.create_service(model.create_payload(desired, secret))
+        except HTTPError as err:
+            if not is_duplicate(err):
+                raise ResourceError(error_message(model.label(desired), err)) from err
+            listed = {model.service_name(s): s for s in map(model.from_api, await api.list_services())}
+            existing = listed.get(model.service_name(desired))
+            if existing is None:
+                raise ResourceError(error_message(model.label(desired), err)) from err
+            self.log.warning("already exists in the destination: updating it instead of creating it", id=key)
+            return await self.update(client, key, desired, existing)
+        return self._kept(answer, desired)
+
+    async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
+        service_id = str(current.get(model.ID) or "")
+        payload = model.update_payload(desired, service_id, self.secrets.get(model.service_name(desired)))
+        try:
+            answer = await OpsgenieApi(client).update_service(service_id, payload)
+        except HTTPError as err:
+            if is_absent(err):
+                raise ResourceError(
+                    f"{model.label(current)}: it is gone from the destination (404): nothing was written; run sync "
+                    "again, its next plan creates it"
+                ) from err
+            raise ResourceError(error_message(model.label(desired), err)) from err
+        return self._kept(answer, desired)
+
+    async def delete(self, client: Client, key: str, current: dict) -> None:
+        try:
+            await OpsgenieApi(client).delete_service(str(current.get(model.ID) or ""))
+        except HTTPError as err:
+            if is_absent(err):
+                self.log.info("already absent from the destination", id=key)
+                return
+            raise ResourceError(error_message(model.label(current), err)) from err
