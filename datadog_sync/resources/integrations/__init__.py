@@ -19,6 +19,7 @@ from datadog_sync.resources.composite import CompositeResource, SubtypeResource
 from datadog_sync.resources.integrations.aws import AwsV2Subtype
 from datadog_sync.resources.integrations.azure import AzureSubtype
 from datadog_sync.resources.integrations.gcp import GcpSubtype
+from datadog_sync.resources.integrations.slack import SlackSubtype
 from datadog_sync.resources.integrations.secrets import IntegrationSecrets, SecretsFileError, load_secrets
 
 
@@ -56,3 +57,4 @@ def secrets_parsers(config: Any = None) -> dict[str, Callable[[Any, Path | None]
 IntegrationsResource.register_subtype(AwsV2Subtype)
 IntegrationsResource.register_subtype(GcpSubtype)
 IntegrationsResource.register_subtype(AzureSubtype)
+IntegrationsResource.register_subtype(SlackSubtype)
