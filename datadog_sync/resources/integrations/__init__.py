@@ -19,8 +19,9 @@ from datadog_sync.resources.composite import CompositeResource, SubtypeResource
 from datadog_sync.resources.integrations.aws import AwsV2Subtype
 from datadog_sync.resources.integrations.azure import AzureSubtype
 from datadog_sync.resources.integrations.gcp import GcpSubtype
-from datadog_sync.resources.integrations.slack import SlackSubtype
+from datadog_sync.resources.integrations.ms_teams import MsTeamsSubtype
 from datadog_sync.resources.integrations.secrets import IntegrationSecrets, SecretsFileError, load_secrets
+from datadog_sync.resources.integrations.slack import SlackSubtype
 
 
 class IntegrationsResource(CompositeResource):
@@ -58,3 +59,4 @@ IntegrationsResource.register_subtype(AwsV2Subtype)
 IntegrationsResource.register_subtype(GcpSubtype)
 IntegrationsResource.register_subtype(AzureSubtype)
 IntegrationsResource.register_subtype(SlackSubtype)
+IntegrationsResource.register_subtype(MsTeamsSubtype)
