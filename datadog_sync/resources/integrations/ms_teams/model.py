@@ -69,7 +69,8 @@ def where(obj: Mapping[str, Any]) -> str:
 def from_api(item: Mapping[str, Any]) -> dict:
     """A listed handle (a JSON:API item of either listing) in the stored shape: never the per-org id, never ids of
     Microsoft objects (their names say the same), never the url (not returned anyway)."""
-    attrs = item.get("attributes") if isinstance(item.get("attributes"), Mapping) else {}
+    given = item.get("attributes")
+    attrs: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     tenant = str(item.get("type") or "").startswith("ms-teams-tenant") or any(k in attrs for k in IDS)
     obj: dict[str, Any] = {"name": SUBTYPE, HANDLE: str(attrs.get("name") or ""), KIND: TENANT if tenant else WORKFLOWS}
     if tenant:
