@@ -60,8 +60,13 @@ class SlackSubtype(SubtypeResource):
 
     # ------------------------------------------------------------------------------------------- import
     def _known_accounts(self) -> list[str]:
-        state = self.ctx.state.source.get(self.resource_type, {})
-        accounts = {model.pair(obj)[0] for key, obj in state.items() if key.startswith(f"{self.subtype}:")}
+        """The accounts of both states' channels (a reset lists the destination's)."""
+        accounts = {
+            model.pair(obj)[0]
+            for states in (self.ctx.state.source, self.ctx.state.destination)
+            for key, obj in states.get(self.resource_type, {}).items()
+            if key.startswith(f"{self.subtype}:") and isinstance(obj, Mapping)
+        }
         return sorted(a for a in accounts if a)
 
     async def list_resources(self, client: Client) -> list[dict]:
@@ -74,6 +79,8 @@ class SlackSubtype(SubtypeResource):
         try:
             messages = await api.monitor_messages()
         except HTTPError as err:
+            if err.status != 403:  # only a key without monitors_read; anything else is no Datadog answer
+                raise
             self.log.warning(
                 "cannot read the monitors, so only the Slack accounts already in the source state are imported: %s",
                 error_message("monitors", err),
