@@ -69,7 +69,7 @@ def org_keys() -> dict[str, str]:
 
 #: Request-body fields holding a secret, masked before a request is stored or matched: AWS key accounts' secret
 #: access key, GCP JSON keys' private key (and its id), Azure app registrations' client secret, PagerDuty service
-#: keys, Opsgenie API keys.
+#: keys, Opsgenie API keys, Microsoft Teams Workflows handles' url.
 SECRET_FIELDS = (
     "secret_access_key",
     "private_key",
@@ -77,6 +77,7 @@ SECRET_FIELDS = (
     "client_secret",
     "service_key",
     "opsgenie_api_key",
+    "url",
 )
 _REQUEST_MASKS = {**dict.fromkeys(SECRET_FIELDS, SECRET_MASK), "external_id": EXTERNAL_ID_MASK}
 

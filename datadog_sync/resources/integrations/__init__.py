@@ -19,9 +19,11 @@ from datadog_sync.resources.composite import CompositeResource, SubtypeResource
 from datadog_sync.resources.integrations.aws import AwsV2Subtype
 from datadog_sync.resources.integrations.azure import AzureSubtype
 from datadog_sync.resources.integrations.gcp import GcpSubtype
+from datadog_sync.resources.integrations.ms_teams import MsTeamsSubtype
 from datadog_sync.resources.integrations.opsgenie import OpsgenieSubtype
 from datadog_sync.resources.integrations.pagerduty import PagerDutySubtype
 from datadog_sync.resources.integrations.secrets import IntegrationSecrets, SecretsFileError, load_secrets
+from datadog_sync.resources.integrations.slack import SlackSubtype
 
 
 class IntegrationsResource(CompositeResource):
@@ -58,5 +60,7 @@ def secrets_parsers(config: Any = None) -> dict[str, Callable[[Any, Path | None]
 IntegrationsResource.register_subtype(AwsV2Subtype)
 IntegrationsResource.register_subtype(GcpSubtype)
 IntegrationsResource.register_subtype(AzureSubtype)
+IntegrationsResource.register_subtype(SlackSubtype)
+IntegrationsResource.register_subtype(MsTeamsSubtype)
 IntegrationsResource.register_subtype(PagerDutySubtype)
 IntegrationsResource.register_subtype(OpsgenieSubtype)
