@@ -69,7 +69,7 @@ def org_keys() -> dict[str, str]:
 
 #: Request-body fields holding a secret, masked before a request is stored or matched: AWS key accounts' secret
 #: access key, GCP JSON keys' private key (and its id), Azure app registrations' client secret.
-SECRET_FIELDS = ("secret_access_key", "private_key", "private_key_id", "client_secret")
+SECRET_FIELDS = ("secret_access_key", "private_key", "private_key_id", "client_secret", "api_key", "api_secret")
 _REQUEST_MASKS = {**dict.fromkeys(SECRET_FIELDS, SECRET_MASK), "external_id": EXTERNAL_ID_MASK}
 
 
