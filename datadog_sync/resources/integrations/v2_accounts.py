@@ -53,14 +53,6 @@ def account_config(path: str, noun: str) -> ResourceConfig:
     )
 
 
-def body(api_type: str, attributes: Mapping[str, Any], object_id: str | None = None) -> dict:
-    """A JSON:API request body (``{"data": {"type", "attributes"}}``, with ``id`` for a child object)."""
-    data: dict[str, Any] = {"type": api_type, "attributes": dict(attributes)}
-    if object_id is not None:
-        data["id"] = object_id
-    return {"data": data}
-
-
 class AccountsApi:
     """The calls of one accounts collection (``path``) and, optionally, its child collection (``children``)."""
 
@@ -275,7 +267,8 @@ class AccountsSubtype(SubtypeResource):
                 raise ResourceError(error_message(self.label(desired), err)) from err
             self.log.warning("already exists in the destination: updating it instead of creating it", id=key)
             return await self.update(client, key, desired, current)
-        return self.from_api(answer)
+        # an answer without the account (never recorded): state keeps what was sent; the next plan lists it
+        return self.from_api(answer) if answer.get("attributes") else dict(desired)
 
     async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
         secret = self.secrets.get(self.natural(desired))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from datadog_sync.http.client import Client
 from datadog_sync.resources.base import ResourceError, SkipResource
 from datadog_sync.resources.integrations.okta import model as okta_model
-from tests.unit.integrations.conftest import writes
+from tests.e2e.test_cli_answers import portal
+from tests.unit.integrations.conftest import FAST, writes
 from tests.unit.integrations.service_accounts import services
 
 CORP = {"id": "u-1", "name": "corp", "domain": "https://corp.okta.com/", "auth_method": "oauth", "client_id": "c1"}
@@ -68,3 +70,36 @@ async def test_listings_of_another_shape_and_items_without_a_natural_key(emu, cl
     assert okta.secret_names({"account_name": "corp"}) == ["corp"] and okta.handles({}) == []
     assert okta.same_object({"account_name": "a"}, {"account_name": "a"})
     assert okta.redacted({"account_name": "a", "client_secret": "s"}) == {"account_name": "a"}
+
+
+def make_client_at(url: str) -> Client:
+    return Client(url, api_key="k", app_key="a", org="destination", retry=FAST)
+
+
+async def test_answers_of_other_shapes_and_refusals_name_the_account(harness):
+    sub = harness(secrets=SECRETS).resource.subtypes
+    model_obj = okta_model.from_api(okta_item(CORP))
+    with portal({"/api/v2/integrations/okta/accounts": {"accounts": []}}, status=409) as url:
+        client = make_client_at(url)
+        try:
+            with pytest.raises(ResourceError, match="does not look like a Datadog API answer"):
+                await sub["okta"].list_resources(client)
+            assert await sub["okta"].create(client, "okta:corp", model_obj) == model_obj  # an answer without it
+        finally:
+            await client.close()
+    listed = {"data": [okta_item(CORP)]}
+    with portal({"/api/v2/integrations/okta/accounts": listed}, status=404) as url:
+        client = make_client_at(url)
+        try:  # a 404 for an account the listing still shows under that id: not deleted, an error
+            with pytest.raises(ResourceError, match="Okta account corp: 404"):
+                await sub["okta"].delete(client, "okta:corp", model_obj)
+        finally:
+            await client.close()
+    with portal({}, status=500) as url:
+        client = make_client_at(url)
+        fastly = {"name": "fastly", "account_name": "edge", "id": "f", "services": [{"id": "s", "tags": []}]}
+        try:
+            with pytest.raises(ResourceError, match="Fastly account edge, service s: 500"):
+                await sub["fastly"].update(client, "fastly:edge", {**fastly, "services": []}, fastly)
+        finally:
+            await client.close()
