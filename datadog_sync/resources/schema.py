@@ -29,11 +29,18 @@ _NAMES = {str: "a string", bool: "true or false", int: "a number", float: "a num
 _PLURALS = {str: "strings", bool: "true/false values", int: "numbers"}
 
 
+def _plural(expected: Any) -> str:
+    """``strings`` for ``str``; ``objects`` for ``Fields`` (unhashable: never a dict key)."""
+    if isinstance(expected, Fields):
+        return "objects"
+    return _PLURALS.get(expected, "values") if isinstance(expected, type) else "values"
+
+
 def _describe(expected: Any) -> str:
     if isinstance(expected, ListOf):
-        return f"a list of {_PLURALS.get(expected.item, 'values')}"
+        return f"a list of {_plural(expected.item)}"
     if isinstance(expected, MapOf):
-        return f"an object of {_PLURALS.get(expected.value, 'values')}"
+        return f"an object of {_plural(expected.value)}"
     if isinstance(expected, Fields):
         return "an object"
     return _NAMES.get(expected, getattr(expected, "__name__", str(expected)))

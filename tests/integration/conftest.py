@@ -69,7 +69,8 @@ def org_keys() -> dict[str, str]:
 
 #: Request-body fields holding a secret, masked before a request is stored or matched: AWS key accounts' secret
 #: access key, GCP JSON keys' private key (and its id), Azure app registrations' client secret, PagerDuty service
-#: keys, Opsgenie API keys, Microsoft Teams Workflows handles' url.
+#: keys, Opsgenie API keys, Microsoft Teams Workflows handles' url, Fastly/Cloudflare/Okta API keys and Confluent
+#: API secrets.
 SECRET_FIELDS = (
     "secret_access_key",
     "private_key",
@@ -78,6 +79,8 @@ SECRET_FIELDS = (
     "service_key",
     "opsgenie_api_key",
     "url",
+    "api_key",
+    "api_secret",
 )
 _REQUEST_MASKS = {**dict.fromkeys(SECRET_FIELDS, SECRET_MASK), "external_id": EXTERNAL_ID_MASK}
 

@@ -18,8 +18,12 @@ from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.composite import CompositeResource, SubtypeResource
 from datadog_sync.resources.integrations.aws import AwsV2Subtype
 from datadog_sync.resources.integrations.azure import AzureSubtype
+from datadog_sync.resources.integrations.cloudflare import CloudflareSubtype
+from datadog_sync.resources.integrations.confluent_cloud import ConfluentCloudSubtype
+from datadog_sync.resources.integrations.fastly import FastlySubtype
 from datadog_sync.resources.integrations.gcp import GcpSubtype
 from datadog_sync.resources.integrations.ms_teams import MsTeamsSubtype
+from datadog_sync.resources.integrations.okta import OktaSubtype
 from datadog_sync.resources.integrations.opsgenie import OpsgenieSubtype
 from datadog_sync.resources.integrations.pagerduty import PagerDutySubtype
 from datadog_sync.resources.integrations.secrets import IntegrationSecrets, SecretsFileError, load_secrets
@@ -60,7 +64,11 @@ def secrets_parsers(config: Any = None) -> dict[str, Callable[[Any, Path | None]
 IntegrationsResource.register_subtype(AwsV2Subtype)
 IntegrationsResource.register_subtype(GcpSubtype)
 IntegrationsResource.register_subtype(AzureSubtype)
-IntegrationsResource.register_subtype(SlackSubtype)
-IntegrationsResource.register_subtype(MsTeamsSubtype)
 IntegrationsResource.register_subtype(PagerDutySubtype)
 IntegrationsResource.register_subtype(OpsgenieSubtype)
+IntegrationsResource.register_subtype(SlackSubtype)
+IntegrationsResource.register_subtype(MsTeamsSubtype)
+IntegrationsResource.register_subtype(FastlySubtype)
+IntegrationsResource.register_subtype(CloudflareSubtype)
+IntegrationsResource.register_subtype(ConfluentCloudSubtype)
+IntegrationsResource.register_subtype(OktaSubtype)

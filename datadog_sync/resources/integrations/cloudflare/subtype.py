@@ -1,0 +1,43 @@
+"""The ``cloudflare`` integrations subtype: Cloudflare accounts keyed by account name.
+
+* **Create** and **update** each send the API key from the secrets file (``{"cloudflare": {"<account name>":
+  "<api key>"}}``): the API needs it on every PATCH (UpdateCloudflareAccount's schema), so an account that differs
+  and has no key in the file is skipped with the line to add; an unchanged one needs nothing.
+* An update sends every field: a PATCH without ``resources`` resets them (cassette
+  test_update_cloudflare_account_returns_ok_response).
+* Datadog checks the credentials with Cloudflare: a refused key is an error naming the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from datadog_sync.diffing import Difference
+from datadog_sync.resources.base import ResourceConfig
+from datadog_sync.resources.integrations.cloudflare import api, model
+from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, account_config
+
+
+class CloudflareSubtype(AccountsSubtype):
+    subtype: ClassVar[str] = model.SUBTYPE
+    schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
+    config: ClassVar[ResourceConfig] = account_config(api.PATH, "Cloudflare account")
+    path: ClassVar[str] = api.PATH
+    title: ClassVar[str] = "Cloudflare account"
+    secret_fields: ClassVar[tuple[str, ...]] = (model.SECRET,)
+
+    def from_api(self, item: Mapping[str, Any]) -> dict:
+        return model.from_api(item)
+
+    def differences(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Difference]:
+        return model.differences(current, desired)
+
+    def create_payload(self, obj: Mapping[str, Any], secret: str) -> dict:
+        return model.create_payload(obj, secret)
+
+    def update_needs_secret(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+        return bool(model.differences(current, desired))
+
+    def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
+        return model.update_payload(desired, secret or "")
