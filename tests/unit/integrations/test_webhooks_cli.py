@@ -1,0 +1,157 @@
+"""The ``webhooks`` subtype end to end: the CLI against the emulator, every command, counted requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
+from datadog_sync.emulator.testing import emulated_orgs
+from tests.support import invoke_emulated as invoke
+from tests.support import read_state
+
+BASE = "/api/v1/integration/webhooks/configuration"
+HOOKS, VARS = f"{BASE}/webhooks", f"{BASE}/custom-variables"
+DEFAULT_PAYLOAD = (
+    '{"body": "$EVENT_MSG", "last_updated": "$LAST_UPDATED", "event_type": "$EVENT_TYPE", "title": "$EVENT_TITLE", '
+    '"date": "$DATE", "org": {"id": "$ORG_ID", "name": "$ORG_NAME"}, "id": "$ID"}'
+)
+TOKEN = "s3cr3t-deploy-token-value-0001"
+DEPLOY = {
+    "name": "deploy-bot",
+    "url": "https://hooks.example.com/deploy?token=$DEPLOY_TOKEN",
+    "payload": '{"text": "$EVENT_TITLE", "env": "$DEPLOY_ENV"}',
+    "custom_headers": '{"X-Team": "platform"}',
+    "encode_as": "json",
+}
+PLAIN = {"name": "plain-hook", "url": "https://hooks.example.com/plain", "payload": None}
+LISTED = {"name": "only-listed", "url": "https://hooks.example.com/listed", "encode_as": "form"}
+VARIABLES = [
+    {"name": "DEPLOY_TOKEN", "value": TOKEN, "is_secret": True},
+    {"name": "DEPLOY_ENV", "value": "production", "is_secret": False},
+]
+MONITORS = [
+    {"name": "deploys failing", "message": "Deploys fail {{#is_alert}}@webhook-deploy-bot{{/is_alert}} @ops@example.com"},
+    {"name": "plain", "message": "@webhook-plain-hook and @webhook-ghost-hook", "options": {}},
+    {"name": "paging", "message": "@pagerduty-payments", "options": {"escalation_message": "@jira-OPS-board"}},
+]
+KEY_DEPLOY, KEY_PLAIN = "webhooks:webhook:deploy-bot", "webhooks:webhook:plain-hook"
+KEY_TOKEN, KEY_ENV = "webhooks:custom_variable:DEPLOY_TOKEN", "webhooks:custom_variable:DEPLOY_ENV"
+
+
+def org(*hooks: dict, variables: list[dict] | None = None, monitors: list[dict] | None = None) -> dict:
+    services: dict = {"webhooks": [json.loads(json.dumps(h)) for h in hooks]}
+    if variables:
+        services["custom_variables"] = json.loads(json.dumps(variables))
+    state: dict = {"services": services}
+    if monitors:
+        state["monitors"] = monitors
+    return state
+
+
+def source_org() -> dict:
+    return org(DEPLOY, PLAIN, LISTED, variables=VARIABLES, monitors=MONITORS)
+
+
+def secrets_file(workdir: Path, state: dict) -> dict[str, str]:
+    path = workdir / "secrets.json"
+    path.write_text(json.dumps(make_service_secrets(state)))
+    path.chmod(0o600)
+    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+
+
+def writes(emu, org: str = "destination") -> list[tuple[str, str]]:
+    return [(r["method"], r["path"]) for r in emu.requests(org) if r["method"] != "GET" and r["path"].startswith(BASE)]
+
+
+def live(emu, org: str = "destination") -> tuple[dict[str, dict], dict[str, dict]]:
+    services = emu.dump(org).get("services") or {}
+    hooks = {h["name"]: h for h in services.get("webhooks", [])}
+    return hooks, {v["name"]: v for v in services.get("custom_variables", [])}
+
+
+def test_import_discovers_webhooks_from_monitors_the_option_and_variables_from_tokens(workdir):
+    with emulated_orgs(source_state=source_org()) as emu:
+        result = invoke(emu, "import", DD_INTEGRATIONS_WEBHOOKS="only-listed, MISSING_VAR")
+        monitor_reads = [r for r in emu.requests("source") if r["path"] == "/api/v1/monitor"]
+    state = read_state(workdir, "source", "integrations")
+    assert result.exit_code == 0, result.output
+    assert set(state) == {KEY_DEPLOY, KEY_PLAIN, "webhooks:webhook:only-listed", KEY_TOKEN, KEY_ENV}
+    assert len(monitor_reads) == 1 and monitor_reads[0]["query"]["page"] == "0"
+    assert state[KEY_DEPLOY] == {"name": "webhooks", "webhook": DEPLOY}
+    assert state[KEY_PLAIN]["webhook"]["payload"] is None  # as seeded: the emulator fills the default on writes
+    assert state[KEY_TOKEN] == {"name": "webhooks", "custom_variable": {"name": "DEPLOY_TOKEN", "is_secret": True}}
+    assert state[KEY_ENV]["custom_variable"]["value"] == "production"
+    assert 'webhook "ghost-hook" is referenced by monitor 2 "plain"' in result.output
+    assert "webhook custom variable MISSING_VAR is listed with --integrations-webhooks" in result.output
+    assert "auth_method_id" not in json.dumps(state)
+
+
+def test_sync_creates_with_the_secret_a_resync_writes_nothing_and_writes_are_serialised(workdir):
+    source = source_org()
+    env = secrets_file(workdir, source)
+    with emulated_orgs(source_state=source) as emu:
+        assert invoke(emu, "import", DD_INTEGRATIONS_WEBHOOKS="only-listed").exit_code == 0
+        emu.reset_counters()
+        sync = invoke(emu, "sync", **env)
+        first = writes(emu)
+        hooks, variables = live(emu)
+        overlapping = emu.counters().get("overlapping_writes", 0)
+        emu.clear_requests()
+        again = invoke(emu, "sync", **env)
+        second = writes(emu)
+        diffs = invoke(emu, "diffs", **env)
+    assert sync.exit_code == 0, sync.output
+    assert sorted(first) == sorted([("POST", HOOKS)] * 3 + [("POST", VARS)] * 2)
+    assert overlapping == 0
+    assert variables["DEPLOY_TOKEN"] == {"name": "DEPLOY_TOKEN", "value": TOKEN, "is_secret": True}
+    assert hooks["deploy-bot"]["payload"] == DEPLOY["payload"] and hooks["plain-hook"]["payload"] == DEFAULT_PAYLOAD
+    assert hooks["only-listed"]["encode_as"] == "form"
+    state = read_state(workdir, "destination", "integrations")
+    assert set(state) == set(read_state(workdir, "source", "integrations"))
+    assert state[KEY_PLAIN]["webhook"]["payload"] == DEFAULT_PAYLOAD  # the server's default: no drift (resync)
+    assert TOKEN not in json.dumps(state) and TOKEN not in sync.output + diffs.output
+    assert again.exit_code == 0 and second == [], again.output
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 5 unchanged." in diffs.stdout
+
+
+def test_the_report_lists_handles_that_would_go_nowhere(workdir):
+    source = source_org()
+    with emulated_orgs(source_state=source) as emu:
+        result = invoke(emu, "migrate", "--json")  # no secrets file: DEPLOY_TOKEN is skipped (exit 1)
+        events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert result.exit_code == 1, result.output
+    (report,) = [e for e in events if e.get("type") == "unrouted_handles"]
+    by_handle = {h["handle"]: h for h in report["handles"]}
+    assert set(by_handle) == {"@webhook-ghost-hook", "@pagerduty-payments", "@jira-OPS-board"}
+    assert by_handle["@pagerduty-payments"]["kind"] == "pagerduty"
+    assert by_handle["@pagerduty-payments"]["monitors"] == ['monitor 3 "paging"']
+    assert "@ops@example.com" not in json.dumps(report)  # an e-mail is no integration
+
+
+def test_a_missing_secret_skips_the_variable_and_its_report_names_the_line_to_add(workdir):
+    with emulated_orgs(source_state=org(variables=VARIABLES)) as emu:
+        result = invoke(emu, "migrate", DD_INTEGRATIONS_WEBHOOKS="DEPLOY_TOKEN,DEPLOY_ENV")
+        _, variables = live(emu)
+    assert result.exit_code == 1, result.output  # a skipped object fails the run, as for the cloud subtypes
+    assert set(variables) == {"DEPLOY_ENV"}
+    assert 'Add {"webhooks": {"DEPLOY_TOKEN": "<value>"}}' in result.output
+
+
+def test_secrets_template_lists_the_secret_variables_without_values(workdir):
+    with emulated_orgs(source_state=source_org()) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        result = invoke(emu, "secrets-template")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"webhooks": {"DEPLOY_TOKEN": ""}}
+    assert TOKEN not in result.output
+
+
+def test_seeded_service_org_round_trips(workdir):
+    state = make_service_org(n_webhooks=6, n_custom_variables=4, seed=2)
+    names = ",".join(v["name"] for v in state["services"]["custom_variables"])
+    with emulated_orgs(source_state=state) as emu:
+        result = invoke(emu, "migrate", DD_INTEGRATIONS_WEBHOOKS=names, **secrets_file(workdir, state))
+        hooks, variables = live(emu)
+    assert result.exit_code == 0, result.output
+    assert len(hooks) == 6 and len(variables) == 4
