@@ -69,7 +69,8 @@ def org_keys() -> dict[str, str]:
 
 #: Request-body fields holding a secret, masked before a request is stored or matched: AWS key accounts' secret
 #: access key, GCP JSON keys' private key (and its id), Azure app registrations' client secret.
-SECRET_FIELDS = ("secret_access_key", "private_key", "private_key_id", "client_secret")
+#: Webhook custom variables' ``value`` (secret ones come from the secrets file; plain ones are masked alike).
+SECRET_FIELDS = ("secret_access_key", "private_key", "private_key_id", "client_secret", "value")
 _REQUEST_MASKS = {**dict.fromkeys(SECRET_FIELDS, SECRET_MASK), "external_id": EXTERNAL_ID_MASK}
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError, TransportError
 from datadog_sync.resources.base import ResourceError
+from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.handles import Unrouted, unrouted
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +35,7 @@ class UnroutedReport:
         """Read the source's monitors (once per run) for :meth:`emit`."""
         ctx, log = self.resource.ctx, self.resource.log
         monitors = getattr(self.resource, "monitors", None)
-        if self.referenced is not None or monitors is None:
+        if self.referenced is not None or monitors is None or not self.provides_handles():
             return
         client, owned = ctx.source, False
         if client is None:
@@ -58,6 +59,12 @@ class UnroutedReport:
         finally:
             if owned:
                 await client.close()
+
+    def provides_handles(self) -> bool:
+        """Whether a subtype of this run provides notification handles: without one (AWS, GCP, Azure only), the
+        monitors are not read."""
+        base = SubtypeResource.handles
+        return any(type(sub).handles is not base for sub in self.resource.subtypes.values())
 
     def unrouted(self, changes: list[Change]) -> list[Unrouted]:
         """The referenced handles of service kinds that no destination state object provides, with why."""

@@ -31,7 +31,10 @@ VARIABLES = [
     {"name": "DEPLOY_ENV", "value": "production", "is_secret": False},
 ]
 MONITORS = [
-    {"name": "deploys failing", "message": "Deploys fail {{#is_alert}}@webhook-deploy-bot{{/is_alert}} @ops@example.com"},
+    {
+        "name": "deploys failing",
+        "message": "Deploys fail {{#is_alert}}@webhook-deploy-bot{{/is_alert}} @ops@example.com",
+    },
     {"name": "plain", "message": "@webhook-plain-hook and @webhook-ghost-hook", "options": {}},
     {"name": "paging", "message": "@pagerduty-payments", "options": {"escalation_message": "@jira-OPS-board"}},
 ]
@@ -155,3 +158,122 @@ def test_seeded_service_org_round_trips(workdir):
         hooks, variables = live(emu)
     assert result.exit_code == 0, result.output
     assert len(hooks) == 6 and len(variables) == 4
+
+
+def test_an_update_is_one_put_backed_up_and_cleanup_deletes_a_renamed_webhook(workdir):
+    with emulated_orgs(source_state=org(DEPLOY, PLAIN, variables=VARIABLES[1:])) as emu:
+        assert invoke(emu, "migrate", DD_INTEGRATIONS_WEBHOOKS="deploy-bot,plain-hook").exit_code == 0
+        path = workdir / "resources/source/integrations.json"
+        state = json.loads(path.read_text())
+        state[KEY_DEPLOY]["webhook"]["url"] = "https://hooks.example.com/deploy-v2"
+        state[KEY_ENV]["custom_variable"]["value"] = "staging"
+        renamed = json.loads(json.dumps(state.pop(KEY_PLAIN)))
+        renamed["webhook"]["name"] = "plain-hook-2"
+        state["webhooks:webhook:plain-hook-2"] = renamed
+        path.write_text(json.dumps(state))
+        diffs = invoke(emu, "diffs", "--cleanup=force")
+        emu.clear_requests()
+        sync = invoke(emu, "sync", "--cleanup=force")
+        made = writes(emu)
+        hooks, variables = live(emu)
+        backups = list((workdir / "resources/destination/.backup").glob("*-sync/integrations.json"))
+    assert "Plan: 1 to create, 2 to update, 1 to delete, 0 unchanged." in diffs.stdout, diffs.output
+    assert sync.exit_code == 0, sync.output
+    assert sorted(made) == sorted(
+        [
+            ("PUT", f"{HOOKS}/deploy-bot"),
+            ("PUT", f"{VARS}/DEPLOY_ENV"),
+            ("POST", HOOKS),
+            ("DELETE", f"{HOOKS}/plain-hook"),
+        ]
+    )
+    assert set(hooks) == {"deploy-bot", "plain-hook-2"} and variables["DEPLOY_ENV"]["value"] == "staging"
+    assert hooks["deploy-bot"]["url"] == "https://hooks.example.com/deploy-v2"
+    assert backups and json.loads(backups[0].read_text())[KEY_DEPLOY]["webhook"]["url"] == DEPLOY["url"]
+
+
+def test_adoption_of_objects_made_by_hand_and_of_a_create_answered_409(workdir):
+    by_hand = {**DEPLOY, "url": "https://hooks.example.com/by-hand"}
+    with emulated_orgs(source_state=org(DEPLOY, PLAIN), destination_state=org(by_hand)) as emu:
+        assert invoke(emu, "import", DD_INTEGRATIONS_WEBHOOKS="deploy-bot,plain-hook").exit_code == 0
+        # another writer's identical create gets there first: the create is answered 409 and adopts it
+        emu.set_knobs(script=[{"fault": "rival", "method": "POST", "path": HOOKS}])
+        emu.clear_requests()
+        sync = invoke(emu, "sync")
+        made = writes(emu)
+        hooks, _ = live(emu)
+    assert sync.exit_code == 0, sync.output
+    assert sorted(made) == sorted([("PUT", f"{HOOKS}/deploy-bot"), ("POST", HOOKS), ("PUT", f"{HOOKS}/plain-hook")])
+    assert "already exists in the destination: updating it instead" in sync.output
+    assert hooks["deploy-bot"]["url"] == DEPLOY["url"] and set(hooks) == {"deploy-bot", "plain-hook"}
+
+
+def test_reset_deletes_what_state_and_monitors_name_and_a_lost_answer_is_already_absent(workdir):
+    destination = org(
+        DEPLOY, PLAIN, variables=VARIABLES[1:], monitors=[{"name": "m", "message": "@webhook-plain-hook"}]
+    )
+    with emulated_orgs(source_state=org(DEPLOY), destination_state=destination) as emu:
+        assert invoke(emu, "migrate", DD_INTEGRATIONS_WEBHOOKS="deploy-bot").exit_code == 0  # adopted: in state
+        emu.set_knobs(script=[{"fault": "lost", "method": "DELETE", "path": f"{HOOKS}/deploy-bot"}])
+        emu.clear_requests()
+        reset = invoke(emu, "reset", "--yes")
+        made = writes(emu)
+        hooks, variables = live(emu)
+    assert reset.exit_code == 0, reset.output
+    assert "Reset: 3 deleted, 0 failed, 0 skipped." in reset.stdout  # DEPLOY_ENV: a token of deploy-bot's payload
+    assert sorted(made) == sorted(
+        [("DELETE", f"{HOOKS}/deploy-bot")] * 2 + [("DELETE", f"{HOOKS}/plain-hook"), ("DELETE", f"{VARS}/DEPLOY_ENV")]
+    )
+    assert hooks == {} and variables == {}
+
+
+def test_filters_select_the_subtype_and_a_name(workdir):
+    with emulated_orgs(source_state=source_org()) as emu:
+        result = invoke(emu, "import", "--filter", "Type=integrations;Name=webhook.name;Value=deploy-bot")
+        only = set(read_state(workdir, "source", "integrations"))
+        assert invoke(emu, "import", "--filter", "Type=integrations;Name=name;Value=webhooks").exit_code == 0
+        every = set(read_state(workdir, "source", "integrations"))
+    assert result.exit_code == 0, result.output
+    assert only == {KEY_DEPLOY} and every == {KEY_DEPLOY, KEY_PLAIN, KEY_TOKEN, KEY_ENV}
+
+
+def test_a_sync_without_source_keys_says_the_handles_are_not_checked_and_with_them_reads_the_monitors(workdir):
+    with emulated_orgs(source_state=source_org()) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        blind = invoke(emu, "sync", DD_SOURCE_API_KEY="", DD_SOURCE_APP_KEY="")
+        emu.clear_requests()
+        checked = invoke(emu, "sync")
+        reads = [r for r in emu.requests("source") if r["path"] == "/api/v1/monitor"]
+    assert blind.exit_code == 1 and "notification handles of its monitors are not checked" in blind.output
+    assert "@pagerduty-payments" not in blind.output
+    assert len(reads) == 1 and "@pagerduty-payments (not in source state" in checked.output
+    assert "@webhook-deploy-bot" not in checked.output  # created: it has its integration now
+
+
+def test_monitors_that_cannot_be_read_fail_the_webhooks_listing_and_skip_the_report(workdir):
+    from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
+
+    with emulated_orgs(source_state=source_org()) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        emu.set_permissions("source", DEFAULT_PERMISSIONS - {"monitors_read"})
+        imported = invoke(emu, "import")
+        kept = set(read_state(workdir, "source", "integrations"))
+        synced = invoke(emu, "sync")
+    assert imported.exit_code == 1 and "monitors_read" in imported.output
+    assert kept == {KEY_DEPLOY, KEY_PLAIN, KEY_TOKEN, KEY_ENV}  # the previous state of the subtype is kept
+    assert "cannot read the source org's monitors" in synced.output
+
+
+def test_the_report_names_a_skipped_and_a_failed_webhook(workdir):
+    with emulated_orgs(source_state=source_org()) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        path = workdir / "resources/source/integrations.json"
+        state = json.loads(path.read_text())
+        state[KEY_PLAIN]["webhook"]["encode_as"] = "xml"  # refused by the API: the create fails
+        path.write_text(json.dumps(state))
+        result = invoke(emu, "sync", "--json", "--filter", "Type=integrations;Name=webhook.name;Value=plain-hook")
+        events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    (report,) = [e for e in events if e.get("type") == "unrouted_handles"]
+    reasons = {h["handle"]: h["reason"] for h in report["handles"]}
+    assert reasons["@webhook-plain-hook"] == "its create failed"
+    assert reasons["@webhook-deploy-bot"] == "filtered out of this run"

@@ -114,9 +114,11 @@ class WebhooksSubtype(SubtypeResource, UsesMonitors):
                 if handle.lower().startswith(HANDLE_PREFIX):
                     referenced.setdefault(handle[len(HANDLE_PREFIX) :], []).extend(monitors)
         listed = self.listed_names()
-        wanted_hooks = {**dict.fromkeys(referenced), **dict.fromkeys(listed)}
+        known = self._known(client)  # reset: what destination state says this tool made there
+        wanted_hooks = {**dict.fromkeys(referenced), **dict.fromkeys(listed), **dict.fromkeys(known[WEBHOOK])}
         wanted_vars = {n: "listed" for n in listed if model.VARIABLE_NAME.match(n)}
         wanted_vars.update({n: "secrets" for n in self.secrets.secrets if n not in wanted_vars})
+        wanted_vars.update({n: "token" for n in known[VARIABLE] if n not in wanted_vars})
         api = WebhooksApi(client)
         hooks = await self._read_all(api, WEBHOOK, list(wanted_hooks))
         for hook in hooks.values():
@@ -125,12 +127,24 @@ class WebhooksSubtype(SubtypeResource, UsesMonitors):
                     wanted_vars.setdefault(token, "token")
         variables = await self._read_all(api, VARIABLE, list(wanted_vars))
         for name in wanted_hooks:
-            if name not in hooks and (name in referenced or model.VARIABLE_NAME.match(name) is None):
+            if name not in hooks and name not in known[WEBHOOK] and (name in referenced or name in listed):
+                if name in listed and model.VARIABLE_NAME.match(name):
+                    continue  # a listed variable name: reported below if it is no variable either
                 self._not_found(WEBHOOK, name, referenced.get(name), name in listed)
         for name, why in wanted_vars.items():
             if name not in variables and why != "token" and not (why == "listed" and name in hooks):
                 self._not_found(VARIABLE, name, None, why == "listed")
         return [*variables.values(), *hooks.values()]
+
+    def _known(self, client: Client) -> dict[str, list[str]]:
+        """The names destination state holds, when ``client`` is the destination's (``reset`` lists it)."""
+        out: dict[str, list[str]] = {WEBHOOK: [], VARIABLE: []}
+        if getattr(client, "org", None) == "destination":
+            for key in self.ctx.state.destination.get(self.resource_type, {}):
+                kind, name = model.split_key(key)
+                if kind:
+                    out[kind].append(name)
+        return out
 
     def _not_found(self, kind: str, name: str, monitors: list[str] | None, listed: bool) -> None:
         where = []
