@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datadog_sync.resources.base import ResourceError
-from datadog_sync.resources.integrations.common import call, not_an_answer
+from datadog_sync.resources.integrations.common import not_an_answer
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
@@ -77,10 +77,6 @@ class MonitorHandles:
     def __init__(self) -> None:
         self._read: dict[str, dict[str, list[str]]] = {}
 
-    def known(self, org: str) -> dict[str, list[str]] | None:
-        """What was read of ``org`` already (None: not read in this run)."""
-        return self._read.get(org)
-
     async def read(self, client: Client) -> dict[str, list[str]]:
         org = getattr(client, "org", "source")
         if org not in self._read:
@@ -98,7 +94,9 @@ async def list_monitors(client: Client) -> list[dict]:
     page = 0
     while True:
         params = {"page": page, "page_size": PAGE_SIZE}
-        body = await call("monitors", client.get(MONITORS, params=params, permission=MONITORS_READ))
+        # An HTTPError as it is: its text names the path and the permission, and a 403 lets the caller leave the
+        # subtype out ("the key may not read it") instead of failing the run.
+        body = await client.get(MONITORS, params=params, permission=MONITORS_READ)
         if not isinstance(body, list):
             raise ResourceError(not_an_answer(client, MONITORS, body, "a list"))
         monitors.extend(m for m in body if isinstance(m, dict))
