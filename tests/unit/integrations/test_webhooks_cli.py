@@ -311,3 +311,19 @@ def test_secrets_template_of_an_empty_state_and_a_bad_secrets_file(workdir):
         bad = invoke(emu, "secrets-template", DD_INTEGRATIONS_SECRETS_FILE=str(workdir / "bad.json"))
     assert empty.exit_code == 0 and json.loads(empty.stdout) == {}
     assert bad.exit_code == 2 and "must hold a JSON object" in bad.output, bad.output  # a usage error
+
+
+def test_the_config_file_key_lists_names_and_a_read_only_key_is_stopped_by_the_pre_flight(workdir):
+    from datadog_sync.emulator.testing import DESTINATION, SOURCE, org_spec
+
+    (workdir / "sync.conf").write_text('integrations_webhooks = "only-listed, DEPLOY_ENV"\n')
+    read_only = org_spec(DESTINATION, read_only=True)
+    with emulated_orgs(source_state=org(LISTED, variables=VARIABLES[1:]), orgs=[SOURCE, read_only]) as emu:
+        imported = invoke(emu, "import", "--config=sync.conf")
+        state = set(read_state(workdir, "source", "integrations"))
+        sync = invoke(emu, "sync", destination=read_only)
+        made = writes(emu)
+    assert imported.exit_code == 0 and state == {"webhooks:webhook:only-listed", KEY_ENV}
+    assert sync.exit_code == 1 and made == []
+    assert "1 webhook(s) and custom variable(s) need `create_webhooks`: webhooks:webhook:only-listed" in sync.output
+    assert "need `manage_integrations`: webhooks:custom_variable:DEPLOY_ENV" in sync.output
