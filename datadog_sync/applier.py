@@ -42,6 +42,7 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
     results = [_settle_without_write(ctx, change) for change in plan.changes if not change.writes]
     writes = [c for c in plan.changes if c.writes]
     if not writes:
+        _after_sync(plan, resources)
         return results
     _backup_before_write(ctx, writes, resources)
 
@@ -90,7 +91,16 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
             if touched:
                 resources[rtype].after_apply(touched)
         ctx.sidechannel.close()
+        _after_sync(plan, resources)
     return results
+
+
+def _after_sync(plan: Plan, resources: Mapping[str, BaseResource]) -> None:
+    """Every planned type's end-of-sync report, also when nothing was written (``BaseResource.after_sync``)."""
+    for rtype, resource in resources.items():
+        touched = [c for c in plan.changes if c.resource_type == rtype]
+        if touched:
+            resource.after_sync(touched)
 
 
 async def _settle(ctx: RunContext, resources: Mapping[str, BaseResource], results: list[Result]) -> None:

@@ -136,6 +136,19 @@ def reset_cmd(**kwargs: Any) -> None:
     _run("reset", kwargs)
 
 
+@_command(
+    "secrets-template",
+    "Write the secrets file that source state needs, names without values, on stdout: e.g. datadog-sync "
+    "secrets-template --resources=integrations > secrets.json, then fill in every value and pass it with "
+    "--integrations-secrets-file.",
+    [],
+)
+def secrets_template_cmd(**kwargs: Any) -> None:
+    from datadog_sync.secrets_template import run_secrets_template
+
+    sys.exit(run_secrets_template(build_configuration("secrets-template", kwargs)))
+
+
 def _run(command: str, kwargs: dict[str, Any]) -> None:
     from datadog_sync.runner import run_command
 
@@ -207,6 +220,7 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         diff_exit_code=bool(kw.get("diff_exit_code")),
         integrations_secrets_file=Path(secrets_file) if secrets_file else None,
         integrations_aws_api=(kw.get("integrations_aws_api") or "v2").lower(),
+        integrations_webhooks=_names(kw.get("integrations_webhooks")),
         force_unlock=bool(kw.get("force_unlock")),
         storage=_storage_config(kw),
     )
@@ -257,6 +271,11 @@ def _storage_config(kw: dict[str, Any]) -> StorageConfig:
         azure_storage_account_key=value("azure_storage_account_key"),
         azure_storage_connection_string=value("azure_storage_connection_string"),
     )
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list of names, blanks trimmed, empty items and repeats dropped."""
+    return tuple(dict.fromkeys(n.strip() for n in (value or "").split(",") if n.strip()))
 
 
 def _value_or(value: Any, default: float) -> Any:

@@ -76,6 +76,8 @@ class Configuration:
     integrations_secrets_file: Path | None = None
     #: ``--integrations-aws-api``: the AWS integration API generation of the ``aws`` subtype, ``v2`` or ``v1``.
     integrations_aws_api: str = "v2"
+    #: ``--integrations-webhooks``: webhook (and custom variable) names to import besides those monitors name.
+    integrations_webhooks: tuple[str, ...] = ()
     force_unlock: bool = False
     #: ``--storage-type`` and its options: where state lives (local directories by default).
     storage: StorageConfig = field(default_factory=StorageConfig)

@@ -242,6 +242,13 @@ COMMON_OPTIONS: list[Callable] = [
         "the accounts API, or v1, deprecated since September 2025 (its Lambda ARN endpoints stop working on "
         "2027-02-20), for orgs that still need it.",
     ),
+    click.option(
+        "--integrations-webhooks",
+        envvar="DD_INTEGRATIONS_WEBHOOKS",
+        metavar="NAME,...",
+        help="Webhooks and webhook custom variables to import by name, besides the webhooks that the source's "
+        "monitors notify (@webhook-<name>): the API lists neither (env DD_INTEGRATIONS_WEBHOOKS).",
+    ),
 ]
 
 

@@ -242,6 +242,10 @@ class BaseResource:
     def after_apply(self, changes: list[Change]) -> None:
         """Runs once after ``sync`` applied this type (reports, hand-off files)."""
 
+    def after_sync(self, changes: list[Change]) -> None:
+        """Runs once at the end of ``sync`` for every planned type, after ``after_apply``, also when the plan
+        writes nothing (end-of-run reports about the plan as a whole)."""
+
     def after_reset(self, deleted: list[str]) -> None:
         """Runs once after ``reset`` deleted these keys of this type from the destination (hand-off files)."""
 

@@ -56,6 +56,14 @@ class SubtypeResource(BaseResource):
         """This subtype's section of the secrets file (None when absent). Raise the file's error when malformed."""
         return section
 
+    def handles(self, obj: dict) -> list[str]:
+        """The notification handles (``@webhook-deploy-bot``) that this stored object provides in monitor messages."""
+        return []
+
+    def secret_names(self, obj: dict) -> list[str]:
+        """The keys of this subtype's secrets-file section that this source object needs (names, never values)."""
+        return []
+
     def problems(self, key: str, obj: Mapping) -> list[str]:
         """What is wrong with a source state entry (empty: it can be planned): the schema, plus subtype rules."""
         return schema_problems(obj, self.schema)

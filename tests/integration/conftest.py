@@ -70,7 +70,8 @@ def org_keys() -> dict[str, str]:
 #: Request-body fields holding a secret, masked before a request is stored or matched: AWS key accounts' secret
 #: access key, GCP JSON keys' private key (and its id), Azure app registrations' client secret, PagerDuty service
 #: keys, Opsgenie API keys, Microsoft Teams Workflows handles' url, Fastly/Cloudflare/Okta API keys and Confluent
-#: API secrets.
+#: API secrets, webhook custom variables' value (secret ones come from the secrets file; plain ones are masked
+#: alike).
 SECRET_FIELDS = (
     "secret_access_key",
     "private_key",
@@ -81,6 +82,7 @@ SECRET_FIELDS = (
     "url",
     "api_key",
     "api_secret",
+    "value",
 )
 _REQUEST_MASKS = {**dict.fromkeys(SECRET_FIELDS, SECRET_MASK), "external_id": EXTERNAL_ID_MASK}
 

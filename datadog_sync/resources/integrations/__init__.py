@@ -10,9 +10,9 @@ generic composite (``datadog_sync.resources.composite``); a subtype (gcp, azure)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.composite import CompositeResource, SubtypeResource
@@ -22,12 +22,20 @@ from datadog_sync.resources.integrations.cloudflare import CloudflareSubtype
 from datadog_sync.resources.integrations.confluent_cloud import ConfluentCloudSubtype
 from datadog_sync.resources.integrations.fastly import FastlySubtype
 from datadog_sync.resources.integrations.gcp import GcpSubtype
+from datadog_sync.resources.integrations.handles import MonitorHandles, UsesMonitors
 from datadog_sync.resources.integrations.ms_teams import MsTeamsSubtype
 from datadog_sync.resources.integrations.okta import OktaSubtype
 from datadog_sync.resources.integrations.opsgenie import OpsgenieSubtype
 from datadog_sync.resources.integrations.pagerduty import PagerDutySubtype
+from datadog_sync.resources.integrations.report import UnroutedReport
 from datadog_sync.resources.integrations.secrets import IntegrationSecrets, SecretsFileError, load_secrets
 from datadog_sync.resources.integrations.slack import SlackSubtype
+from datadog_sync.resources.integrations.webhooks import WebhooksSubtype
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datadog_sync.context import RunContext
+    from datadog_sync.http.client import Client
+    from datadog_sync.planner import Change
 
 
 class IntegrationsResource(CompositeResource):
@@ -46,8 +54,27 @@ class IntegrationsResource(CompositeResource):
                 raise ResourceError(str(exc)) from None
         return self._secrets
 
+    def __init__(self, ctx: RunContext):
+        super().__init__(ctx)
+        #: The source's monitors' handles, read once per run (discovery and the end-of-run report).
+        self.monitors = MonitorHandles()
+        self.report = UnroutedReport(self)
+
     def new_subtype(self, part: type[SubtypeResource]) -> SubtypeResource:
-        return part(self.ctx, self.secrets.section(part.subtype))
+        sub = part(self.ctx, self.secrets.section(part.subtype))
+        if isinstance(sub, UsesMonitors):
+            sub.monitors = self.monitors
+        return sub
+
+    async def current_destination(
+        self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
+    ) -> dict[str, dict]:
+        if self.ctx.config.command in ("sync", "migrate"):
+            await self.report.read_monitors()
+        return await super().current_destination(client, source, destination_state)
+
+    def after_sync(self, changes: list[Change]) -> None:
+        self.report.emit(changes)
 
 
 def secrets_parsers(config: Any = None) -> dict[str, Callable[[Any, Path | None], Any]]:
@@ -64,6 +91,7 @@ def secrets_parsers(config: Any = None) -> dict[str, Callable[[Any, Path | None]
 IntegrationsResource.register_subtype(AwsV2Subtype)
 IntegrationsResource.register_subtype(GcpSubtype)
 IntegrationsResource.register_subtype(AzureSubtype)
+IntegrationsResource.register_subtype(WebhooksSubtype)
 IntegrationsResource.register_subtype(PagerDutySubtype)
 IntegrationsResource.register_subtype(OpsgenieSubtype)
 IntegrationsResource.register_subtype(SlackSubtype)

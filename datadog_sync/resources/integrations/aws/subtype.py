@@ -165,6 +165,10 @@ class AwsV1Subtype(AwsV1Writes):
             current[key] = ordered(obj) if read_error is None else _Unread(ordered(obj), read_error)
         return current
 
+    def secret_names(self, obj: dict) -> list[str]:
+        """A key account needs the secret access key of its access key id."""
+        return [str(obj["access_key_id"])] if model.is_key_account(obj) else []
+
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
         """A key account whose write needs its secret, and the secrets file lacks it, is planned as a skip."""
         if isinstance(current, _Unread):

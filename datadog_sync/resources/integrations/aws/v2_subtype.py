@@ -144,6 +144,13 @@ class AwsV2Subtype(AwsV2Writes):
             current[key] = Unrecorded(obj, external_id) if unrecorded and external_id else obj
         return current
 
+    def secret_names(self, obj: dict) -> list[str]:
+        """A key account needs its access key id's secret (state of either generation)."""
+        if model.is_v1_shaped(obj):
+            return AwsV1Subtype.secret_names(self, obj)  # type: ignore[arg-type]
+        key_id = model.access_key_id(obj)
+        return [key_id] if key_id and model.is_key_account(obj) else []
+
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
         """A key account whose write needs its secret, and the secrets file lacks it, is planned as a skip."""
         if model.is_key_account(desired) and self._needs_secret(desired, current):

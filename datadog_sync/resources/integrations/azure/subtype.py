@@ -109,6 +109,10 @@ class AzureSubtype(SubtypeResource):
                 current[key] = found
         return current
 
+    def secret_names(self, obj: dict) -> list[str]:
+        """Every app registration needs its client secret, by ``<tenant_name>:<client_id>``."""
+        return [model.pair_id(obj)] if all(model.pair(obj)) else []
+
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
         """A create needs the client secret; without it in the secrets file the registration is skipped."""
         if current is None and not self.secrets.get(model.pair_id(desired)):

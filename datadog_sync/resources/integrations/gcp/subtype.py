@@ -106,6 +106,10 @@ class GcpSubtype(GcpWrites):
                 current[key] = found
         return current
 
+    def secret_names(self, obj: dict) -> list[str]:
+        """A v1 key account needs its JSON key, by service-account email; STS accounts need nothing."""
+        return [str(obj.get(model.EMAIL))] if model.is_key_account(obj) and obj.get(model.EMAIL) else []
+
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
         """A key account whose write sends its JSON key (a create or a replace), without the key in the secrets
         file, is planned as a skip. Updates of a key account in place send none (the API keeps it)."""
