@@ -4,8 +4,11 @@
     python benchmarks/bench.py --latency-ms 0                    # CPU per account
     python benchmarks/bench.py --accounts 10000 --latency-ms 0   # peak RSS at 10,000 accounts
     python benchmarks/bench.py --phases import,sync --json-out benchmarks/results/run.json
+    python benchmarks/bench.py --api v1                          # the same on the v1 AWS API
+    python benchmarks/bench.py --compare v1.json v2.json         # two --json-out reports side by side
 
-The emulator runs in its own process with a per-request latency L (writes too); the source org is seeded with
+`--api v1|v2` (default v2) picks the AWS API generation the CLI uses (`--integrations-aws-api`); the report and
+its JSON name it. The emulator runs in its own process with a per-request latency L (writes too); the source org is seeded with
 N accounts (`make_aws_org`: role and key accounts, tag filters, Lambda ARNs, log services). Each phase is one
 `python -m datadog_sync ...` subprocess in a temporary directory:
 
@@ -14,13 +17,15 @@ N accounts (`make_aws_org`: role and key accounts, tag filters, Lambda ARNs, log
   diffs    plan against the empty destination
   sync     create everything in the empty destination
   resync   the same sync again: must write nothing
-  reimport after 10% of the source accounts changed (a host tag, a tag filter or a Lambda ARN each)
+  reimport after 10% of the source accounts changed (a host tag, a tag filter or a Lambda ARN each, changed in
+           the emulator's one store, so both API generations see the change)
   update   sync of those changes
 
 Per phase: wall time, CPU (user+sys) and peak RSS of the CLI process (os.wait4), requests from the emulator's
 request log (reads = GET, writes = the rest), the floor (writes x L + ceil(reads / c) x L, c = the read
-concurrency the resource allows), the fewest writes the change needs, and the fixed cost of one invocation
-(interpreter, imports, an import of an empty org) so per-account figures are honest. See docs/performance.md.
+concurrency the resource allows), the fewest writes the change needs (v1: per endpoint; v2: one per changed
+account, and the writes each account got), and the fixed cost of one invocation (interpreter, imports, an import
+of an empty org) so per-account figures are honest. See docs/performance.md.
 Over 400 lines on purpose: one script a user runs as it is, its phases and report side by side.
 """
 
@@ -43,6 +48,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/bench.py
 from benchmarks import harness  # noqa: E402
 from benchmarks.harness import DESTINATION, EMPTY, SOURCE, EmulatorProcess, run_cli  # noqa: E402
 from datadog_sync.emulator import make_aws_org  # noqa: E402
+from datadog_sync.emulator.aws_v2_model import FILTER_TO_CLOUDWATCH  # noqa: E402
 
 PHASES = ("import", "aiohttp", "diffs", "sync", "resync", "reimport", "update")
 NEEDS = {
@@ -76,6 +82,10 @@ REPEATABLE = ("import", "aiohttp", "diffs", "resync")
 #: The reference phase: the import's requests made by a bare aiohttp client in a fresh process.
 BARE_IMPORT = Path(__file__).resolve().parent / "bare_import.py"
 RATIO_TARGET = 1.15
+#: v2 targets (issue 11): sync within this many times writes x L when writes are serialized; import in at most
+#: this many requests, whatever the number of accounts.
+V2_SYNC_TARGET = 1.10
+V2_IMPORT_MAX_REQUESTS = 2
 CPU_TARGET_MS = 2.0
 RSS_TARGET_MB = 200.0
 RSS_TARGET_ACCOUNTS = 10_000
@@ -107,7 +117,11 @@ def resolve_phases(requested: list[str]) -> list[str]:
 
 
 def mutate(state: dict, share: float, seed: int) -> tuple[dict, dict[str, int]]:
-    """A copy of `state` with `share` of the accounts changed: a host tag, a tag filter or a Lambda ARN."""
+    """A copy of `state` with `share` of the accounts changed: a host tag, a tag filter or a Lambda ARN.
+
+    Each change is one both API generations see (the emulator keeps one store per org, docs/emulator.md): host tags
+    are v2's `account_tags`, Lambda ARNs its `lambda_forwarder.lambdas`, and the tag filter changed is always of a
+    namespace v2 files under a CloudWatch namespace (`custom` has no v2 form), added if the account has none."""
     new = json.loads(json.dumps(state))
     accounts = new["aws"]["accounts"]
     rng = random.Random(seed)
@@ -122,7 +136,7 @@ def mutate(state: dict, share: float, seed: int) -> tuple[dict, dict[str, int]]:
             acc["host_tags"] = [*acc.get("host_tags", []), f"bench:update-{n}"]
         elif kind == "tag_filter":
             filters = acc.setdefault("tag_filters", {})
-            namespace = sorted(filters)[0] if filters else "custom"
+            namespace = min((ns for ns in filters if ns in FILTER_TO_CLOUDWATCH), default="elb")
             filters[namespace] = f"bench:update-{n}"
         else:
             logs = acc.setdefault("logs", {"lambdas": [], "services": []})
@@ -142,6 +156,7 @@ class Bench:
         return [
             command,
             *harness.CLI_FLAGS,
+            harness.api_flag(self.args.api),
             f"--integrations-secrets-file={self.workdir / secrets}",
             f"--max-workers={self.args.max_workers}",
         ]
@@ -173,6 +188,7 @@ class Bench:
                 self.print_phase(phase, phases[phase])
         return {
             "benchmark": "datadog-sync integrations (aws)",
+            "api": args.api,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
             "commit": harness.git_commit(),
             "machine": harness.machine(),
@@ -248,9 +264,15 @@ class Bench:
             emu.seed(SOURCE.name, mutated)
             extra["changed_accounts"] = kinds
         desired = emu.dump(SOURCE.name)
-        writes_needed = 0
+        before = emu.dump(DESTINATION.name)
+        writes_needed, changed = 0, []
         if COMMANDS[phase] == "sync":
-            writes_needed = harness.min_writes_between(emu.dump(DESTINATION.name), desired)
+            if args.api == "v2":
+                changed = harness.changed_v2(before, desired)
+                writes_needed = len(changed)  # one PATCH or POST per account that differs
+            else:
+                changed = harness.changed_v1(before, desired)
+                writes_needed = harness.min_writes_between(before, desired)
         emu.clear_requests()
         emu.reset_counters()
         emu_cpu = emu.cpu_seconds()
@@ -263,7 +285,7 @@ class Bench:
             out = self.workdir / "run" / "aiohttp.json"
             bare = f"runpy.run_path({str(BARE_IMPORT)!r}, run_name='__main__')"
             code = f"{harness.HWM_PRELUDE}\nimport runpy\nsys.argv[1:1] = [{str(out)!r}]\n{bare}"
-            command = [sys.executable, "-c", code, f"--max-workers={args.max_workers}"]
+            command = [sys.executable, "-c", code, f"--max-workers={args.max_workers}", f"--api={args.api}"]
         run = run_cli(
             self.cli_args(COMMANDS[phase]),
             env=self.env,
@@ -304,6 +326,9 @@ class Bench:
             "reads": stats.reads,
             "writes": stats.writes,
             "min_writes": writes_needed,
+            "changed_accounts_count": len(changed),
+            "write_concurrency": harness.max_concurrent_writes(log),
+            "writes_floor_s": round(stats.writes * args.latency_ms / 1000, 4),
             "floor_s": round(floor, 4),
             "ratio": round(run.wall_s / floor, 4) if floor else None,
             "floor_at_max_workers_s": round(floor_mw, 4),
@@ -311,7 +336,13 @@ class Bench:
             **extra,
         }
         if COMMANDS[phase] == "sync":
-            result["destination_equals_source"] = harness.compare(desired, emu.dump(DESTINATION.name)).as_dict()
+            after = emu.dump(DESTINATION.name)
+            compare = harness.compare_v2 if args.api == "v2" else harness.compare
+            result["destination_equals_source"] = compare(desired, after).as_dict()
+            if args.api == "v2":
+                result["writes_by_account"] = _writes_by_account(
+                    harness.v2_writes_by_account(log, DESTINATION.name, before, after), changed
+                )
         if args.profile:
             result["profile"] = str(args.profile / f"{phase}.prof")
         return result
@@ -326,6 +357,21 @@ class Bench:
             f"| {r['summary']}",
             flush=True,
         )
+
+
+def _writes_by_account(counts: dict[str, int], changed: list[str]) -> dict[str, Any]:
+    """v2: how the writes of a sync fell on accounts, against the accounts that had to change."""
+    written = {k for k in counts if not k.startswith("(")}
+    wanted = set(changed)
+    return {
+        "accounts_written": len(written),
+        "changed_accounts": len(wanted),
+        "max_per_account": max(counts.values(), default=0),
+        "other_writes": {k: v for k, v in counts.items() if k.startswith("(")},
+        "written_but_unchanged": sorted(written - wanted)[:20],
+        "changed_but_not_written": sorted(wanted - written)[:20],
+        "one_each": written == wanted and all(v == 1 for v in counts.values()),
+    }
 
 
 # ------------------------------------------------------------------------------------------------- reporting
@@ -401,26 +447,29 @@ def endpoints_table(report: dict[str, Any]) -> str:
 
 
 def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(target, verdict, detail) rows; verdict is PASS, FAIL or n/a (not measured by this run)."""
+    """(target, verdict, detail) rows; verdict is PASS, FAIL, n/a (not measured by this run), ref (the reference
+    phase) or info (measured, not judged)."""
     phases, n, latency = report["phases"], report["accounts"], report["latency_ms"]
     empty = (report.get("fixed_cost") or {}).get("empty_import") or {}
+    v2 = report.get("api", "v1") == "v2"  # reports written before --api existed measured v1
     rows: list[tuple[str, str, str]] = []
     for phase in ("import", "sync"):
         r = phases.get(phase)
-        if r is None or not latency:
+        if v2:
+            rows += _v2_speed_rows(phase, r, latency, empty)
+        elif r is None or not latency:
             rows.append((f"{phase} wall <= {RATIO_TARGET}x floor", "n/a", "needs the phase and L > 0"))
             continue
-        net_ratio = net(r["wall_s"], empty.get("wall_s")) / r["floor_s"] if r["floor_s"] else 0
-        rows.append(
-            (
-                f"{phase} wall <= {RATIO_TARGET}x floor",
-                "PASS" if r["ratio"] <= RATIO_TARGET else "FAIL",
-                f"{r['ratio']:.3f}x ({r['wall_s']:.2f} s / {r['floor_s']:.2f} s; {net_ratio:.3f}x without the fixed "
-                f"cost of one invocation; requests span {r['requests_ratio']:.3f}x)",
+        else:
+            rows.append(
+                (
+                    f"{phase} wall <= {RATIO_TARGET}x floor",
+                    "PASS" if r["ratio"] <= RATIO_TARGET else "FAIL",
+                    _vs(r, empty),
+                )
             )
-        )
         bare = phases.get("aiohttp")
-        if phase == "import" and bare and bare["ratio"]:
+        if phase == "import" and r and bare and bare["ratio"]:
             rows.append(
                 (
                     "reference: the import's requests on bare aiohttp",
@@ -429,19 +478,22 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f"import takes {r['wall_s'] / bare['wall_s']:.2f}x its time",
                 )
             )
+    if v2:
+        rows += _v2_request_rows(phases, n)
     if "resync" in phases:
         w = phases["resync"]["writes"]
         rows.append(("no-op re-sync makes 0 writes", "PASS" if w == 0 else "FAIL", f"{w} writes"))
     for phase in ("sync", "update"):
         if phase in phases:
             r = phases[phase]
-            rows.append(
-                (
-                    f"{phase} writes == minimum",
-                    "PASS" if r["writes"] == r["min_writes"] else "FAIL",
-                    f"{r['writes']} writes, minimum {r['min_writes']}",
+            if not v2:
+                rows.append(
+                    (
+                        f"{phase} writes == minimum",
+                        "PASS" if r["writes"] == r["min_writes"] else "FAIL",
+                        f"{r['writes']} writes, minimum {r['min_writes']}",
+                    )
                 )
-            )
             eq = r.get("destination_equals_source", {})
             rows.append((f"{phase}: destination == source", "PASS" if eq.get("equal") else "FAIL", _eq_detail(eq)))
     tool_phases = {p: r for p, r in phases.items() if p != "aiohttp"}  # the reference is not the tool
@@ -473,6 +525,67 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _vs(r: dict[str, Any], empty: dict[str, Any]) -> str:
+    net_ratio = net(r["wall_s"], empty.get("wall_s")) / r["floor_s"] if r["floor_s"] else 0
+    return (
+        f"{r['ratio']:.3f}x ({r['wall_s']:.2f} s / {r['floor_s']:.2f} s; {net_ratio:.3f}x without the fixed "
+        f"cost of one invocation; requests span {r['requests_ratio']:.3f}x)"
+    )
+
+
+def _v2_speed_rows(
+    phase: str, r: dict[str, Any] | None, latency: float, empty: dict[str, Any]
+) -> list[tuple[str, str, str]]:
+    """v2: the import is judged by its requests (below), its time against the floor is shown; the sync must
+    finish within V2_SYNC_TARGET x (writes x L) with its writes serialized (the floor as for v1 shown too)."""
+    if phase == "import":
+        if r is None or not latency or not r["ratio"]:
+            return []
+        return [("import wall vs floor (v2: judged by its requests)", "info", _vs(r, empty))]
+    name = f"sync wall <= {V2_SYNC_TARGET}x writes x L, writes serialized"
+    if r is None or not latency or not r["writes"]:
+        return [(name, "n/a", "needs the sync phase, L > 0 and writes")]
+    ratio = r["wall_s"] / r["writes_floor_s"]
+    serialized = r["write_concurrency"] <= 1
+    detail = (
+        f"{ratio:.3f}x ({r['wall_s']:.2f} s / {r['writes']} x {latency:g} ms = {r['writes_floor_s']:.2f} s); "
+        f"floor writes x L + ceil(reads / c) x L = {r['floor_s']:.2f} s: {_vs(r, empty)}; "
+        f"at most {r['write_concurrency']} write(s) at once"
+    )
+    return [(name, "PASS" if ratio <= V2_SYNC_TARGET and serialized else "FAIL", detail)]
+
+
+def _v2_request_rows(phases: dict[str, Any], n: int) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for phase in ("import", "reimport"):
+        r = phases.get(phase)
+        if r is not None:
+            total = r["reads"] + r["writes"]
+            endpoints = ", ".join(f"{k} {v}" for k, v in r["requests"]["by_endpoint"].items())
+            rows.append(
+                (
+                    f"{phase} lists the accounts in <= {V2_IMPORT_MAX_REQUESTS} requests (none per account)",
+                    "PASS" if total <= V2_IMPORT_MAX_REQUESTS else "FAIL",
+                    f"{total} request(s) for {n} accounts: {endpoints or 'none'}",
+                )
+            )
+    for phase in ("sync", "update"):
+        r = phases.get(phase)
+        if r is None:
+            continue
+        w = r.get("writes_by_account") or {}
+        ok = bool(w.get("one_each")) and r["writes"] == r["min_writes"]
+        detail = (
+            f"{r['writes']} writes for {r['min_writes']} changed accounts; {w.get('accounts_written', 0)} accounts "
+            f"written, at most {w.get('max_per_account', 0)} each"
+        )
+        for label in ("other_writes", "written_but_unchanged", "changed_but_not_written"):
+            if w.get(label):
+                detail += f"; {label.replace('_', ' ')}: {w[label]}"
+        rows.append((f"{phase} makes exactly one write per changed account", "PASS" if ok else "FAIL", detail))
+    return rows
+
+
 def _eq_detail(eq: dict[str, Any]) -> str:
     if not eq:
         return "not checked"
@@ -487,7 +600,8 @@ def _eq_detail(eq: dict[str, Any]) -> str:
 def print_report(report: dict[str, Any]) -> None:
     print()
     print(
-        f"datadog-sync benchmark: {report['accounts']} accounts, L = {report['latency_ms']:g} ms, "
+        f"datadog-sync benchmark, AWS API {report.get('api', 'v1')}: {report['accounts']} accounts, "
+        f"L = {report['latency_ms']:g} ms, "
         f"--max-workers {report['max_workers']}, read concurrency for the floor c = {report['read_concurrency']} "
         f"({report['read_concurrency_source']}), commit {report['commit']}, "
         f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}"
@@ -510,6 +624,10 @@ def print_report(report: dict[str, Any]) -> None:
     print("requests per endpoint:")
     print(endpoints_table(report))
     print()
+    print("requests per account:")
+    for name, value in requests_per_account(report).items():
+        print(f"  {name:<34} {_per(value)}")
+    print()
     print("targets:")
     for name, verdict, detail in targets(report):
         print(f"  [{verdict:>4}] {name}: {detail}")
@@ -520,7 +638,8 @@ def markdown(report: dict[str, Any]) -> str:
     n = max(report["accounts"], 1)
     empty = (report.get("fixed_cost") or {}).get("empty_import") or {}
     out = [
-        f"{report['accounts']} accounts, L = {report['latency_ms']:g} ms, --max-workers {report['max_workers']}, "
+        f"AWS API {report.get('api', 'v1')}, {report['accounts']} accounts, L = {report['latency_ms']:g} ms, "
+        f"--max-workers {report['max_workers']}, "
         f"c = {report['read_concurrency']}, commit `{report['commit']}`, {report['machine']['cpus']} CPUs "
         f"({report['machine']['cpu_model'] or 'unknown CPU'}), Python {report['machine']['python']}.",
         "",
@@ -546,13 +665,64 @@ def markdown(report: dict[str, Any]) -> str:
             f"{imp['maxrss_mb']:.0f} MB; an import of an empty org {empty['wall_s']:.2f} s / {empty['cpu_s']:.2f} s "
             f"CPU / {empty['maxrss_mb']:.0f} MB.",
         ]
+    out += ["", "| requests per account | |", "|---|---|"]
+    out += [f"| {label} | {_per(value)} |" for label, value in requests_per_account(report).items()]
     out += ["", "| target | verdict | detail |", "|---|---|---|"]
     out += [f"| {t} | {v} | {d} |" for t, v, d in targets(report)]
     return "\n".join(out)
 
 
+#: Rows of the per-account request figures: (label, phase, requests counted, divided by).
+PER_ACCOUNT = (
+    ("import: requests per account", "import", "total", "accounts"),
+    ("sync (create): writes per account", "sync", "writes", "changed"),
+    ("sync (create): reads per account", "sync", "reads", "accounts"),
+    ("update: writes per changed account", "update", "writes", "changed"),
+    ("update: reads per account", "update", "reads", "accounts"),
+    ("no-op re-sync: writes per account", "resync", "writes", "accounts"),
+    ("no-op re-sync: reads per account", "resync", "reads", "accounts"),
+)
+
+
+def requests_per_account(report: dict[str, Any]) -> dict[str, float | None]:
+    """The request figures the issue compares between generations; None where the run lacks the phase."""
+    out: dict[str, float | None] = {}
+    for label, phase, what, per in PER_ACCOUNT:
+        r = report["phases"].get(phase)
+        if r is None:
+            out[label] = None
+            continue
+        count = r["reads"] + r["writes"] if what == "total" else r[what]
+        divisor = r.get("changed_accounts_count", 0) if per == "changed" else report["accounts"]
+        out[label] = round(count / divisor, 3) if divisor else float(count)
+    return out
+
+
+def _per(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def compare_markdown(reports: list[dict[str, Any]]) -> str:
+    """Two or more --json-out reports side by side (e.g. --api v1 and v2): requests per account, time per phase."""
+    names = [f"{r.get('api', 'v1')} ({r['accounts']} acc., L = {r['latency_ms']:g} ms)" for r in reports]
+    head = "| | " + " | ".join(names) + " |"
+    out = [head, "|---" * (len(reports) + 1) + "|"]
+    per = [requests_per_account(r) for r in reports]
+    for label, *_ in PER_ACCOUNT:
+        out.append(f"| {label} | " + " | ".join(_per(p[label]) for p in per) + " |")
+    for phase in PHASES:
+        cells = []
+        for r in reports:
+            ph = r["phases"].get(phase)
+            cells.append("-" if ph is None else f"{ph['wall_s']:.2f} s ({ph['reads']} reads, {ph['writes']} writes)")
+        if any(c != "-" for c in cells):
+            out.append(f"| {phase}: wall time | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--api", choices=harness.APIS, default="v2", help="AWS API generation the CLI uses (default v2)")
     p.add_argument("--accounts", type=int, default=1000, help="AWS accounts in the source org (default 1000)")
     p.add_argument("--latency-ms", type=float, default=20.0, help="emulated latency per request (default 20)")
     p.add_argument(
@@ -574,6 +744,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--repeat", type=int, default=1, help=f"run {', '.join(REPEATABLE)} this many times; report the median run"
     )
     p.add_argument("--from-json", type=Path, help="print the report of an earlier --json-out run; run nothing")
+    p.add_argument(
+        "--compare", type=Path, nargs="+", metavar="JSON", help="print --json-out reports side by side; run nothing"
+    )
     args = p.parse_args(argv)
     unknown = set(args.phases) - set(PHASES)
     if unknown:
@@ -585,6 +758,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.compare:
+        print(compare_markdown([json.loads(path.read_text()) for path in args.compare]))
+        return 0
     if args.from_json:
         report = json.loads(args.from_json.read_text())
         print_report(report)
@@ -593,7 +769,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datadog-sync-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"benchmark: {args.accounts} accounts, L = {args.latency_ms:g} ms, work dir {workdir}", flush=True)
+    print(
+        f"benchmark, AWS API {args.api}: {args.accounts} accounts, L = {args.latency_ms:g} ms, work dir {workdir}",
+        flush=True,
+    )
     try:
         report = Bench(args, workdir).run()
     finally:
@@ -605,6 +784,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         report["targets"] = [{"target": t, "verdict": v, "detail": d} for t, v, d in targets(report)]
+        report["requests_per_account"] = requests_per_account(report)
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nJSON written to {args.json_out}")
     return 0 if all(v != "FAIL" for _, v, _ in targets(report)) else 1
