@@ -157,11 +157,16 @@ class EmulatorProcess:
         return self.admin("PATCH", "/knobs", changes)
 
 
+#: The AWS integration API generation the benchmarks and the soak measure (their write minimums are v1's).
+AWS_API = "v1"
+
+
 def cli_env(
     url: str, source: Org = SOURCE, destination: Org = DESTINATION, pycache: Path | None = None
 ) -> dict[str, str]:
     """The CLI's environment. With ``pycache``, bytecode is cached there (outside the tree), as a pip-installed
-    tool has its ``.pyc`` files: otherwise every run would compile the package from source again."""
+    tool has its ``.pyc`` files: otherwise every run would compile the package from source again. The AWS API
+    generation is :data:`AWS_API`, whatever the CLI's default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "MAX_WORKERS"))}
     if pycache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -174,6 +179,7 @@ def cli_env(
             "DD_DESTINATION_API_KEY": destination.api_key,
             "DD_DESTINATION_APP_KEY": destination.app_key,
             "DD_DESTINATION_API_URL": url,
+            "DD_INTEGRATIONS_AWS_API": AWS_API,
             "PYTHONUNBUFFERED": "1",
         }
     )

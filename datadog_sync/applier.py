@@ -107,6 +107,8 @@ def _settle_without_write(ctx: RunContext, change: Change) -> Result:
         ctx.reporter.record(Outcome.skipped(command, change.resource_type, change.key, "sync", change.reason))
         return Result(change, "skipped", change.reason)
     if change.forget:
+        if change.reason:
+            ctx.logger.info("[%s - %s] - %s", change.resource_type, change.key, change.reason)
         state.pop(change.key, None)
     elif change.adopted and change.current is not None:
         state[change.key] = change.current  # adopt an identical destination object: no write needed

@@ -205,6 +205,7 @@ def build_configuration(command: str, kw: dict[str, Any]) -> Configuration:
         assume_yes=bool(kw.get("assume_yes")),
         diff_exit_code=bool(kw.get("diff_exit_code")),
         integrations_secrets_file=Path(secrets_file) if secrets_file else None,
+        integrations_aws_api=(kw.get("integrations_aws_api") or "v2").lower(),
         force_unlock=bool(kw.get("force_unlock")),
     )
 

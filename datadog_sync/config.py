@@ -73,6 +73,8 @@ class Configuration:
     assume_yes: bool = False
     diff_exit_code: bool = False
     integrations_secrets_file: Path | None = None
+    #: ``--integrations-aws-api``: the AWS integration API generation of the ``aws`` subtype, ``v2`` or ``v1``.
+    integrations_aws_api: str = "v2"
     force_unlock: bool = False
 
 

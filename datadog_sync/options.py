@@ -232,6 +232,16 @@ COMMON_OPTIONS: list[Callable] = [
         help='JSON file with secrets the API never returns, e.g. {"aws": {"<access_key_id>": "<secret_access_key>"}} '
         "for GovCloud/China AWS accounts (env DD_INTEGRATIONS_SECRETS_FILE).",
     ),
+    click.option(
+        "--integrations-aws-api",
+        envvar="DD_INTEGRATIONS_AWS_API",
+        type=click.Choice(["v2", "v1"], case_sensitive=False),
+        default="v2",
+        show_default=True,
+        help="The Datadog AWS integration API of the integrations' aws subtype (env DD_INTEGRATIONS_AWS_API): v2, "
+        "the accounts API, or v1, deprecated since September 2025 (its Lambda ARN endpoints stop working on "
+        "2027-02-20), for orgs that still need it.",
+    ),
 ]
 
 CLEANUP_OPTION = click.option(

@@ -16,6 +16,7 @@ from datadog_sync.filters import PathCheck
 from datadog_sync.log import OwnLines
 from datadog_sync.ordering import type_order
 from datadog_sync.report import Outcome
+from datadog_sync.resources.base import Superseded
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.context import RunContext
@@ -204,6 +205,9 @@ def plan_type(
     updated in this run, so a dependency that this run creates first does not count as unresolved;
     ``creating`` the keys created in this run (a stale state entry of one must not be remapped to).
     ``destination`` is the destination state dependencies are remapped through (default: the run's state).
+    A destination state key whose current object is a ``Superseded`` marker (the same object now lives under
+    another key) is planned as a forget without any write, with or without ``cleanup``, never as a delete.
+    ``resource.update_note`` adds its note to a planned update (e.g. that it replaces the object).
     """
     rtype = resource.resource_type
     changes: list[Change] = []
@@ -224,6 +228,8 @@ def plan_type(
             continue
         pending = any(pending_ids.values()) or any(i in (creating or {}).get(t, ()) for t, i in depends_on)
         existing = current.get(key)
+        if isinstance(existing, Superseded):  # a source key is never superseded; be safe: nothing is there
+            existing = None
         blocked = resource.skip_reason(key, desired, existing)
         if blocked:
             invalid_reason = getattr(resource, "invalid_reason", None)  # composite types check source entries
@@ -241,6 +247,9 @@ def plan_type(
         differences = () if pending else tuple(resource.diff(existing, desired))
         action: Action = "update" if pending or differences else "noop"
         note = PENDING_NOTE if pending else ""
+        if action == "update":
+            extra = resource.update_note(key, desired, existing)
+            note = f"{extra}; {note}" if extra and note else extra or note
         if adopted:
             note = "adopting the destination's existing object" + (f"; {note}" if note else "")
         changes.append(
@@ -257,10 +266,15 @@ def plan_type(
                 pending=pending,
             )
         )
+    keep = set(all_source_keys) | set(source)
+    for key in destination_state:
+        moved = current.get(key)
+        if key not in keep and isinstance(moved, Superseded):
+            # The same destination object is kept under another key from now on: drop the old entry, never delete.
+            changes.append(Change(rtype, key, "noop", reason=moved.reason, forget=True))
     if cleanup:
-        keep = set(all_source_keys) | set(source)
         for key in destination_state:
-            if key not in keep:
+            if key not in keep and not isinstance(current.get(key), Superseded):
                 existing = current.get(key)
                 if existing is None:
                     # Gone from the destination already: only the state entry is left to drop.

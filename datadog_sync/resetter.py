@@ -102,14 +102,13 @@ def _forget(ctx: RunContext, res: BaseResource, key: str, obj: dict) -> None:
     type_state = ctx.state.destination.get(res.resource_type, {})
     type_state.pop(key, None)
     plugin = res.plugin_of(key, obj)  # the owning subtype's id attribute, not its composite's
-    api_id = obj.get(plugin.config.id_key)
-    if api_id is not None:
-        for state_key in [k for k, v in type_state.items() if _owned(res, plugin, k, v, api_id)]:
-            del type_state[state_key]
+    for state_key in [k for k, v in type_state.items() if _owned(res, plugin, k, v, obj)]:
+        del type_state[state_key]
 
 
-def _owned(res: BaseResource, plugin: BaseResource, key: str, obj: dict, api_id: object) -> bool:
-    """Whether a state entry is ``plugin``'s and points at ``api_id`` (an entry of an unknown subtype is not)."""
+def _owned(res: BaseResource, plugin: BaseResource, key: str, stored: dict, deleted: dict) -> bool:
+    """Whether a state entry is ``plugin``'s and points at the deleted object (an entry of an unknown subtype, or
+    one that is not an object, is not)."""
     with contextlib.suppress(ResourceError):
-        return obj.get(plugin.config.id_key) == api_id and res.plugin_of(key, obj) is plugin
+        return isinstance(stored, dict) and plugin.same_object(stored, deleted) and res.plugin_of(key, stored) is plugin
     return False

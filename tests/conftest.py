@@ -9,6 +9,25 @@ from pathlib import Path
 
 import pytest
 
+#: The environment variable choosing the AWS integration API generation of the ``aws`` subtype.
+AWS_API_ENV = "DD_INTEGRATIONS_AWS_API"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "aws_api(version): the AWS integration API generation a test runs (v1 or v2)")
+
+
+@pytest.fixture(autouse=True)
+def aws_api(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The AWS integration API generation CLI runs use (``DD_INTEGRATIONS_AWS_API``, also in child processes).
+
+    The tests written for the v1 generation run it explicitly, unchanged: ``v1`` unless a test (or module) is marked
+    ``@pytest.mark.aws_api("v2")``. The CLI's own default (v2) is tested with the variable removed."""
+    marker = request.node.get_closest_marker("aws_api")
+    version = marker.args[0] if marker else "v1"
+    monkeypatch.setenv(AWS_API_ENV, version)
+    return version
+
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -52,6 +52,18 @@ class PartialFailure(ResourceError):
         self.keep = keep
 
 
+class Superseded(dict):
+    """A ``current_destination`` value saying that this destination state key now lives under ``new_key`` (the
+    same destination object, found under another key, e.g. an AWS key account that the v1 generation kept under its
+    access key id and v2 keeps under its account id). The planner plans it as a forget without any write, with or
+    without ``--cleanup``, never as a delete; it is never diffed, shown or stored."""
+
+    def __init__(self, new_key: str, reason: str = ""):
+        super().__init__()
+        self.new_key = new_key
+        self.reason = reason or f"now kept under {new_key}"
+
+
 @dataclass(frozen=True)
 class ResourceConfig:
     """Declarative description of a resource type's API shape."""
@@ -155,6 +167,10 @@ class BaseResource:
         """Why this resource cannot be created or updated in this run (shown by diffs, skipped by sync), or None."""
         return None
 
+    def update_note(self, key: str, desired: dict, current: dict) -> str:
+        """A note shown with a planned update (e.g. that it replaces the object), or ``""``."""
+        return ""
+
     def remap(
         self, obj: dict, destination: Mapping[str, Mapping[str, dict]] | None = None
     ) -> tuple[dict, dict[str, list[str]]]:
@@ -214,6 +230,11 @@ class BaseResource:
     def redacted(self, obj: dict) -> dict:
         """The object as it may be shown to a user (diffs, backups, logs)."""
         return obj
+
+    def same_object(self, stored: Mapping, deleted: Mapping) -> bool:
+        """Whether a destination state entry points at the destination object ``reset`` just deleted."""
+        api_id = deleted.get(self.config.id_key)
+        return api_id is not None and stored.get(self.config.id_key) == api_id
 
 
 # ----------------------------------------------------------------------------------------- dot paths

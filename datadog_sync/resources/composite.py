@@ -41,6 +41,17 @@ class SubtypeResource(BaseResource):
         self.secrets = secrets
 
     @classmethod
+    def variant(cls, config: Any) -> type[SubtypeResource]:
+        """The class playing this subtype in a run with ``config`` (default: this one). A subtype with several API
+        generations registers one class whose ``variant`` picks the generation the options ask for."""
+        return cls
+
+    @classmethod
+    def variants(cls) -> tuple[type[SubtypeResource], ...]:
+        """Every class ``variant`` may return (the composite's combined config covers them all)."""
+        return (cls,)
+
+    @classmethod
     def parse_secrets(cls, section: Any, path: Path | None) -> Any:
         """This subtype's section of the secrets file (None when absent). Raise the file's error when malformed."""
         return section
@@ -75,7 +86,7 @@ class CompositeResource(BaseResource):
     def _combined_config(cls) -> ResourceConfig:
         """What the host reads of the type as a whole: every fetched attribute. Ids and caps are each subtype's own
         (``plugin_of``, ``pool.type_cap``), so the composite declares none."""
-        parts = [part.config for part in cls.subtype_classes.values()]
+        parts = [each.config for part in cls.subtype_classes.values() for each in part.variants()]
         return ResourceConfig(
             list_key=None, fetched_attributes=frozenset().union(*(c.fetched_attributes for c in parts))
         )
@@ -91,7 +102,8 @@ class CompositeResource(BaseResource):
     @property
     def subtypes(self) -> dict[str, SubtypeResource]:
         if self._subtypes is None:
-            self._subtypes = {name: self.new_subtype(cls) for name, cls in self.subtype_classes.items()}
+            config = self.ctx.config
+            self._subtypes = {name: self.new_subtype(cls.variant(config)) for name, cls in self.subtype_classes.items()}
         return self._subtypes
 
     def plugin_of(self, key: str | None = None, obj: Mapping | None = None) -> BaseResource:
@@ -171,6 +183,9 @@ class CompositeResource(BaseResource):
 
     def prepare(self, obj: dict) -> dict:
         return self.subtype_of(obj=obj).prepare(obj)
+
+    def update_note(self, key: str, desired: dict, current: dict) -> str:
+        return self.subtype_of(key, desired).update_note(key, desired, current)
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
         return self.subtype_of(obj=desired).diff(current, desired)

@@ -71,7 +71,9 @@ async def clients(emu):
 class Harness:
     """One run's context and resource, as the host builds them."""
 
-    def __init__(self, tmp_path: Path, emu: Emulator, command: str = "sync", secrets: dict | None = None):
+    def __init__(
+        self, tmp_path: Path, emu: Emulator, command: str = "sync", secrets: dict | None = None, api: str = "v1", **kw
+    ):
         self.tmp_path = tmp_path
         secrets_file = None
         if secrets is not None:
@@ -86,6 +88,8 @@ class Harness:
             destination_resources_path=tmp_path / "resources" / "destination",
             source_resources_path=tmp_path / "resources" / "source",
             integrations_secrets_file=secrets_file,
+            integrations_aws_api=api,
+            **kw,
         )
         self.state = StateStore(self.config.source_resources_path, self.config.destination_resources_path)
         self.reporter = Reporter(command, stream=io.StringIO())
@@ -99,8 +103,8 @@ class Harness:
 
 @pytest.fixture
 def harness(tmp_path, emu):
-    def make(command: str = "sync", secrets: dict | None = None) -> Harness:
-        return Harness(tmp_path, emu, command, secrets)
+    def make(command: str = "sync", secrets: dict | None = None, api: str = "v1", **kw) -> Harness:
+        return Harness(tmp_path, emu, command, secrets, api, **kw)
 
     return make
 

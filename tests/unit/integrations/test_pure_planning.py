@@ -77,3 +77,52 @@ async def test_after_apply_leaves_invalid_entries_out_from_the_plan_alone(emu, c
     fresh = IntegrationsResource(h.ctx)  # applying may use other instances than planning did
     assert fresh.plugins(list(plan.changes)) == []
     fresh.after_apply(list(plan.changes))  # the unknown subtype does not trip it
+
+
+async def test_v2_planning_is_pure_too_with_superseded_keys_and_unrecorded_ids(emu, harness):
+    """The v2 subtype's markers (a superseded v1 key, an external id to record) ride in the plan, not on plugins."""
+    key_account = {"access_key_id": "AKIAEXAMPLEKEY000001", "secret_access_key": "s", "account_id": "210987654321"}
+    emu.seed("destination", org_state(ROLE, key_account))
+    h = harness(command="diffs", api="v2")
+    h.ctx.destination = make_client(emu, DESTINATION)
+    role = {
+        "name": "aws",
+        "account_id": ROLE["account_id"],
+        "aws_account_id": ROLE["account_id"],
+        "auth_config": {"role_name": ROLE["role_name"]},
+    }
+    key = {
+        "name": "aws",
+        "account_id": "210987654321",
+        "aws_account_id": "210987654321",
+        "auth_config": {"access_key_id": "AKIAEXAMPLEKEY000001"},
+    }
+    h.state.source["integrations"] = {ROLE_KEY: role, "aws:210987654321": key}
+    v1_entries = {
+        ROLE_KEY: {
+            "name": "aws",
+            **{k: ROLE[k] for k in ("account_id", "role_name")},
+            "external_id": "(never received)",
+        },
+        "aws:AKIAEXAMPLEKEY000001": {"name": "aws", "access_key_id": "AKIAEXAMPLEKEY000001"},
+    }
+    h.state.destination["integrations"] = copy.deepcopy(v1_entries)
+    watched = {"composite": h.resource, "aws": h.aws, "state": h.state, "ctx": h.ctx}
+    before = {name: snapshot(obj) for name, obj in watched.items()}
+    try:
+        first = await build_plan(h.ctx, {"integrations": h.resource})
+        second = await build_plan(h.ctx, {"integrations": h.resource})
+    finally:
+        await h.ctx.destination.close()
+    assert {name: snapshot(obj) for name, obj in watched.items()} == before
+    assert first == second
+    changes = {c.key: c for c in first.changes}
+    moved = changes["aws:AKIAEXAMPLEKEY000001"]
+    assert moved.action == "noop" and moved.forget and moved.current is None
+    assert moved.reason == "now kept under aws:210987654321: v2 keys every account by its AWS account id"
+    assert changes["aws:210987654321"].adopted
+    unrecorded = changes[ROLE_KEY]
+    assert unrecorded.action == "update"
+    assert [(d.path, d.old, d.new) for d in unrecorded.differences if d.path == "external_id"] == [
+        ("external_id", "(never received)", "(read from Datadog)")
+    ]

@@ -167,27 +167,35 @@ def _unannounced(ctx: RunContext, path: Path, known: dict[str, dict], issued: di
     }
 
 
+def _role_name(obj: dict) -> str:
+    """A role account's role name in a state entry of either API generation (v1: ``role_name``; v2:
+    ``auth_config.role_name``); empty for key accounts."""
+    auth = obj.get("auth_config")
+    v2_role = auth.get("role_name") if isinstance(auth, dict) else None
+    return str(obj.get("role_name") or v2_role or "")
+
+
 def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Path | None:
     """Print the accounts that got a new external ID in this run and (re)write the hand-off file."""
     path = ctx.sidechannel.path(HANDOFF_FILE)
     state = ctx.state.destination.get(model.RESOURCE_TYPE, {})
     known = {
-        key: entry(obj["account_id"], obj["role_name"], obj[model.EXTERNAL_ID])
+        key: entry(obj["account_id"], _role_name(obj), obj[model.EXTERNAL_ID])
         for key, obj in state.items()
         if obj.get(model.EXTERNAL_ID) not in (None, "", model.LOST_EXTERNAL_ID)
         and obj.get("account_id")
-        and obj.get("role_name")
+        and _role_name(obj)
     }
     # Accounts created in this run and still there (state holds an external id the moment it is issued), and
     # those whose id a killed run journaled but never announced: the hand-off file it would have written lacks it.
     issued = {key: item for key, item in issued.items() if key in known}
     issued.update(_unannounced(ctx, path, known, issued))
     unknown = sorted(
-        model.role_arn(obj["account_id"], obj["role_name"])
+        model.role_arn(obj["account_id"], _role_name(obj))
         for obj in state.values()
         if obj.get(model.EXTERNAL_ID) in (None, "", model.LOST_EXTERNAL_ID)
         and obj.get("account_id")
-        and obj.get("role_name")
+        and _role_name(obj)
     )
     if not known and not unknown and not path.exists():
         return None
