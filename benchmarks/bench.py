@@ -46,16 +46,19 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/bench.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import harness  # noqa: E402
-from benchmarks.harness import DESTINATION, EMPTY, SOURCE, EmulatorProcess, run_cli  # noqa: E402
+from benchmarks.harness import DESTINATION, EMPTY, REFERENCE, SOURCE, EmulatorProcess, run_cli  # noqa: E402
 from datadog_sync.emulator import make_aws_org  # noqa: E402
 from datadog_sync.emulator.aws_v2_model import FILTER_TO_CLOUDWATCH  # noqa: E402
 
-PHASES = ("import", "aiohttp", "diffs", "sync", "resync", "reimport", "update")
+PHASES = ("import", "aiohttp", "diffs", "sync", "aiohttp-sync", "resync", "reimport", "update")
+#: Phases measured on one generation only.
+ONLY_ON = {"aiohttp-sync": "v2"}
 NEEDS = {
     "import": (),
     "aiohttp": (),
     "diffs": ("import",),
     "sync": ("import",),
+    "aiohttp-sync": (),
     "resync": ("sync",),
     "reimport": ("sync",),
     "update": ("reimport",),
@@ -65,6 +68,7 @@ COMMANDS = {
     "aiohttp": "import",  # not the CLI: benchmarks/bare_import.py, the import's requests on bare aiohttp
     "diffs": "diffs",
     "sync": "sync",
+    "aiohttp-sync": "sync",  # not the CLI: benchmarks/bare_sync.py, the v2 sync's creates on bare aiohttp
     "resync": "sync",
     "reimport": "import",
     "update": "sync",
@@ -78,9 +82,11 @@ CLI_MODULES = (
     "datadog_sync.resources.integrations",
 )
 #: Phases that leave both orgs and the state as they found them, so they can be repeated.
-REPEATABLE = ("import", "aiohttp", "diffs", "resync")
+REPEATABLE = ("import", "aiohttp", "diffs", "aiohttp-sync", "resync")
 #: The reference phase: the import's requests made by a bare aiohttp client in a fresh process.
 BARE_IMPORT = Path(__file__).resolve().parent / "bare_import.py"
+#: The v2 sync's reference: its creates made by a bare aiohttp client, serialized, into an org of their own.
+BARE_SYNC = Path(__file__).resolve().parent / "bare_sync.py"
 RATIO_TARGET = 1.15
 #: v2 targets (issue 11): sync within this many times writes x L when writes are serialized; import in at most
 #: this many requests, whatever the number of accounts.
@@ -100,6 +106,11 @@ def read_concurrency(max_workers: int) -> tuple[int, str]:
     if READ_CONCURRENCY and READ_CONCURRENCY < max_workers:
         return READ_CONCURRENCY, "aws READ_CONCURRENCY cap"
     return max_workers, "--max-workers"
+
+
+def phases_for(api: str) -> tuple[str, ...]:
+    """Every phase a run on ``api`` measures by default."""
+    return tuple(p for p in PHASES if ONLY_ON.get(p, api) == api)
 
 
 def resolve_phases(requested: list[str]) -> list[str]:
@@ -165,7 +176,7 @@ class Bench:
         args = self.args
         started = time.time()
         with EmulatorProcess(
-            [SOURCE, DESTINATION, EMPTY],
+            [SOURCE, DESTINATION, EMPTY, REFERENCE],
             log_path=self.workdir / "emulator.log",
             latency_ms=args.latency_ms,
             seed=args.seed,
@@ -180,10 +191,11 @@ class Bench:
             seed_s = time.perf_counter() - t0
             self.pycache = self.workdir / "pycache"
             self.env = harness.cli_env(emu.url, pycache=self.pycache)
+            self.reference_env = harness.cli_env(emu.url, destination=REFERENCE, pycache=self.pycache)
             self.warm_up()
             fixed = self.fixed_cost() if not args.no_fixed_cost else None
             phases = {}
-            for phase in resolve_phases(args.phases):
+            for phase in resolve_phases(args.phases or list(phases_for(args.api))):
                 phases[phase] = self.phase(phase)
                 self.print_phase(phase, phases[phase])
         return {
@@ -263,8 +275,11 @@ class Bench:
             mutated, kinds = mutate(emu.dump(SOURCE.name), args.update_share, args.seed + 1)
             emu.seed(SOURCE.name, mutated)
             extra["changed_accounts"] = kinds
+        target = REFERENCE if phase == "aiohttp-sync" else DESTINATION
+        if target is REFERENCE:
+            emu.wipe(REFERENCE.name)  # the reference creates every account, each time
         desired = emu.dump(SOURCE.name)
-        before = emu.dump(DESTINATION.name)
+        before = emu.dump(target.name)
         writes_needed, changed = 0, []
         if COMMANDS[phase] == "sync":
             if args.api == "v2":
@@ -286,9 +301,13 @@ class Bench:
             bare = f"runpy.run_path({str(BARE_IMPORT)!r}, run_name='__main__')"
             code = f"{harness.HWM_PRELUDE}\nimport runpy\nsys.argv[1:1] = [{str(out)!r}]\n{bare}"
             command = [sys.executable, "-c", code, f"--max-workers={args.max_workers}", f"--api={args.api}"]
+        elif phase == "aiohttp-sync":
+            bare = f"runpy.run_path({str(BARE_SYNC)!r}, run_name='__main__')"
+            code = f"{harness.HWM_PRELUDE}\nimport runpy\n{bare}"
+            command = [sys.executable, "-c", code, str(self.workdir / "secrets.json")]
         run = run_cli(
             self.cli_args(COMMANDS[phase]),
-            env=self.env,
+            env=self.reference_env if target is REFERENCE else self.env,
             cwd=self.workdir / "run",
             name=phase,
             timeout=args.timeout,
@@ -336,12 +355,12 @@ class Bench:
             **extra,
         }
         if COMMANDS[phase] == "sync":
-            after = emu.dump(DESTINATION.name)
+            after = emu.dump(target.name)
             compare = harness.compare_v2 if args.api == "v2" else harness.compare
             result["destination_equals_source"] = compare(desired, after).as_dict()
             if args.api == "v2":
                 result["writes_by_account"] = _writes_by_account(
-                    harness.v2_writes_by_account(log, DESTINATION.name, before, after), changed
+                    harness.v2_writes_by_account(log, target.name, before, after), changed
                 )
         if args.profile:
             result["profile"] = str(args.profile / f"{phase}.prof")
@@ -351,7 +370,7 @@ class Bench:
         n = max(self.args.accounts, 1)
         status = "ok" if r["returncode"] == 0 else f"EXIT {r['returncode']}"
         print(
-            f"  {phase:<8} {status:<6} wall {r['wall_s']:8.2f} s  floor {r['floor_s']:8.2f} s  "
+            f"  {phase:<12} {status:<6} wall {r['wall_s']:8.2f} s  floor {r['floor_s']:8.2f} s  "
             f"reads {r['reads']:6d}  writes {r['writes']:6d} (min {r['min_writes']})  "
             f"CPU {r['cpu_s']:7.2f} s ({r['cpu_s'] * 1000 / n:.2f} ms/acct)  RSS {r['maxrss_mb']:6.1f} MB  "
             f"| {r['summary']}",
@@ -478,6 +497,16 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f"import takes {r['wall_s'] / bare['wall_s']:.2f}x its time",
                 )
             )
+    bare_sync, sync = phases.get("aiohttp-sync"), phases.get("sync")
+    if bare_sync and bare_sync["writes"] and latency:
+        ratio = bare_sync["wall_s"] / bare_sync["writes_floor_s"]
+        detail = (
+            f"{ratio:.3f}x writes x L ({bare_sync['wall_s']:.2f} s for {bare_sync['writes']} writes; requests span "
+            f"{bare_sync['requests_s'] / bare_sync['writes_floor_s']:.3f}x)"
+        )
+        if sync and sync["writes"]:
+            detail += f"; sync takes {sync['wall_s'] / bare_sync['wall_s']:.2f}x its time"
+        rows.append(("reference: the sync's creates on bare aiohttp, serialized", "ref", detail))
     if v2:
         rows += _v2_request_rows(phases, n)
     if "resync" in phases:
@@ -496,7 +525,7 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
                 )
             eq = r.get("destination_equals_source", {})
             rows.append((f"{phase}: destination == source", "PASS" if eq.get("equal") else "FAIL", _eq_detail(eq)))
-    tool_phases = {p: r for p, r in phases.items() if p != "aiohttp"}  # the reference is not the tool
+    tool_phases = {p: r for p, r in phases.items() if not p.startswith("aiohttp")}  # the references are not the tool
     for phase, r in tool_phases.items():
         if latency:
             break
@@ -728,8 +757,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--phases",
         type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
-        default=list(PHASES),
-        help=f"comma-separated subset of {','.join(PHASES)} (prerequisites are added); default all",
+        default=None,
+        help=f"comma-separated subset of {','.join(PHASES)} (prerequisites are added); default all "
+        f"({', '.join(f'{p} on {api} only' for p, api in ONLY_ON.items())})",
     )
     p.add_argument("--max-workers", type=int, default=100, help="the CLI's --max-workers (default 100)")
     p.add_argument("--update-share", type=float, default=0.1, help="share of accounts changed for 'update'")
@@ -748,9 +778,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--compare", type=Path, nargs="+", metavar="JSON", help="print --json-out reports side by side; run nothing"
     )
     args = p.parse_args(argv)
-    unknown = set(args.phases) - set(PHASES)
+    unknown = set(args.phases or ()) - set(PHASES)
     if unknown:
         p.error(f"unknown phases {sorted(unknown)}; choose from {','.join(PHASES)}")
+    elsewhere = [ph for ph in args.phases or () if ONLY_ON.get(ph, args.api) != args.api]
+    if elsewhere:
+        p.error(f"phases {elsewhere} are measured on {', '.join(sorted({ONLY_ON[ph] for ph in elsewhere}))} only")
     if args.accounts < 1 or args.latency_ms < 0 or not 0 <= args.update_share <= 1:
         p.error("--accounts must be >= 1, --latency-ms >= 0 and --update-share within [0, 1]")
     return args

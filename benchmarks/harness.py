@@ -52,6 +52,8 @@ class Org:
 SOURCE = Org("source", "bench-source-api-key-00000000001", "bench-source-app-key-000000000000000000000001")
 DESTINATION = Org("destination", "bench-dest-api-key-000000000002", "bench-dest-app-key-00000000000000000000000002")
 EMPTY = Org("empty", "bench-empty-api-key-00000000003", "bench-empty-app-key-0000000000000000000000003")
+#: Where reference clients (benchmarks/bare_sync.py) write, so the CLI's destination stays as the CLI left it.
+REFERENCE = Org("reference", "bench-ref-api-key-0000000000004", "bench-ref-app-key-000000000000000000000000004")
 
 #: Flags every measured CLI run gets. Key validation and the DDR check are off: each costs one sequential read
 #: per org and invocation (a fixed ~L), unrelated to the number of accounts; docs/performance.md says so.
