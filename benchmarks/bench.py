@@ -421,14 +421,14 @@ def table(report: dict[str, Any]) -> str:
     fixed = report.get("fixed_cost") or {}
     empty = fixed.get("empty_import") or {}
     head = (
-        f"{'phase':<9}{'wall s':>9}{'floor s':>9}{'ratio':>7}{'reads':>8}{'writes':>8}{'min w':>8}"
+        f"{'phase':<13}{'wall s':>9}{'floor s':>9}{'ratio':>7}{'reads':>8}{'writes':>8}{'min w':>8}"
         f"{'r/acct':>8}{'w/acct':>8}{'CPU s':>8}{'ms/acct':>9}{'net ms/a':>9}{'RSS MB':>8}"
     )
     lines = [head, "-" * len(head)]
     for phase, r in report["phases"].items():
         ratio = f"{r['ratio']:.3f}" if r["ratio"] else "-"
         lines.append(
-            f"{phase:<9}{r['wall_s']:>9.2f}{r['floor_s']:>9.2f}{ratio:>7}{r['reads']:>8}{r['writes']:>8}"
+            f"{phase:<13}{r['wall_s']:>9.2f}{r['floor_s']:>9.2f}{ratio:>7}{r['reads']:>8}{r['writes']:>8}"
             f"{r['min_writes']:>8}{r['reads'] / n:>8.2f}{r['writes'] / n:>8.2f}{r['cpu_s']:>8.2f}"
             f"{r['cpu_s'] * 1000 / n:>9.3f}{net(r['cpu_s'], empty.get('cpu_s')) * 1000 / n:>9.3f}"
             f"{r['maxrss_mb']:>8.1f}"
@@ -438,14 +438,14 @@ def table(report: dict[str, Any]) -> str:
 
 def time_table(report: dict[str, Any]) -> str:
     head = (
-        f"{'phase':<9}{'wall s':>9}{'startup':>9}{'requests':>10}{'tail':>8}{'floor s':>9}{'req/floor':>10}"
+        f"{'phase':<13}{'wall s':>9}{'startup':>9}{'requests':>10}{'tail':>8}{'floor s':>9}{'req/floor':>10}"
         f"{'CLI CPU':>9}{'emu CPU':>9}{'w srv+':>8}{'w gap':>8}{'retries':>9}"
     )
     lines = [head, "-" * len(head)]
     for phase, r in report["phases"].items():
         rr = f"{r['requests_ratio']:.3f}" if r["requests_ratio"] else "-"
         lines.append(
-            f"{phase:<9}{r['wall_s']:>9.2f}{r['startup_s']:>9.2f}{r['requests_s']:>10.2f}{r['tail_s']:>8.2f}"
+            f"{phase:<13}{r['wall_s']:>9.2f}{r['startup_s']:>9.2f}{r['requests_s']:>10.2f}{r['tail_s']:>8.2f}"
             f"{r['floor_s']:>9.2f}{rr:>10}{r['cpu_s']:>9.2f}{r['emulator_cpu_s']:>9.2f}"
             f"{_ms(r.get('write_turnaround', {}).get('server_over_l_ms')):>8}"
             f"{_ms(r.get('write_turnaround', {}).get('gap_ms')):>8}{sum(r['retries'].values()):>9}"
@@ -461,7 +461,7 @@ def endpoints_table(report: dict[str, Any]) -> str:
     lines = []
     for phase, r in report["phases"].items():
         parts = ", ".join(f"{k} {v}" for k, v in r["requests"]["by_endpoint"].items())
-        lines.append(f"{phase:<9}{parts}")
+        lines.append(f"{phase:<13}{parts}")
     return "\n".join(lines)
 
 
