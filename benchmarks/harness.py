@@ -159,7 +159,8 @@ class EmulatorProcess:
         return self.admin("PATCH", "/knobs", changes)
 
 
-#: The AWS integration API generation the benchmarks and the soak measure (their write minimums are v1's).
+#: The AWS integration API generation of a CLI run that passes no ``--integrations-aws-api`` (bench.py and soak.py
+#: pass it: :func:`api_flag`; the flag wins over the environment).
 AWS_API = "v1"
 
 
@@ -167,8 +168,8 @@ def cli_env(
     url: str, source: Org = SOURCE, destination: Org = DESTINATION, pycache: Path | None = None
 ) -> dict[str, str]:
     """The CLI's environment. With ``pycache``, bytecode is cached there (outside the tree), as a pip-installed
-    tool has its ``.pyc`` files: otherwise every run would compile the package from source again. The AWS API
-    generation is :data:`AWS_API`, whatever the CLI's default."""
+    tool has its ``.pyc`` files: otherwise every run would compile the package from source again. Without an
+    ``--integrations-aws-api`` flag, the AWS API generation is :data:`AWS_API`, whatever the CLI's default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "MAX_WORKERS"))}
     if pycache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -394,15 +395,19 @@ def request_stats(entries: Iterable[Mapping[str, Any]], counted: int | None = No
 def timeline(entries: Sequence[Mapping[str, Any]], run: CliRun) -> dict[str, float]:
     """Where a run's wall time went, from the emulator's request log (same host clock): ``startup`` (spawn to
     the first request: interpreter, imports, state load), ``requests`` (first request to last answer) and ``tail``
-    (last answer to exit: state files, summary, interpreter shutdown)."""
+    (last answer to exit: state files, summary, interpreter shutdown); ``to_first_write`` (first request to first
+    write, None without writes) is inside ``requests``."""
     if not entries:
-        return {"startup_s": round(run.wall_s, 4), "requests_s": 0.0, "tail_s": 0.0}
+        return {"startup_s": round(run.wall_s, 4), "requests_s": 0.0, "tail_s": 0.0, "to_first_write_s": None}
     first = min(e["start"] for e in entries)
     last = max(e["start"] + e["duration_ms"] / 1000 for e in entries)
+    writes = [e["start"] for e in entries if e["method"] not in ("GET", "HEAD", "OPTIONS")]
     return {
         "startup_s": round(first - run.started_at, 4),
         "requests_s": round(last - first, 4),
         "tail_s": round(run.ended_at - last, 4),
+        # first request to first write: the reads, and the plan made from them
+        "to_first_write_s": round(min(writes) - first, 4) if writes else None,
     }
 
 
