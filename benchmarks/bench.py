@@ -4,8 +4,11 @@
     python benchmarks/bench.py --latency-ms 0                    # CPU per account
     python benchmarks/bench.py --accounts 10000 --latency-ms 0   # peak RSS at 10,000 accounts
     python benchmarks/bench.py --phases import,sync --json-out benchmarks/results/run.json
+    python benchmarks/bench.py --api v1                          # the same on the v1 AWS API
+    python benchmarks/bench.py --compare v1.json v2.json         # two --json-out reports side by side
 
-The emulator runs in its own process with a per-request latency L (writes too); the source org is seeded with
+`--api v1|v2` (default v2) picks the AWS API generation the CLI uses (`--integrations-aws-api`); the report and
+its JSON name it. The emulator runs in its own process with a per-request latency L (writes too); the source org is seeded with
 N accounts (`make_aws_org`: role and key accounts, tag filters, Lambda ARNs, log services). Each phase is one
 `python -m datadog_sync ...` subprocess in a temporary directory:
 
@@ -14,13 +17,15 @@ N accounts (`make_aws_org`: role and key accounts, tag filters, Lambda ARNs, log
   diffs    plan against the empty destination
   sync     create everything in the empty destination
   resync   the same sync again: must write nothing
-  reimport after 10% of the source accounts changed (a host tag, a tag filter or a Lambda ARN each)
+  reimport after 10% of the source accounts changed (a host tag, a tag filter or a Lambda ARN each, changed in
+           the emulator's one store, so both API generations see the change)
   update   sync of those changes
 
 Per phase: wall time, CPU (user+sys) and peak RSS of the CLI process (os.wait4), requests from the emulator's
 request log (reads = GET, writes = the rest), the floor (writes x L + ceil(reads / c) x L, c = the read
-concurrency the resource allows), the fewest writes the change needs, and the fixed cost of one invocation
-(interpreter, imports, an import of an empty org) so per-account figures are honest. See docs/performance.md.
+concurrency the resource allows), the fewest writes the change needs (v1: per endpoint; v2: one per changed
+account, and the writes each account got), and the fixed cost of one invocation (interpreter, imports, an import
+of an empty org) so per-account figures are honest. See docs/performance.md.
 Over 400 lines on purpose: one script a user runs as it is, its phases and report side by side.
 """
 
@@ -41,15 +46,19 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/bench.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import harness  # noqa: E402
-from benchmarks.harness import DESTINATION, EMPTY, SOURCE, EmulatorProcess, run_cli  # noqa: E402
+from benchmarks.harness import DESTINATION, EMPTY, REFERENCE, SOURCE, EmulatorProcess, run_cli  # noqa: E402
 from datadog_sync.emulator import make_aws_org  # noqa: E402
+from datadog_sync.emulator.aws_v2_model import FILTER_TO_CLOUDWATCH  # noqa: E402
 
-PHASES = ("import", "aiohttp", "diffs", "sync", "resync", "reimport", "update")
+PHASES = ("import", "aiohttp", "diffs", "sync", "aiohttp-sync", "resync", "reimport", "update")
+#: Phases measured on one generation only.
+ONLY_ON = {"aiohttp-sync": "v2"}
 NEEDS = {
     "import": (),
     "aiohttp": (),
     "diffs": ("import",),
     "sync": ("import",),
+    "aiohttp-sync": (),
     "resync": ("sync",),
     "reimport": ("sync",),
     "update": ("reimport",),
@@ -59,6 +68,7 @@ COMMANDS = {
     "aiohttp": "import",  # not the CLI: benchmarks/bare_import.py, the import's requests on bare aiohttp
     "diffs": "diffs",
     "sync": "sync",
+    "aiohttp-sync": "sync",  # not the CLI: benchmarks/bare_sync.py, the v2 sync's creates on bare aiohttp
     "resync": "sync",
     "reimport": "import",
     "update": "sync",
@@ -72,10 +82,16 @@ CLI_MODULES = (
     "datadog_sync.resources.integrations",
 )
 #: Phases that leave both orgs and the state as they found them, so they can be repeated.
-REPEATABLE = ("import", "aiohttp", "diffs", "resync")
+REPEATABLE = ("import", "aiohttp", "diffs", "aiohttp-sync", "resync")
 #: The reference phase: the import's requests made by a bare aiohttp client in a fresh process.
 BARE_IMPORT = Path(__file__).resolve().parent / "bare_import.py"
+#: The v2 sync's reference: its creates made by a bare aiohttp client, serialized, into an org of their own.
+BARE_SYNC = Path(__file__).resolve().parent / "bare_sync.py"
 RATIO_TARGET = 1.15
+#: v2 targets (issue 11): sync within this many times writes x L when writes are serialized; import in at most
+#: this many requests, whatever the number of accounts.
+V2_SYNC_TARGET = 1.10
+V2_IMPORT_MAX_REQUESTS = 2
 CPU_TARGET_MS = 2.0
 RSS_TARGET_MB = 200.0
 RSS_TARGET_ACCOUNTS = 10_000
@@ -90,6 +106,11 @@ def read_concurrency(max_workers: int) -> tuple[int, str]:
     if READ_CONCURRENCY and READ_CONCURRENCY < max_workers:
         return READ_CONCURRENCY, "aws READ_CONCURRENCY cap"
     return max_workers, "--max-workers"
+
+
+def phases_for(api: str) -> tuple[str, ...]:
+    """Every phase a run on ``api`` measures by default."""
+    return tuple(p for p in PHASES if ONLY_ON.get(p, api) == api)
 
 
 def resolve_phases(requested: list[str]) -> list[str]:
@@ -107,7 +128,11 @@ def resolve_phases(requested: list[str]) -> list[str]:
 
 
 def mutate(state: dict, share: float, seed: int) -> tuple[dict, dict[str, int]]:
-    """A copy of `state` with `share` of the accounts changed: a host tag, a tag filter or a Lambda ARN."""
+    """A copy of `state` with `share` of the accounts changed: a host tag, a tag filter or a Lambda ARN.
+
+    Each change is one both API generations see (the emulator keeps one store per org, docs/emulator.md): host tags
+    are v2's `account_tags`, Lambda ARNs its `lambda_forwarder.lambdas`, and the tag filter changed is always of a
+    namespace v2 files under a CloudWatch namespace (`custom` has no v2 form), added if the account has none."""
     new = json.loads(json.dumps(state))
     accounts = new["aws"]["accounts"]
     rng = random.Random(seed)
@@ -122,7 +147,7 @@ def mutate(state: dict, share: float, seed: int) -> tuple[dict, dict[str, int]]:
             acc["host_tags"] = [*acc.get("host_tags", []), f"bench:update-{n}"]
         elif kind == "tag_filter":
             filters = acc.setdefault("tag_filters", {})
-            namespace = sorted(filters)[0] if filters else "custom"
+            namespace = min((ns for ns in filters if ns in FILTER_TO_CLOUDWATCH), default="elb")
             filters[namespace] = f"bench:update-{n}"
         else:
             logs = acc.setdefault("logs", {"lambdas": [], "services": []})
@@ -142,6 +167,7 @@ class Bench:
         return [
             command,
             *harness.CLI_FLAGS,
+            harness.api_flag(self.args.api),
             f"--integrations-secrets-file={self.workdir / secrets}",
             f"--max-workers={self.args.max_workers}",
         ]
@@ -150,7 +176,7 @@ class Bench:
         args = self.args
         started = time.time()
         with EmulatorProcess(
-            [SOURCE, DESTINATION, EMPTY],
+            [SOURCE, DESTINATION, EMPTY, REFERENCE],
             log_path=self.workdir / "emulator.log",
             latency_ms=args.latency_ms,
             seed=args.seed,
@@ -165,14 +191,16 @@ class Bench:
             seed_s = time.perf_counter() - t0
             self.pycache = self.workdir / "pycache"
             self.env = harness.cli_env(emu.url, pycache=self.pycache)
+            self.reference_env = harness.cli_env(emu.url, destination=REFERENCE, pycache=self.pycache)
             self.warm_up()
             fixed = self.fixed_cost() if not args.no_fixed_cost else None
             phases = {}
-            for phase in resolve_phases(args.phases):
+            for phase in resolve_phases(args.phases or list(phases_for(args.api))):
                 phases[phase] = self.phase(phase)
                 self.print_phase(phase, phases[phase])
         return {
             "benchmark": "datadog-sync integrations (aws)",
+            "api": args.api,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
             "commit": harness.git_commit(),
             "machine": harness.machine(),
@@ -247,10 +275,19 @@ class Bench:
             mutated, kinds = mutate(emu.dump(SOURCE.name), args.update_share, args.seed + 1)
             emu.seed(SOURCE.name, mutated)
             extra["changed_accounts"] = kinds
+        target = REFERENCE if phase == "aiohttp-sync" else DESTINATION
+        if target is REFERENCE:
+            emu.wipe(REFERENCE.name)  # the reference creates every account, each time
         desired = emu.dump(SOURCE.name)
-        writes_needed = 0
+        before = emu.dump(target.name)
+        writes_needed, changed = 0, []
         if COMMANDS[phase] == "sync":
-            writes_needed = harness.min_writes_between(emu.dump(DESTINATION.name), desired)
+            if args.api == "v2":
+                changed = harness.changed_v2(before, desired)
+                writes_needed = len(changed)  # one PATCH or POST per account that differs
+            else:
+                changed = harness.changed_v1(before, desired)
+                writes_needed = harness.min_writes_between(before, desired)
         emu.clear_requests()
         emu.reset_counters()
         emu_cpu = emu.cpu_seconds()
@@ -263,10 +300,14 @@ class Bench:
             out = self.workdir / "run" / "aiohttp.json"
             bare = f"runpy.run_path({str(BARE_IMPORT)!r}, run_name='__main__')"
             code = f"{harness.HWM_PRELUDE}\nimport runpy\nsys.argv[1:1] = [{str(out)!r}]\n{bare}"
-            command = [sys.executable, "-c", code, f"--max-workers={args.max_workers}"]
+            command = [sys.executable, "-c", code, f"--max-workers={args.max_workers}", f"--api={args.api}"]
+        elif phase == "aiohttp-sync":
+            bare = f"runpy.run_path({str(BARE_SYNC)!r}, run_name='__main__')"
+            code = f"{harness.HWM_PRELUDE}\nimport runpy\n{bare}"
+            command = [sys.executable, "-c", code, str(self.workdir / "secrets.json")]
         run = run_cli(
             self.cli_args(COMMANDS[phase]),
-            env=self.env,
+            env=self.reference_env if target is REFERENCE else self.env,
             cwd=self.workdir / "run",
             name=phase,
             timeout=args.timeout,
@@ -304,6 +345,9 @@ class Bench:
             "reads": stats.reads,
             "writes": stats.writes,
             "min_writes": writes_needed,
+            "changed_accounts_count": len(changed),
+            "write_concurrency": harness.max_concurrent_writes(log),
+            "writes_floor_s": round(stats.writes * args.latency_ms / 1000, 4),
             "floor_s": round(floor, 4),
             "ratio": round(run.wall_s / floor, 4) if floor else None,
             "floor_at_max_workers_s": round(floor_mw, 4),
@@ -311,7 +355,13 @@ class Bench:
             **extra,
         }
         if COMMANDS[phase] == "sync":
-            result["destination_equals_source"] = harness.compare(desired, emu.dump(DESTINATION.name)).as_dict()
+            after = emu.dump(target.name)
+            compare = harness.compare_v2 if args.api == "v2" else harness.compare
+            result["destination_equals_source"] = compare(desired, after).as_dict()
+            if args.api == "v2":
+                result["writes_by_account"] = _writes_by_account(
+                    harness.v2_writes_by_account(log, target.name, before, after), changed
+                )
         if args.profile:
             result["profile"] = str(args.profile / f"{phase}.prof")
         return result
@@ -320,12 +370,27 @@ class Bench:
         n = max(self.args.accounts, 1)
         status = "ok" if r["returncode"] == 0 else f"EXIT {r['returncode']}"
         print(
-            f"  {phase:<8} {status:<6} wall {r['wall_s']:8.2f} s  floor {r['floor_s']:8.2f} s  "
+            f"  {phase:<12} {status:<6} wall {r['wall_s']:8.2f} s  floor {r['floor_s']:8.2f} s  "
             f"reads {r['reads']:6d}  writes {r['writes']:6d} (min {r['min_writes']})  "
             f"CPU {r['cpu_s']:7.2f} s ({r['cpu_s'] * 1000 / n:.2f} ms/acct)  RSS {r['maxrss_mb']:6.1f} MB  "
             f"| {r['summary']}",
             flush=True,
         )
+
+
+def _writes_by_account(counts: dict[str, int], changed: list[str]) -> dict[str, Any]:
+    """v2: how the writes of a sync fell on accounts, against the accounts that had to change."""
+    written = {k for k in counts if not k.startswith("(")}
+    wanted = set(changed)
+    return {
+        "accounts_written": len(written),
+        "changed_accounts": len(wanted),
+        "max_per_account": max(counts.values(), default=0),
+        "other_writes": {k: v for k, v in counts.items() if k.startswith("(")},
+        "written_but_unchanged": sorted(written - wanted)[:20],
+        "changed_but_not_written": sorted(wanted - written)[:20],
+        "one_each": written == wanted and all(v == 1 for v in counts.values()),
+    }
 
 
 # ------------------------------------------------------------------------------------------------- reporting
@@ -356,14 +421,14 @@ def table(report: dict[str, Any]) -> str:
     fixed = report.get("fixed_cost") or {}
     empty = fixed.get("empty_import") or {}
     head = (
-        f"{'phase':<9}{'wall s':>9}{'floor s':>9}{'ratio':>7}{'reads':>8}{'writes':>8}{'min w':>8}"
+        f"{'phase':<13}{'wall s':>9}{'floor s':>9}{'ratio':>7}{'reads':>8}{'writes':>8}{'min w':>8}"
         f"{'r/acct':>8}{'w/acct':>8}{'CPU s':>8}{'ms/acct':>9}{'net ms/a':>9}{'RSS MB':>8}"
     )
     lines = [head, "-" * len(head)]
     for phase, r in report["phases"].items():
         ratio = f"{r['ratio']:.3f}" if r["ratio"] else "-"
         lines.append(
-            f"{phase:<9}{r['wall_s']:>9.2f}{r['floor_s']:>9.2f}{ratio:>7}{r['reads']:>8}{r['writes']:>8}"
+            f"{phase:<13}{r['wall_s']:>9.2f}{r['floor_s']:>9.2f}{ratio:>7}{r['reads']:>8}{r['writes']:>8}"
             f"{r['min_writes']:>8}{r['reads'] / n:>8.2f}{r['writes'] / n:>8.2f}{r['cpu_s']:>8.2f}"
             f"{r['cpu_s'] * 1000 / n:>9.3f}{net(r['cpu_s'], empty.get('cpu_s')) * 1000 / n:>9.3f}"
             f"{r['maxrss_mb']:>8.1f}"
@@ -373,14 +438,14 @@ def table(report: dict[str, Any]) -> str:
 
 def time_table(report: dict[str, Any]) -> str:
     head = (
-        f"{'phase':<9}{'wall s':>9}{'startup':>9}{'requests':>10}{'tail':>8}{'floor s':>9}{'req/floor':>10}"
+        f"{'phase':<13}{'wall s':>9}{'startup':>9}{'requests':>10}{'tail':>8}{'floor s':>9}{'req/floor':>10}"
         f"{'CLI CPU':>9}{'emu CPU':>9}{'w srv+':>8}{'w gap':>8}{'retries':>9}"
     )
     lines = [head, "-" * len(head)]
     for phase, r in report["phases"].items():
         rr = f"{r['requests_ratio']:.3f}" if r["requests_ratio"] else "-"
         lines.append(
-            f"{phase:<9}{r['wall_s']:>9.2f}{r['startup_s']:>9.2f}{r['requests_s']:>10.2f}{r['tail_s']:>8.2f}"
+            f"{phase:<13}{r['wall_s']:>9.2f}{r['startup_s']:>9.2f}{r['requests_s']:>10.2f}{r['tail_s']:>8.2f}"
             f"{r['floor_s']:>9.2f}{rr:>10}{r['cpu_s']:>9.2f}{r['emulator_cpu_s']:>9.2f}"
             f"{_ms(r.get('write_turnaround', {}).get('server_over_l_ms')):>8}"
             f"{_ms(r.get('write_turnaround', {}).get('gap_ms')):>8}{sum(r['retries'].values()):>9}"
@@ -396,31 +461,34 @@ def endpoints_table(report: dict[str, Any]) -> str:
     lines = []
     for phase, r in report["phases"].items():
         parts = ", ".join(f"{k} {v}" for k, v in r["requests"]["by_endpoint"].items())
-        lines.append(f"{phase:<9}{parts}")
+        lines.append(f"{phase:<13}{parts}")
     return "\n".join(lines)
 
 
 def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(target, verdict, detail) rows; verdict is PASS, FAIL or n/a (not measured by this run)."""
+    """(target, verdict, detail) rows; verdict is PASS, FAIL, n/a (not measured by this run), ref (the reference
+    phase) or info (measured, not judged)."""
     phases, n, latency = report["phases"], report["accounts"], report["latency_ms"]
     empty = (report.get("fixed_cost") or {}).get("empty_import") or {}
+    v2 = report.get("api", "v1") == "v2"  # reports written before --api existed measured v1
     rows: list[tuple[str, str, str]] = []
     for phase in ("import", "sync"):
         r = phases.get(phase)
-        if r is None or not latency:
+        if v2:
+            rows += _v2_speed_rows(phase, r, latency, empty)
+        elif r is None or not latency:
             rows.append((f"{phase} wall <= {RATIO_TARGET}x floor", "n/a", "needs the phase and L > 0"))
             continue
-        net_ratio = net(r["wall_s"], empty.get("wall_s")) / r["floor_s"] if r["floor_s"] else 0
-        rows.append(
-            (
-                f"{phase} wall <= {RATIO_TARGET}x floor",
-                "PASS" if r["ratio"] <= RATIO_TARGET else "FAIL",
-                f"{r['ratio']:.3f}x ({r['wall_s']:.2f} s / {r['floor_s']:.2f} s; {net_ratio:.3f}x without the fixed "
-                f"cost of one invocation; requests span {r['requests_ratio']:.3f}x)",
+        else:
+            rows.append(
+                (
+                    f"{phase} wall <= {RATIO_TARGET}x floor",
+                    "PASS" if r["ratio"] <= RATIO_TARGET else "FAIL",
+                    _vs(r, empty),
+                )
             )
-        )
         bare = phases.get("aiohttp")
-        if phase == "import" and bare and bare["ratio"]:
+        if phase == "import" and r and bare and bare["ratio"]:
             rows.append(
                 (
                     "reference: the import's requests on bare aiohttp",
@@ -429,22 +497,35 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f"import takes {r['wall_s'] / bare['wall_s']:.2f}x its time",
                 )
             )
+    bare_sync, sync = phases.get("aiohttp-sync"), phases.get("sync")
+    if bare_sync and bare_sync["writes"] and latency:
+        ratio = bare_sync["wall_s"] / bare_sync["writes_floor_s"]
+        detail = (
+            f"{ratio:.3f}x writes x L ({bare_sync['wall_s']:.2f} s for {bare_sync['writes']} writes; requests span "
+            f"{bare_sync['requests_s'] / bare_sync['writes_floor_s']:.3f}x)"
+        )
+        if sync and sync["writes"]:
+            detail += f"; sync takes {sync['wall_s'] / bare_sync['wall_s']:.2f}x its time"
+        rows.append(("reference: the sync's creates on bare aiohttp, serialized", "ref", detail))
+    if v2:
+        rows += _v2_request_rows(phases, n)
     if "resync" in phases:
         w = phases["resync"]["writes"]
         rows.append(("no-op re-sync makes 0 writes", "PASS" if w == 0 else "FAIL", f"{w} writes"))
     for phase in ("sync", "update"):
         if phase in phases:
             r = phases[phase]
-            rows.append(
-                (
-                    f"{phase} writes == minimum",
-                    "PASS" if r["writes"] == r["min_writes"] else "FAIL",
-                    f"{r['writes']} writes, minimum {r['min_writes']}",
+            if not v2:
+                rows.append(
+                    (
+                        f"{phase} writes == minimum",
+                        "PASS" if r["writes"] == r["min_writes"] else "FAIL",
+                        f"{r['writes']} writes, minimum {r['min_writes']}",
+                    )
                 )
-            )
             eq = r.get("destination_equals_source", {})
             rows.append((f"{phase}: destination == source", "PASS" if eq.get("equal") else "FAIL", _eq_detail(eq)))
-    tool_phases = {p: r for p, r in phases.items() if p != "aiohttp"}  # the reference is not the tool
+    tool_phases = {p: r for p, r in phases.items() if not p.startswith("aiohttp")}  # the references are not the tool
     for phase, r in tool_phases.items():
         if latency:
             break
@@ -473,6 +554,67 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _vs(r: dict[str, Any], empty: dict[str, Any]) -> str:
+    net_ratio = net(r["wall_s"], empty.get("wall_s")) / r["floor_s"] if r["floor_s"] else 0
+    return (
+        f"{r['ratio']:.3f}x ({r['wall_s']:.2f} s / {r['floor_s']:.2f} s; {net_ratio:.3f}x without the fixed "
+        f"cost of one invocation; requests span {r['requests_ratio']:.3f}x)"
+    )
+
+
+def _v2_speed_rows(
+    phase: str, r: dict[str, Any] | None, latency: float, empty: dict[str, Any]
+) -> list[tuple[str, str, str]]:
+    """v2: the import is judged by its requests (below), its time against the floor is shown; the sync must
+    finish within V2_SYNC_TARGET x (writes x L) with its writes serialized (the floor as for v1 shown too)."""
+    if phase == "import":
+        if r is None or not latency or not r["ratio"]:
+            return []
+        return [("import wall vs floor (v2: judged by its requests)", "info", _vs(r, empty))]
+    name = f"sync wall <= {V2_SYNC_TARGET}x writes x L, writes serialized"
+    if r is None or not latency or not r["writes"]:
+        return [(name, "n/a", "needs the sync phase, L > 0 and writes")]
+    ratio = r["wall_s"] / r["writes_floor_s"]
+    serialized = r["write_concurrency"] <= 1
+    detail = (
+        f"{ratio:.3f}x ({r['wall_s']:.2f} s / {r['writes']} x {latency:g} ms = {r['writes_floor_s']:.2f} s); "
+        f"floor writes x L + ceil(reads / c) x L = {r['floor_s']:.2f} s: {_vs(r, empty)}; "
+        f"at most {r['write_concurrency']} write(s) at once"
+    )
+    return [(name, "PASS" if ratio <= V2_SYNC_TARGET and serialized else "FAIL", detail)]
+
+
+def _v2_request_rows(phases: dict[str, Any], n: int) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for phase in ("import", "reimport"):
+        r = phases.get(phase)
+        if r is not None:
+            total = r["reads"] + r["writes"]
+            endpoints = ", ".join(f"{k} {v}" for k, v in r["requests"]["by_endpoint"].items())
+            rows.append(
+                (
+                    f"{phase} lists the accounts in <= {V2_IMPORT_MAX_REQUESTS} requests (none per account)",
+                    "PASS" if total <= V2_IMPORT_MAX_REQUESTS else "FAIL",
+                    f"{total} request(s) for {n} accounts: {endpoints or 'none'}",
+                )
+            )
+    for phase in ("sync", "update"):
+        r = phases.get(phase)
+        if r is None:
+            continue
+        w = r.get("writes_by_account") or {}
+        ok = bool(w.get("one_each")) and r["writes"] == r["min_writes"]
+        detail = (
+            f"{r['writes']} writes for {r['min_writes']} changed accounts; {w.get('accounts_written', 0)} accounts "
+            f"written, at most {w.get('max_per_account', 0)} each"
+        )
+        for label in ("other_writes", "written_but_unchanged", "changed_but_not_written"):
+            if w.get(label):
+                detail += f"; {label.replace('_', ' ')}: {w[label]}"
+        rows.append((f"{phase} makes exactly one write per changed account", "PASS" if ok else "FAIL", detail))
+    return rows
+
+
 def _eq_detail(eq: dict[str, Any]) -> str:
     if not eq:
         return "not checked"
@@ -487,7 +629,8 @@ def _eq_detail(eq: dict[str, Any]) -> str:
 def print_report(report: dict[str, Any]) -> None:
     print()
     print(
-        f"datadog-sync benchmark: {report['accounts']} accounts, L = {report['latency_ms']:g} ms, "
+        f"datadog-sync benchmark, AWS API {report.get('api', 'v1')}: {report['accounts']} accounts, "
+        f"L = {report['latency_ms']:g} ms, "
         f"--max-workers {report['max_workers']}, read concurrency for the floor c = {report['read_concurrency']} "
         f"({report['read_concurrency_source']}), commit {report['commit']}, "
         f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}"
@@ -510,6 +653,10 @@ def print_report(report: dict[str, Any]) -> None:
     print("requests per endpoint:")
     print(endpoints_table(report))
     print()
+    print("requests per account:")
+    for name, value in requests_per_account(report).items():
+        print(f"  {name:<34} {_per(value)}")
+    print()
     print("targets:")
     for name, verdict, detail in targets(report):
         print(f"  [{verdict:>4}] {name}: {detail}")
@@ -520,7 +667,8 @@ def markdown(report: dict[str, Any]) -> str:
     n = max(report["accounts"], 1)
     empty = (report.get("fixed_cost") or {}).get("empty_import") or {}
     out = [
-        f"{report['accounts']} accounts, L = {report['latency_ms']:g} ms, --max-workers {report['max_workers']}, "
+        f"AWS API {report.get('api', 'v1')}, {report['accounts']} accounts, L = {report['latency_ms']:g} ms, "
+        f"--max-workers {report['max_workers']}, "
         f"c = {report['read_concurrency']}, commit `{report['commit']}`, {report['machine']['cpus']} CPUs "
         f"({report['machine']['cpu_model'] or 'unknown CPU'}), Python {report['machine']['python']}.",
         "",
@@ -546,20 +694,72 @@ def markdown(report: dict[str, Any]) -> str:
             f"{imp['maxrss_mb']:.0f} MB; an import of an empty org {empty['wall_s']:.2f} s / {empty['cpu_s']:.2f} s "
             f"CPU / {empty['maxrss_mb']:.0f} MB.",
         ]
+    out += ["", "| requests per account | |", "|---|---|"]
+    out += [f"| {label} | {_per(value)} |" for label, value in requests_per_account(report).items()]
     out += ["", "| target | verdict | detail |", "|---|---|---|"]
     out += [f"| {t} | {v} | {d} |" for t, v, d in targets(report)]
     return "\n".join(out)
 
 
+#: Rows of the per-account request figures: (label, phase, requests counted, divided by).
+PER_ACCOUNT = (
+    ("import: requests per account", "import", "total", "accounts"),
+    ("sync (create): writes per account", "sync", "writes", "changed"),
+    ("sync (create): reads per account", "sync", "reads", "accounts"),
+    ("update: writes per changed account", "update", "writes", "changed"),
+    ("update: reads per account", "update", "reads", "accounts"),
+    ("no-op re-sync: writes per account", "resync", "writes", "accounts"),
+    ("no-op re-sync: reads per account", "resync", "reads", "accounts"),
+)
+
+
+def requests_per_account(report: dict[str, Any]) -> dict[str, float | None]:
+    """The request figures the issue compares between generations; None where the run lacks the phase."""
+    out: dict[str, float | None] = {}
+    for label, phase, what, per in PER_ACCOUNT:
+        r = report["phases"].get(phase)
+        if r is None:
+            out[label] = None
+            continue
+        count = r["reads"] + r["writes"] if what == "total" else r[what]
+        divisor = r.get("changed_accounts_count", 0) if per == "changed" else report["accounts"]
+        out[label] = round(count / divisor, 3) if divisor else float(count)
+    return out
+
+
+def _per(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def compare_markdown(reports: list[dict[str, Any]]) -> str:
+    """Two or more --json-out reports side by side (e.g. --api v1 and v2): requests per account, time per phase."""
+    names = [f"{r.get('api', 'v1')} ({r['accounts']} acc., L = {r['latency_ms']:g} ms)" for r in reports]
+    head = "| | " + " | ".join(names) + " |"
+    out = [head, "|---" * (len(reports) + 1) + "|"]
+    per = [requests_per_account(r) for r in reports]
+    for label, *_ in PER_ACCOUNT:
+        out.append(f"| {label} | " + " | ".join(_per(p[label]) for p in per) + " |")
+    for phase in PHASES:
+        cells = []
+        for r in reports:
+            ph = r["phases"].get(phase)
+            cells.append("-" if ph is None else f"{ph['wall_s']:.2f} s ({ph['reads']} reads, {ph['writes']} writes)")
+        if any(c != "-" for c in cells):
+            out.append(f"| {phase}: wall time | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--api", choices=harness.APIS, default="v2", help="AWS API generation the CLI uses (default v2)")
     p.add_argument("--accounts", type=int, default=1000, help="AWS accounts in the source org (default 1000)")
     p.add_argument("--latency-ms", type=float, default=20.0, help="emulated latency per request (default 20)")
     p.add_argument(
         "--phases",
         type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
-        default=list(PHASES),
-        help=f"comma-separated subset of {','.join(PHASES)} (prerequisites are added); default all",
+        default=None,
+        help=f"comma-separated subset of {','.join(PHASES)} (prerequisites are added); default all "
+        f"({', '.join(f'{p} on {api} only' for p, api in ONLY_ON.items())})",
     )
     p.add_argument("--max-workers", type=int, default=100, help="the CLI's --max-workers (default 100)")
     p.add_argument("--update-share", type=float, default=0.1, help="share of accounts changed for 'update'")
@@ -574,10 +774,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--repeat", type=int, default=1, help=f"run {', '.join(REPEATABLE)} this many times; report the median run"
     )
     p.add_argument("--from-json", type=Path, help="print the report of an earlier --json-out run; run nothing")
+    p.add_argument(
+        "--compare", type=Path, nargs="+", metavar="JSON", help="print --json-out reports side by side; run nothing"
+    )
     args = p.parse_args(argv)
-    unknown = set(args.phases) - set(PHASES)
+    unknown = set(args.phases or ()) - set(PHASES)
     if unknown:
         p.error(f"unknown phases {sorted(unknown)}; choose from {','.join(PHASES)}")
+    elsewhere = [ph for ph in args.phases or () if ONLY_ON.get(ph, args.api) != args.api]
+    if elsewhere:
+        p.error(f"phases {elsewhere} are measured on {', '.join(sorted({ONLY_ON[ph] for ph in elsewhere}))} only")
     if args.accounts < 1 or args.latency_ms < 0 or not 0 <= args.update_share <= 1:
         p.error("--accounts must be >= 1, --latency-ms >= 0 and --update-share within [0, 1]")
     return args
@@ -585,6 +791,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.compare:
+        print(compare_markdown([json.loads(path.read_text()) for path in args.compare]))
+        return 0
     if args.from_json:
         report = json.loads(args.from_json.read_text())
         print_report(report)
@@ -593,7 +802,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datadog-sync-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"benchmark: {args.accounts} accounts, L = {args.latency_ms:g} ms, work dir {workdir}", flush=True)
+    print(
+        f"benchmark, AWS API {args.api}: {args.accounts} accounts, L = {args.latency_ms:g} ms, work dir {workdir}",
+        flush=True,
+    )
     try:
         report = Bench(args, workdir).run()
     finally:
@@ -605,6 +817,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         report["targets"] = [{"target": t, "verdict": v, "detail": d} for t, v, d in targets(report)]
+        report["requests_per_account"] = requests_per_account(report)
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nJSON written to {args.json_out}")
     return 0 if all(v != "FAIL" for _, v, _ in targets(report)) else 1

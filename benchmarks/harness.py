@@ -7,6 +7,9 @@
 * Request-log accounting (reads = GET, writes = everything else, per endpoint) and the comparison of two
   emulated orgs' AWS integrations (normalised accounts, tag filters, logs; duplicates by identity).
 * :func:`min_writes`: the fewest v1 API writes that turn one account into another.
+* The v2 view of the same store (:func:`v2_view`, :func:`compare_v2`, :func:`changed_v2`,
+  :func:`v2_writes_by_account`): what the v2 accounts API shows of each account, compared without the per-org
+  values, and the v2 writes of a request log attributed to the AWS account each one changed.
 
 Everything talks to 127.0.0.1 only and every wait is bounded. Over 400 lines on purpose: the emulator process,
 the CLI runner and the comparisons are one toolkit that bench.py and soak.py must measure with in the same way.
@@ -49,10 +52,22 @@ class Org:
 SOURCE = Org("source", "bench-source-api-key-00000000001", "bench-source-app-key-000000000000000000000001")
 DESTINATION = Org("destination", "bench-dest-api-key-000000000002", "bench-dest-app-key-00000000000000000000000002")
 EMPTY = Org("empty", "bench-empty-api-key-00000000003", "bench-empty-app-key-0000000000000000000000003")
+#: Where reference clients (benchmarks/bare_sync.py) write, so the CLI's destination stays as the CLI left it.
+REFERENCE = Org("reference", "bench-ref-api-key-0000000000004", "bench-ref-app-key-000000000000000000000000004")
 
 #: Flags every measured CLI run gets. Key validation and the DDR check are off: each costs one sequential read
 #: per org and invocation (a fixed ~L), unrelated to the number of accounts; docs/performance.md says so.
 CLI_FLAGS = ("--resources=integrations", "--validate=false", "--verify-ddr-status=false", "--show-progress-bar=false")
+#: The AWS API generations the CLI can use (`--integrations-aws-api`).
+APIS = ("v1", "v2")
+V2_ACCOUNTS = "/api/v2/integration/aws/accounts"
+
+
+def api_flag(api: str) -> str:
+    """The CLI flag selecting the AWS API generation."""
+    if api not in APIS:
+        raise ValueError(f"unknown AWS API generation {api!r}; choose from {', '.join(APIS)}")
+    return f"--integrations-aws-api={api}"
 
 
 # --------------------------------------------------------------------------------------------------- emulator
@@ -144,7 +159,8 @@ class EmulatorProcess:
         return self.admin("PATCH", "/knobs", changes)
 
 
-#: The AWS integration API generation the benchmarks and the soak measure (their write minimums are v1's).
+#: The AWS integration API generation of a CLI run that passes no ``--integrations-aws-api`` (bench.py and soak.py
+#: pass it: :func:`api_flag`; the flag wins over the environment).
 AWS_API = "v1"
 
 
@@ -152,8 +168,8 @@ def cli_env(
     url: str, source: Org = SOURCE, destination: Org = DESTINATION, pycache: Path | None = None
 ) -> dict[str, str]:
     """The CLI's environment. With ``pycache``, bytecode is cached there (outside the tree), as a pip-installed
-    tool has its ``.pyc`` files: otherwise every run would compile the package from source again. The AWS API
-    generation is :data:`AWS_API`, whatever the CLI's default."""
+    tool has its ``.pyc`` files: otherwise every run would compile the package from source again. Without an
+    ``--integrations-aws-api`` flag, the AWS API generation is :data:`AWS_API`, whatever the CLI's default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "MAX_WORKERS"))}
     if pycache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -326,10 +342,12 @@ def _wait_exit(pid: int, seconds: float) -> bool:
 
 # ------------------------------------------------------------------------------------------ request accounting
 _USER_ID = re.compile(r"/users/[^/]+/")
+_CONFIG_ID = re.compile(r"(/api/v2/integration/aws/accounts/)[^/]+")
 
 
 def endpoint_of(entry: Mapping[str, Any]) -> str:
-    return f"{entry['method']} {_USER_ID.sub('/users/{id}/', entry['path'])}"
+    path = _CONFIG_ID.sub(r"\1{id}", _USER_ID.sub("/users/{id}/", entry["path"]))
+    return f"{entry['method']} {path}"
 
 
 @dataclass
@@ -377,15 +395,19 @@ def request_stats(entries: Iterable[Mapping[str, Any]], counted: int | None = No
 def timeline(entries: Sequence[Mapping[str, Any]], run: CliRun) -> dict[str, float]:
     """Where a run's wall time went, from the emulator's request log (same host clock): ``startup`` (spawn to
     the first request: interpreter, imports, state load), ``requests`` (first request to last answer) and ``tail``
-    (last answer to exit: state files, summary, interpreter shutdown)."""
+    (last answer to exit: state files, summary, interpreter shutdown); ``to_first_write`` (first request to first
+    write, None without writes) is inside ``requests``."""
     if not entries:
-        return {"startup_s": round(run.wall_s, 4), "requests_s": 0.0, "tail_s": 0.0}
+        return {"startup_s": round(run.wall_s, 4), "requests_s": 0.0, "tail_s": 0.0, "to_first_write_s": None}
     first = min(e["start"] for e in entries)
     last = max(e["start"] + e["duration_ms"] / 1000 for e in entries)
+    writes = [e["start"] for e in entries if e["method"] not in ("GET", "HEAD", "OPTIONS")]
     return {
         "startup_s": round(first - run.started_at, 4),
         "requests_s": round(last - first, 4),
         "tail_s": round(run.ended_at - last, 4),
+        # first request to first write: the reads, and the plan made from them
+        "to_first_write_s": round(min(writes) - first, 4) if writes else None,
     }
 
 
@@ -399,6 +421,19 @@ def write_turnaround(entries: Sequence[Mapping[str, Any]], latency_ms: float) ->
     over = sum(e["duration_ms"] for e in writes) / len(writes) - latency_ms
     gaps = [b["start"] - (a["start"] + a["duration_ms"] / 1000) for a, b in zip(writes[:-1], writes[1:], strict=True)]
     return {"server_over_l_ms": round(over, 3), "gap_ms": round(sum(gaps) / len(gaps) * 1000, 3)}
+
+
+def max_concurrent_writes(entries: Iterable[Mapping[str, Any]]) -> int:
+    """The most writes the emulator was handling at once: 1 when the client serialized them, 0 without writes."""
+    events = []
+    for e in entries:
+        if e["method"] not in ("GET", "HEAD", "OPTIONS"):
+            events += [(e["start"], 1), (e["start"] + e["duration_ms"] / 1000, -1)]
+    peak = current = 0
+    for _, step in sorted(events, key=lambda ev: (ev[0], ev[1])):  # an end before a start at the same instant
+        current += step
+        peak = max(peak, current)
+    return peak
 
 
 def floor_seconds(reads: int, writes: int, latency_ms: float, concurrency: int) -> float:
@@ -556,6 +591,121 @@ def min_writes_between(current_dump: Mapping[str, Any], desired_dump: Mapping[st
     have, _ = by_identity(current_dump)
     want, _ = by_identity(desired_dump)
     return sum(min_writes(have.get(ident), acc) for ident, acc in want.items())
+
+
+# ------------------------------------------------------------------------------------------------ the v2 view
+#: What the v2 API shows but never carries between orgs: per-org timestamps (the config id and the external ID
+#: are left out of the view below as well).
+V2_PER_ORG = ("created_at", "modified_at")
+
+
+def canonical(value: Any) -> Any:
+    """``value`` with every list sorted and every ``null``/``[]``/``{}`` member of an object left out, so two
+    views that mean the same compare equal (list order means nothing in these settings; a missing list, ``null``
+    and ``[]`` are one thing to the tool)."""
+    if isinstance(value, dict):
+        out = {k: canonical(v) for k, v in sorted(value.items())}
+        return {k: v for k, v in out.items() if v not in (None, [], {})}
+    if isinstance(value, list):
+        return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    return value
+
+
+def v2_view(account: Mapping[str, Any]) -> dict[str, Any]:
+    """One account of a dump as the v2 accounts API shows it (the emulator's own mapping of its store), minus the
+    per-org values (timestamps, external ID), canonical. Key accounts get the secret they hold, which GET never
+    shows, under ``auth_config.secret_access_key``."""
+    from datadog_sync.emulator import aws_v2_model
+    from datadog_sync.emulator.state import AwsAccount
+
+    acc = AwsAccount.from_json(dict(account))
+    attrs = aws_v2_model.attributes(acc)
+    for name in V2_PER_ORG:
+        attrs.pop(name, None)
+    attrs["auth_config"].pop("external_id", None)
+    if acc.is_key_account:
+        attrs["auth_config"]["secret_access_key"] = acc.secret_access_key
+    return canonical(attrs)
+
+
+def v2_by_account(state: Mapping[str, Any]) -> tuple[dict[str, dict], int]:
+    """v2 views of a dump by AWS account id (v2 keys every account by it), and how many ids appear more than once."""
+    seen: Counter = Counter()
+    out: dict[str, dict] = {}
+    for acc in state.get("aws", {}).get("accounts", []):
+        view = v2_view(acc)
+        seen[view.get("aws_account_id", "")] += 1
+        out[view.get("aws_account_id", "")] = view
+    return out, sum(1 for n in seen.values() if n > 1)
+
+
+def _without_secret(view: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(view)
+    out["auth_config"] = {k: v for k, v in view.get("auth_config", {}).items() if k != "secret_access_key"}
+    return out
+
+
+def compare_v2(source_dump: Mapping[str, Any], destination_dump: Mapping[str, Any]) -> Comparison:
+    """:func:`compare` through the v2 view: every v2 attribute (v2-only settings included) and key accounts'
+    secrets must be equal; accounts are matched and duplicates counted by AWS account id."""
+    src, _ = v2_by_account(source_dump)
+    dst, dups = v2_by_account(destination_dump)
+    different = {}
+    for ident in src.keys() & dst.keys():
+        fields = sorted(k for k in src[ident].keys() | dst[ident].keys() if src[ident].get(k) != dst[ident].get(k))
+        if fields:
+            different[ident] = fields
+    return Comparison(
+        len(source_dump.get("aws", {}).get("accounts", [])),
+        len(destination_dump.get("aws", {}).get("accounts", [])),
+        sorted(src.keys() - dst.keys()),
+        sorted(dst.keys() - src.keys()),
+        different,
+        dups,
+    )
+
+
+def changed_v2(current_dump: Mapping[str, Any], desired_dump: Mapping[str, Any]) -> list[str]:
+    """AWS account ids of ``desired_dump`` whose v2 view is absent from, or differs in, ``current_dump``: the
+    accounts a v2 sync (without cleanup) must write, once each. A secret is never read back, so it does not count."""
+    have, _ = v2_by_account(current_dump)
+    want, _ = v2_by_account(desired_dump)
+    return sorted(
+        ident
+        for ident, view in want.items()
+        if ident not in have or _without_secret(have[ident]) != _without_secret(view)
+    )
+
+
+def changed_v1(current_dump: Mapping[str, Any], desired_dump: Mapping[str, Any]) -> list[str]:
+    """Identities (``role:<id>`` / ``key:<access key id>``) of ``desired_dump`` a v1 sync must write at all."""
+    have, _ = by_identity(current_dump)
+    want, _ = by_identity(desired_dump)
+    return sorted(":".join(i) for i, acc in want.items() if min_writes(have.get(i), acc))
+
+
+def v2_writes_by_account(entries: Iterable[Mapping[str, Any]], org: str, *dumps: Mapping[str, Any]) -> dict[str, int]:
+    """The v2 account writes of ``org`` in a request log, per AWS account id: a create by the ``aws_account_id`` it
+    sends, a PATCH or DELETE by the config id in its path, looked up in ``dumps`` (the org before and after).
+    Writes to anything else are counted under ``"(other: METHOD path)"``, unknown config ids under ``"(?)"``."""
+    by_config = {
+        acc.get("config_id"): acc.get("account_id") or "" for d in dumps for acc in d.get("aws", {}).get("accounts", [])
+    }
+    out: Counter = Counter()
+    for e in entries:
+        if e.get("org") != org or e["method"] in ("GET", "HEAD", "OPTIONS"):
+            continue
+        path = e["path"]
+        if e["method"] == "POST" and path == V2_ACCOUNTS:
+            body = e.get("body") if isinstance(e.get("body"), dict) else {}
+            attrs = (body.get("data") or {}).get("attributes") or {}
+            out[str(attrs.get("aws_account_id", "(?)"))] += 1
+        elif path.startswith(V2_ACCOUNTS + "/") and path.count("/") == V2_ACCOUNTS.count("/") + 1:
+            config_id = path.rsplit("/", 1)[1].strip('"')
+            out[by_config.get(config_id) or "(?)"] += 1
+        else:
+            out[f"(other: {endpoint_of(e)})"] += 1
+    return dict(out)
 
 
 # ------------------------------------------------------------------------------------------------ state files
