@@ -290,11 +290,14 @@ def handoffs(workdir: Path, dumps: dict[str, dict[str, Any]], secrets: dict[str,
     gcp = _read_json(folder / "gcp-sts-principal.json")
     grants = (gcp or {}).get("service_accounts", [])
     source_principal = dumps[SOURCE.name].get("gcp", {}).get("delegate")
-    print(
-        f"GCP: the destination org's Datadog principal {(gcp or {}).get('datadog_principal')} (the source's is "
-        f"{source_principal}: each org has its own) needs {(gcp or {}).get('role')} on {len(grants)} STS service "
-        "account(s), or Datadog cannot impersonate them. gcloud commands: gcp-sts-principal.json"
-    )
+    if gcp is None:
+        print("GCP: no STS service account in the destination, no grant to make")
+    else:
+        print(
+            f"GCP: the destination org's Datadog principal {gcp.get('datadog_principal')} (the source's is "
+            f"{source_principal}: each org has its own) needs {gcp.get('role')} on {len(grants)} STS service "
+            "account(s), or Datadog cannot impersonate them. gcloud commands: gcp-sts-principal.json"
+        )
     for grant in grants[:SHOWN]:
         print(f"  {grant['gcloud']}")
     if len(grants) > SHOWN:
