@@ -229,8 +229,9 @@ COMMON_OPTIONS: list[Callable] = [
         "--integrations-secrets-file",
         envvar="DD_INTEGRATIONS_SECRETS_FILE",
         type=click.Path(dir_okay=False),
-        help='JSON file with secrets the API never returns, e.g. {"aws": {"<access_key_id>": "<secret_access_key>"}} '
-        "for GovCloud/China AWS accounts (env DD_INTEGRATIONS_SECRETS_FILE).",
+        help="JSON file with the secrets the APIs never return, one section per integrations subtype, e.g. "
+        '{"aws": {"<access_key_id>": "<secret_access_key>"}, "azure": {"<tenant>:<client_id>": "<client secret>"}} '
+        "(env DD_INTEGRATIONS_SECRETS_FILE; `datadog-sync secrets-template` writes the one a source state needs).",
     ),
     click.option(
         "--integrations-aws-api",

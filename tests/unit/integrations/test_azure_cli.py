@@ -219,6 +219,21 @@ def test_a_registration_without_its_secret_is_skipped_with_how_to_give_it_and_th
     assert set(created) == {B["client_id"]}
 
 
+def test_a_secretless_registration_needs_no_secret_and_sends_the_placeholder_the_api_requires(workdir):
+    secretless = {**B, "client_secret": "SECRETLESS_AUTH", "secretless_auth_enabled": True}
+    env = secrets_file(workdir)  # no secret at all
+    with emulated_orgs(source_state=org(A, secretless)) as emu:
+        assert invoke(emu, "import", **env).exit_code == 0
+        template = invoke(emu, "secrets-template", **env)
+        sync = invoke(emu, "sync", **env)
+        (post,) = writes(emu)
+        created = live(emu)
+    assert sync.exit_code == 1 and "1 created" in sync.stdout and "1 skipped" in sync.stdout  # A has no secret
+    assert post["body"]["client_id"] == B["client_id"] and post["body"]["secretless_auth_enabled"] is True
+    assert created[B["client_id"]]["client_secret"] == "SECRETLESS_AUTH" and A["client_id"] not in created
+    assert KEY_A.partition(":")[2] in template.stdout and B["client_id"] not in template.stdout
+
+
 def test_lost_state_and_a_registration_made_by_hand_are_adopted_never_created_twice(workdir):
     by_hand = {**A, "automute": False}
     with emulated_orgs(source_state=org(A, B), destination_state=org(by_hand)) as emu:

@@ -110,14 +110,20 @@ class AzureSubtype(SubtypeResource):
         return current
 
     def secret_names(self, obj: dict) -> list[str]:
-        """Every app registration needs its client secret, by ``<tenant_name>:<client_id>``."""
-        return [model.pair_id(obj)] if all(model.pair(obj)) else []
+        """Every app registration but a secretless one needs its client secret, by ``<tenant_name>:<client_id>``."""
+        return [model.pair_id(obj)] if all(model.pair(obj)) and not _secretless(obj) else []
 
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
         """A create needs the client secret; without it in the secrets file the registration is skipped."""
-        if current is None and not self.secrets.get(model.pair_id(desired)):
+        if current is None and not self._secret(desired):
             return missing_secret_message(self.secrets, model.pair_id(desired))
         return None
+
+    def _secret(self, obj: Mapping[str, Any]) -> str | None:
+        """The client secret from the secrets file; for a secretless registration (federated workload identity)
+        without one, the placeholder the API needs instead, as Terraform sends it (terraform-provider-datadog
+        resource_datadog_integration_azure: "SECRETLESS_AUTH")."""
+        return self.secrets.get(model.pair_id(obj)) or (SECRETLESS_PLACEHOLDER if _secretless(obj) else None)
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
         return model.differences(current, desired)
@@ -131,7 +137,7 @@ class AzureSubtype(SubtypeResource):
     # -------------------------------------------------------------------------------------------- apply
     async def create(self, client: Client, key: str, desired: dict) -> dict:
         obj = model.ordered(desired)
-        secret = self.secrets.get(model.pair_id(obj))
+        secret = self._secret(obj)
         if not secret:
             raise SkipResource(missing_secret_message(self.secrets, model.pair_id(obj)))
         api = self._api(client)
@@ -146,7 +152,7 @@ class AzureSubtype(SubtypeResource):
 
     async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
         obj = model.ordered(desired)
-        await self._put(self._api(client), obj, self.secrets.get(model.pair_id(obj)))
+        await self._put(self._api(client), obj, self._secret(obj))
         return obj
 
     async def _put(self, api: AzureApi, obj: dict, secret: str | None) -> None:
@@ -181,3 +187,11 @@ class AzureSubtype(SubtypeResource):
             else:
                 settled[key] = found
         return settled
+
+
+#: What a secretless registration sends as its client secret: the API requires a non-empty value.
+SECRETLESS_PLACEHOLDER = "SECRETLESS_AUTH"
+
+
+def _secretless(obj: Mapping[str, Any]) -> bool:
+    return obj.get("secretless_auth_enabled") is True
