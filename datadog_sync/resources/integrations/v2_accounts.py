@@ -170,10 +170,6 @@ class AccountsSubtype(SubtypeResource):
         """The keys of this subtype's secrets-file section that ``obj`` needs."""
         return [self.natural(obj)] if self.natural(obj) else []
 
-    def handles(self, obj: Mapping[str, Any]) -> list[str]:
-        """These integrations provide no notification handle (``@...``) for monitor messages."""
-        return []
-
     def _api(self, client: Client) -> AccountsApi:
         return AccountsApi(client, self.path, self.children)
 

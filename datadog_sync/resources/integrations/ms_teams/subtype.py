@@ -49,6 +49,7 @@ def not_connected_message(obj: Mapping[str, Any]) -> str:
 class MsTeamsSubtype(SubtypeResource):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
+    handle_kind: ClassVar[str | None] = "teams"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     has_secrets: ClassVar[bool] = True
     config: ClassVar[ResourceConfig] = ResourceConfig(

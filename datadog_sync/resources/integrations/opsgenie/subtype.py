@@ -46,6 +46,7 @@ KEY_DOC, VALUE_DOC = "<service name>", "API key"
 class OpsgenieSubtype(SubtypeResource):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
+    handle_kind: ClassVar[str | None] = "opsgenie"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     has_secrets: ClassVar[bool] = True
     config: ClassVar[ResourceConfig] = ResourceConfig(

@@ -68,6 +68,7 @@ def is_built_in(token: str) -> bool:
 class WebhooksSubtype(SubtypeResource, UsesMonitors):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
+    handle_kind: ClassVar[str | None] = "webhook"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     has_secrets: ClassVar[bool] = True
     config: ClassVar[ResourceConfig] = ResourceConfig(
