@@ -24,14 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.common import call, error_message, not_an_answer
-from datadog_sync.resources.integrations.secrets import KeyedSecrets, parse_keyed
+from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
 
-    from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
 
 RESOURCE_TYPE = "integrations"
@@ -102,11 +99,10 @@ def _data(answer: Any) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-class AccountsSubtype(SubtypeResource):
+class AccountsSubtype(KeyedSecretsSubtype):
     """A subtype made of the accounts of one v2 integration (see the module doc); subclasses wire the model."""
 
     resource_type: ClassVar[str] = RESOURCE_TYPE
-    has_secrets: ClassVar[bool] = True
     #: The accounts collection, and the child collection's last path segment ("" when the API has none).
     path: ClassVar[str]
     children: ClassVar[str] = ""
@@ -118,16 +114,6 @@ class AccountsSubtype(SubtypeResource):
     natural_field: ClassVar[str] = "account_name"
     #: Stored fields that are secrets (never shown: a hand-edited state file may hold one).
     secret_fields: ClassVar[tuple[str, ...]] = ()
-
-    secrets: KeyedSecrets
-
-    def __init__(self, ctx: RunContext, secrets: KeyedSecrets | None = None):
-        empty = KeyedSecrets(self.subtype, self.key_doc, self.value_doc)
-        super().__init__(ctx, secrets if secrets is not None else empty)
-
-    @classmethod
-    def parse_secrets(cls, section: Any, path: Path | None) -> KeyedSecrets:
-        return parse_keyed(section, path, cls.subtype, cls.key_doc, cls.value_doc)
 
     # ----------------------------------------------------------------------------------- model hooks
     def from_api(self, item: Mapping[str, Any]) -> dict:

@@ -10,8 +10,8 @@ import pytest
 from datadog_sync.emulator.testing import DESTINATION
 from datadog_sync.http.client import Client
 from datadog_sync.resources.base import ResourceError, SkipResource
-from datadog_sync.resources.integrations.slack import model
 from datadog_sync.resources.integrations.handles import MONITORS, list_monitors
+from datadog_sync.resources.integrations.slack import model
 from datadog_sync.resources.integrations.slack.api import SlackApi, channels_path
 from tests.e2e.test_cli_answers import portal
 from tests.unit.integrations.conftest import FAST, writes
