@@ -19,6 +19,7 @@ this module holds the HTTP calls and the plan/apply logic they have in common:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
@@ -115,16 +116,19 @@ class AccountsSubtype(KeyedSecretsSubtype):
     #: Stored fields that are secrets (never shown: a hand-edited state file may hold one).
     secret_fields: ClassVar[tuple[str, ...]] = ()
 
+    #: The subtype's model module: its ``from_api``, ``differences`` and ``create_payload`` serve the hooks below.
+    model: ClassVar[ModuleType]
+
     # ----------------------------------------------------------------------------------- model hooks
     def from_api(self, item: Mapping[str, Any]) -> dict:
         """A listed (or answered) JSON:API account in the stored shape, with the org's ``id``."""
-        raise NotImplementedError  # pragma: no cover
+        return self.model.from_api(item)
 
     def differences(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Difference]:
-        raise NotImplementedError  # pragma: no cover
+        return self.model.differences(current, desired)
 
     def create_payload(self, obj: Mapping[str, Any], secret: str) -> dict:
-        raise NotImplementedError  # pragma: no cover
+        return self.model.create_payload(obj, secret)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
         """The PATCH body an update sends to the account itself, None when no account field differs."""
