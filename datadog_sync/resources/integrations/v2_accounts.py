@@ -29,7 +29,6 @@ from datadog_sync.resources.integrations.common import call, error_message, not_
 from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
-
     from datadog_sync.http.client import Client
 
 RESOURCE_TYPE = "integrations"

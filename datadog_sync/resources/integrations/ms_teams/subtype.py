@@ -27,7 +27,6 @@ from datadog_sync.resources.integrations.ms_teams.api import BASE, MANAGE, READ,
 from datadog_sync.resources.integrations.secrets import KeyedSecrets, KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
-
     from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
 

@@ -34,7 +34,6 @@ from datadog_sync.resources.integrations.pagerduty.api import (
 from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
-
     from datadog_sync.http.client import Client
 
 

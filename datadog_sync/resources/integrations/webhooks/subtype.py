@@ -38,7 +38,6 @@ from datadog_sync.resources.integrations.webhooks.api import (
 from datadog_sync.resources.integrations.webhooks.model import VARIABLE, WEBHOOK
 
 if TYPE_CHECKING:  # pragma: no cover
-
     from datadog_sync.http.client import Client
     from datadog_sync.planner import Change
 
