@@ -34,6 +34,9 @@ class SubtypeResource(BaseResource):
     schema: ClassVar[Mapping[str, Any]] = {}
     #: True when the subtype has a section in its composite's secrets file (see ``parse_secrets``).
     has_secrets: ClassVar[bool] = False
+    #: The notification kind its objects provide in monitor messages (``webhook`` for ``@webhook-deploy-bot``); None
+    #: when they provide none: a run whose subtypes all have None reads no monitors.
+    handle_kind: ClassVar[str | None] = None
 
     def __init__(self, ctx: RunContext, secrets: Any = None):
         super().__init__(ctx)

@@ -11,6 +11,7 @@ provides (:func:`unrouted`): the notifications that would go nowhere.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -76,15 +77,19 @@ class MonitorHandles:
 
     def __init__(self) -> None:
         self._read: dict[str, dict[str, list[str]]] = {}
+        #: One lock per org: subtypes listing concurrently (webhooks, slack) wait for the first read, not make theirs.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def read(self, client: Client) -> dict[str, list[str]]:
+        """The org's handles; an error (a 403 without ``monitors_read``) is raised to every caller, not kept."""
         org = getattr(client, "org", "source")
-        if org not in self._read:
-            found: dict[str, list[str]] = {}
-            for monitor in await list_monitors(client):
-                for handle in monitor_handles(monitor):
-                    found.setdefault(handle, []).append(monitor_label(monitor))
-            self._read[org] = found
+        async with self._locks.setdefault(org, asyncio.Lock()):
+            if org not in self._read:
+                found: dict[str, list[str]] = {}
+                for monitor in await list_monitors(client):
+                    for handle in monitor_handles(monitor):
+                        found.setdefault(handle, []).append(monitor_label(monitor))
+                self._read[org] = found
         return self._read[org]
 
 

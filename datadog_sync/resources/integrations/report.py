@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError, TransportError
 from datadog_sync.resources.base import ResourceError
-from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.handles import Unrouted, unrouted
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,10 +60,9 @@ class UnroutedReport:
                 await client.close()
 
     def provides_handles(self) -> bool:
-        """Whether a subtype of this run provides notification handles: without one (AWS, GCP, Azure only), the
-        monitors are not read."""
-        base = SubtypeResource.handles
-        return any(type(sub).handles is not base for sub in self.resource.subtypes.values())
+        """Whether a subtype of this run provides notification handles (``handle_kind``): without one (cloud
+        integrations only: AWS, GCP, Azure, Fastly, Cloudflare, Confluent Cloud, Okta), the monitors are not read."""
+        return any(sub.handle_kind for sub in self.resource.subtypes.values())
 
     def unrouted(self, changes: list[Change]) -> list[Unrouted]:
         """The referenced handles of service kinds that no destination state object provides, with why."""

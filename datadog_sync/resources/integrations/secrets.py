@@ -22,9 +22,13 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.redact import register_secret
+from datadog_sync.resources.composite import SubtypeResource
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datadog_sync.context import RunContext
 
 ENV_VAR = "DD_INTEGRATIONS_SECRETS_FILE"
 OPTION = "--integrations-secrets-file"
@@ -151,3 +155,28 @@ def parse_keyed(
             )
         out[str(key)] = secret
     return KeyedSecrets(subtype, key_doc, value_doc, path, out)
+
+
+class KeyedSecretsSubtype(SubtypeResource):
+    """A subtype whose secrets-file section is :class:`KeyedSecrets`: ``{"<subtype>": {key_doc: value_doc}}``."""
+
+    has_secrets: ClassVar[bool] = True
+    #: What the section's keys and values are, for messages (e.g. "<service_name>", "service key").
+    key_doc: ClassVar[str]
+    value_doc: ClassVar[str]
+
+    secrets: KeyedSecrets
+
+    def __init__(self, ctx: RunContext, secrets: KeyedSecrets | None = None):
+        super().__init__(
+            ctx, secrets if secrets is not None else KeyedSecrets(self.subtype, self.key_doc, self.value_doc)
+        )
+
+    @classmethod
+    def key_problem(cls, key: str) -> str | None:
+        """Why a key of the section is not one of this subtype's (None: it is)."""
+        return None
+
+    @classmethod
+    def parse_secrets(cls, section: Any, path: Path | None) -> KeyedSecrets:
+        return parse_keyed(section, path, cls.subtype, cls.key_doc, cls.value_doc, cls.key_problem)

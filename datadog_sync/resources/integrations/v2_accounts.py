@@ -19,19 +19,16 @@ this module holds the HTTP calls and the plan/apply logic they have in common:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.common import call, error_message, not_an_answer
-from datadog_sync.resources.integrations.secrets import KeyedSecrets, parse_keyed
+from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
-    from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
 
 RESOURCE_TYPE = "integrations"
@@ -102,11 +99,10 @@ def _data(answer: Any) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-class AccountsSubtype(SubtypeResource):
+class AccountsSubtype(KeyedSecretsSubtype):
     """A subtype made of the accounts of one v2 integration (see the module doc); subclasses wire the model."""
 
     resource_type: ClassVar[str] = RESOURCE_TYPE
-    has_secrets: ClassVar[bool] = True
     #: The accounts collection, and the child collection's last path segment ("" when the API has none).
     path: ClassVar[str]
     children: ClassVar[str] = ""
@@ -119,26 +115,19 @@ class AccountsSubtype(SubtypeResource):
     #: Stored fields that are secrets (never shown: a hand-edited state file may hold one).
     secret_fields: ClassVar[tuple[str, ...]] = ()
 
-    secrets: KeyedSecrets
-
-    def __init__(self, ctx: RunContext, secrets: KeyedSecrets | None = None):
-        empty = KeyedSecrets(self.subtype, self.key_doc, self.value_doc)
-        super().__init__(ctx, secrets if secrets is not None else empty)
-
-    @classmethod
-    def parse_secrets(cls, section: Any, path: Path | None) -> KeyedSecrets:
-        return parse_keyed(section, path, cls.subtype, cls.key_doc, cls.value_doc)
+    #: The subtype's model module: its ``from_api``, ``differences`` and ``create_payload`` serve the hooks below.
+    model: ClassVar[ModuleType]
 
     # ----------------------------------------------------------------------------------- model hooks
     def from_api(self, item: Mapping[str, Any]) -> dict:
         """A listed (or answered) JSON:API account in the stored shape, with the org's ``id``."""
-        raise NotImplementedError  # pragma: no cover
+        return self.model.from_api(item)
 
     def differences(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Difference]:
-        raise NotImplementedError  # pragma: no cover
+        return self.model.differences(current, desired)
 
     def create_payload(self, obj: Mapping[str, Any], secret: str) -> dict:
-        raise NotImplementedError  # pragma: no cover
+        return self.model.create_payload(obj, secret)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
         """The PATCH body an update sends to the account itself, None when no account field differs."""
@@ -169,10 +158,6 @@ class AccountsSubtype(SubtypeResource):
     def secret_names(self, obj: Mapping[str, Any]) -> list[str]:
         """The keys of this subtype's secrets-file section that ``obj`` needs."""
         return [self.natural(obj)] if self.natural(obj) else []
-
-    def handles(self, obj: Mapping[str, Any]) -> list[str]:
-        """These integrations provide no notification handle (``@...``) for monitor messages."""
-        return []
 
     def _api(self, client: Client) -> AccountsApi:
         return AccountsApi(client, self.path, self.children)

@@ -146,3 +146,32 @@ def test_the_permission_pre_flight_names_manage_integrations(workdir):
         assert writes(emu, "fastly") == []
     assert sync.exit_code == 1
     assert "2 Fastly account(s) need `manage_integrations`" in sync.stderr
+
+
+@pytest.fixture
+def only_accounts_subtypes():
+    """Only the subtypes whose objects notify nobody (cloud and account integrations) are registered."""
+    from datadog_sync.resources.integrations import IntegrationsResource
+
+    registered = dict(IntegrationsResource.subtype_classes)
+    for name, cls in registered.items():
+        if cls.handle_kind:
+            IntegrationsResource.unregister_subtype(name)
+    try:
+        yield
+    finally:
+        for name in registered:
+            IntegrationsResource.unregister_subtype(name)
+        for cls in registered.values():
+            IntegrationsResource.register_subtype(cls)
+
+
+def test_a_run_whose_subtypes_provide_no_handle_reads_no_monitor(workdir, only_accounts_subtypes):
+    env = secrets_env(workdir, STATE)
+    state = {**STATE, "monitors": [{"name": "m", "message": "@pagerduty-payments @webhook-deploy-bot"}]}
+    with emulated_orgs(source_state=state) as emu:
+        assert invoke(emu, "import", **env).exit_code == 0
+        synced = invoke(emu, "migrate", **env)
+        reads = [r for org in ("source", "destination") for r in emu.requests(org) if r["path"] == "/api/v1/monitor"]
+    assert synced.exit_code == 0, synced.output
+    assert reads == [] and "@pagerduty-payments" not in synced.output

@@ -27,7 +27,6 @@ from datadog_api_client.v2.model.microsoft_teams_workflows_webhook_handles_respo
 )
 
 from datadog_sync.resources.integrations.ms_teams import model
-from datadog_sync.resources.integrations.ms_teams import secrets as teams_secrets
 from datadog_sync.resources.integrations.ms_teams.subtype import MsTeamsSubtype
 from datadog_sync.resources.integrations.secrets import SecretsFileError
 
@@ -120,7 +119,10 @@ def test_secret_names_and_handles():
 
 
 def test_the_secrets_section_is_keyed_by_handle_name():
-    parsed = teams_secrets.parse({"wf": "https://prod.logic.azure.com/x"}, None)
-    assert parsed.get("wf") == "https://prod.logic.azure.com/x" and teams_secrets.parse(None, None).get("wf") is None
+    parsed = MsTeamsSubtype.parse_secrets({"wf": "https://prod.logic.azure.com/x"}, None)
+    assert (
+        parsed.get("wf") == "https://prod.logic.azure.com/x"
+        and MsTeamsSubtype.parse_secrets(None, None).get("wf") is None
+    )
     with pytest.raises(SecretsFileError, match="workflow url"):
-        teams_secrets.parse({"wf": ""}, None)
+        MsTeamsSubtype.parse_secrets({"wf": ""}, None)

@@ -10,6 +10,7 @@ from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.model.slack_integration_channel import SlackIntegrationChannel
 from datadog_api_client.v1.model.slack_integration_channels import SlackIntegrationChannels
 
+from datadog_sync.resources.integrations.handles import parse_handles
 from datadog_sync.resources.integrations.slack import api, model
 from datadog_sync.resources.integrations.slack.subtype import SlackSubtype
 
@@ -57,8 +58,9 @@ def test_paths_encode_the_hash_and_the_account():
 
 def test_handle_accounts_are_every_prefix_shortest_first():
     messages = ["@slack-ops-workspace-alerts-1 and {{#is_alert}}@slack-Datadog-general{{/is_alert}}", None, "@slack-x"]
-    assert model.handle_accounts(messages) == ["Datadog", "ops", "ops-workspace", "ops-workspace-alerts"]
-    assert model.handles_in(["ping @slack-ops-alerts."]) == {"@slack-ops-alerts"}
+    found = [h for message in messages for h in parse_handles(message)]
+    assert model.handle_accounts(found) == ["Datadog", "ops", "ops-workspace", "ops-workspace-alerts"]
+    assert model.handles_in(parse_handles("ping @slack-ops-alerts.")) == {"@slack-ops-alerts"}
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ import pytest
 from datadog_sync.emulator.testing import DESTINATION
 from datadog_sync.http.client import Client
 from datadog_sync.resources.base import ResourceError, SkipResource
+from datadog_sync.resources.integrations.handles import MONITORS, list_monitors
 from datadog_sync.resources.integrations.slack import model
-from datadog_sync.resources.integrations.slack.api import MONITORS, SlackApi, channels_path
+from datadog_sync.resources.integrations.slack.api import SlackApi, channels_path
 from tests.e2e.test_cli_answers import portal
 from tests.unit.integrations.conftest import FAST, writes
 
@@ -54,7 +55,7 @@ async def test_offline_planning_bookkeeping_and_answers_of_other_shapes(harness,
         try:
             assert await SlackApi(client).list_channels("ops") == []  # a null body: no channel
             with pytest.raises(ResourceError, match="does not look like a Datadog API answer"):
-                await SlackApi(client).monitor_messages()
+                await list_monitors(client)
             # A write answered with something else than the channel: the object as sent.
             assert await slack.update(client, KEY, ALERTS, ALERTS) == ALERTS
         finally:

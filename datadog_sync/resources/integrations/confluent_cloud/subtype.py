@@ -11,9 +11,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any, ClassVar
 
-from datadog_sync.diffing import Difference
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.integrations.confluent_cloud import api, model
 from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, account_config
@@ -21,6 +21,7 @@ from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, acc
 
 class ConfluentCloudSubtype(AccountsSubtype):
     subtype: ClassVar[str] = model.SUBTYPE
+    model: ClassVar[ModuleType] = model
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     config: ClassVar[ResourceConfig] = account_config(api.PATH, "Confluent Cloud account")
     path: ClassVar[str] = api.PATH
@@ -30,15 +31,6 @@ class ConfluentCloudSubtype(AccountsSubtype):
     value_doc: ClassVar[str] = "API secret"
     natural_field: ClassVar[str] = model.KEY
     secret_fields: ClassVar[tuple[str, ...]] = (model.SECRET,)
-
-    def from_api(self, item: Mapping[str, Any]) -> dict:
-        return model.from_api(item)
-
-    def differences(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Difference]:
-        return model.differences(current, desired)
-
-    def create_payload(self, obj: Mapping[str, Any], secret: str) -> dict:
-        return model.create_payload(obj, secret)
 
     def update_needs_secret(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
         return bool(model.account_differences(current, desired))

@@ -21,16 +21,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.common import error_message
 from datadog_sync.resources.integrations.ms_teams import model
-from datadog_sync.resources.integrations.ms_teams import secrets as teams_secrets
 from datadog_sync.resources.integrations.ms_teams.api import BASE, MANAGE, READ, MsTeamsApi
-from datadog_sync.resources.integrations.secrets import KeyedSecrets
+from datadog_sync.resources.integrations.secrets import KeyedSecrets, KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
     from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
 
@@ -46,11 +42,13 @@ def not_connected_message(obj: Mapping[str, Any]) -> str:
     )
 
 
-class MsTeamsSubtype(SubtypeResource):
+class MsTeamsSubtype(KeyedSecretsSubtype):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
+    handle_kind: ClassVar[str | None] = "teams"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
-    has_secrets: ClassVar[bool] = True
+    key_doc: ClassVar[str] = "<handle name>"
+    value_doc: ClassVar[str] = "workflow url"
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=BASE,
         list_key="data",
@@ -60,19 +58,13 @@ class MsTeamsSubtype(SubtypeResource):
         noun="Microsoft Teams handle(s)",
     )
 
-    secrets: KeyedSecrets
-
     def __init__(self, ctx: RunContext, secrets: KeyedSecrets | None = None):
-        super().__init__(ctx, secrets if secrets is not None else teams_secrets.empty())
+        super().__init__(ctx, secrets)
         #: Filled by ``current_destination``: handle name -> (kind, destination id); state key -> channel ids, or
         #: the reason the destination cannot resolve them.
         self.ids: dict[str, tuple[str, str]] = {}
         self.resolved: dict[str, dict[str, str]] = {}
         self.unresolved: dict[str, str] = {}
-
-    @classmethod
-    def parse_secrets(cls, section: Any, path: Path | None) -> KeyedSecrets:
-        return teams_secrets.parse(section, path)
 
     # ------------------------------------------------------------------------------------------- import
     async def _live(self, client: Client) -> list[tuple[str, dict]]:

@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any, ClassVar
 
-from datadog_sync.diffing import Difference
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.integrations.okta import api, model
 from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, account_config
@@ -22,21 +22,13 @@ from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, acc
 
 class OktaSubtype(AccountsSubtype):
     subtype: ClassVar[str] = model.SUBTYPE
+    model: ClassVar[ModuleType] = model
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     config: ClassVar[ResourceConfig] = account_config(api.PATH, "Okta account")
     path: ClassVar[str] = api.PATH
     title: ClassVar[str] = "Okta account"
     value_doc: ClassVar[str] = "API key or client secret"
     secret_fields: ClassVar[tuple[str, ...]] = model.SECRETS
-
-    def from_api(self, item: Mapping[str, Any]) -> dict:
-        return model.from_api(item)
-
-    def differences(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Difference]:
-        return model.differences(current, desired)
-
-    def create_payload(self, obj: Mapping[str, Any], secret: str) -> dict:
-        return model.create_payload(obj, secret)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
         return model.update_payload(desired, secret)

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.common import error_message
 from datadog_sync.resources.integrations.pagerduty import model
 from datadog_sync.resources.integrations.pagerduty.api import (
@@ -32,22 +31,19 @@ from datadog_sync.resources.integrations.pagerduty.api import (
     is_absent,
     is_duplicate,
 )
-from datadog_sync.resources.integrations.secrets import KeyedSecrets, parse_keyed
+from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
-    from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
 
-KEY_DOC, VALUE_DOC = "<service_name>", "service key"
 
-
-class PagerDutySubtype(SubtypeResource):
+class PagerDutySubtype(KeyedSecretsSubtype):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
+    handle_kind: ClassVar[str | None] = "pagerduty"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
-    has_secrets: ClassVar[bool] = True
+    key_doc: ClassVar[str] = "<service_name>"
+    value_doc: ClassVar[str] = "service key"
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=LEGACY,
         list_key=None,
@@ -56,15 +52,6 @@ class PagerDutySubtype(SubtypeResource):
         permission_purposes={MANAGE: "add or remove PagerDuty services"},
         noun="PagerDuty service(s)",
     )
-
-    secrets: KeyedSecrets
-
-    def __init__(self, ctx: RunContext, secrets: KeyedSecrets | None = None):
-        super().__init__(ctx, secrets if secrets is not None else KeyedSecrets(model.SUBTYPE, KEY_DOC, VALUE_DOC))
-
-    @classmethod
-    def parse_secrets(cls, section: Any, path: Path | None) -> KeyedSecrets:
-        return parse_keyed(section, path, model.SUBTYPE, KEY_DOC, VALUE_DOC)
 
     def secret_names(self, obj: Mapping) -> list[str]:
         """The keys of the ``pagerduty`` secrets section this service needs: its name."""

@@ -1,5 +1,5 @@
-"""Calls to the v1 Slack integration API (https://docs.datadoghq.com/api/latest/slack-integration/) and the monitors
-listing that names the Slack accounts in use (https://docs.datadoghq.com/api/latest/monitors/).
+"""Calls to the v1 Slack integration API (https://docs.datadoghq.com/api/latest/slack-integration/). The monitors
+that name the Slack accounts in use are read by :mod:`..handles`, once per run for every subtype.
 
 * Channels are listed per account only: there is no account listing (the workspace is installed in the UI). An
   account the org has not installed answers 404: ``None`` here, not a failure.
@@ -22,12 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
 
 BASE = "/api/v1/integration/slack/configuration/accounts"
-MONITORS = "/api/v1/monitor"
 LOCK = "slack-integration"
 READ = "integrations_read"
 MANAGE = "manage_integrations"
-MONITORS_READ = "monitors_read"
-PAGE_SIZE = 1000
 
 
 def channels_path(account: str, channel: str | None = None) -> str:
@@ -53,21 +50,6 @@ class SlackApi:
         if not isinstance(body, list):
             raise ResourceError(not_an_answer(self.client, path, body, "a list"))
         return [item for item in body if isinstance(item, dict)]
-
-    async def monitor_messages(self) -> list[str]:
-        """Every monitor's message, page by page."""
-        messages: list[str] = []
-        page = 0
-        while True:
-            body = await self.client.get(
-                MONITORS, params={"page": page, "page_size": PAGE_SIZE}, permission=MONITORS_READ
-            )
-            if not isinstance(body, list):
-                raise ResourceError(not_an_answer(self.client, MONITORS, body, "a list"))
-            messages.extend(str(m.get("message") or "") for m in body if isinstance(m, dict))
-            if len(body) < PAGE_SIZE:
-                return messages
-            page += 1
 
     async def create_channel(self, account: str, payload: dict) -> Any:
         # idempotent: a retried POST whose first answer was lost is answered 409, and the caller adopts the channel.

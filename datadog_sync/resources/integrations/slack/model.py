@@ -115,20 +115,22 @@ def payload(obj: Mapping[str, Any]) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ handles
-def handle_accounts(messages: Iterable[str]) -> list[str]:
-    """Every account a ``@slack-<account>-<channel>`` handle could name, shortest first. The split is ambiguous
-    (both names may hold ``-``): each prefix ending before a ``-`` is a candidate."""
+def handle_accounts(handles: Iterable[str]) -> list[str]:
+    """Every account a ``@slack-<account>-<channel>`` handle (as :func:`..handles.parse_handles` finds them) could
+    name, shortest first. The split is ambiguous (both names may hold ``-``): each prefix ending before a ``-`` is a
+    candidate."""
     seen: dict[str, None] = {}
-    for message in messages:
-        for rest in HANDLE.findall(message or ""):
-            parts = rest.rstrip(".-").split("-")
-            for end in range(1, len(parts)):
-                seen.setdefault("-".join(parts[:end]))
+    for handle in handles_in(handles):
+        parts = handle[len("@slack-") :].split("-")
+        for end in range(1, len(parts)):
+            seen.setdefault("-".join(parts[:end]))
     return sorted(seen, key=lambda a: (a.count("-"), a))
 
 
-def handles_in(messages: Iterable[str]) -> set[str]:
-    return {"@slack-" + rest.rstrip(".-") for message in messages for rest in HANDLE.findall(message or "")}
+def handles_in(handles: Iterable[str]) -> set[str]:
+    """The Slack handles among monitor handles, cut to the characters a Slack account and channel name hold."""
+    found = (HANDLE.match(h or "") for h in handles)
+    return {"@slack-" + m.group(1).rstrip(".-") for m in found if m and m.group(1).rstrip(".-")}
 
 
 # ------------------------------------------------------------------------------------------------ checks

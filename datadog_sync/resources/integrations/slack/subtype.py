@@ -1,7 +1,8 @@
 """The ``slack`` integrations subtype: the channels of every Slack account (workspace) of the org.
 
 * **Import**: there is no account listing, so the accounts are those the source's monitors notify
-  (``@slack-<account>-<channel>``, https://docs.datadoghq.com/monitors/notify/) plus those already in the source
+  (``@slack-<account>-<channel>``, https://docs.datadoghq.com/monitors/notify/; the monitors are read once per run
+  and org by the integrations resource, :class:`..handles.MonitorHandles`) plus those already in the source
   state; each is listed once (``GET .../accounts/{account}/channels``) and every channel of it is imported. As both
   names may hold ``-``, a handle's account is found by trying its prefixes, shortest first, until one is installed.
 * **Plan** lists each account of the plan once in the destination and matches channels by account and name: drift
@@ -23,6 +24,7 @@ from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.common import error_message
+from datadog_sync.resources.integrations.handles import UsesMonitors
 from datadog_sync.resources.integrations.slack import model
 from datadog_sync.resources.integrations.slack.api import BASE, MANAGE, READ, SlackApi
 
@@ -40,9 +42,10 @@ def not_installed_message(account: str) -> str:
     )
 
 
-class SlackSubtype(SubtypeResource):
+class SlackSubtype(SubtypeResource, UsesMonitors):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
+    handle_kind: ClassVar[str | None] = "slack"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=BASE,
@@ -77,7 +80,7 @@ class SlackSubtype(SubtypeResource):
             if channels is not None:
                 found[account] = channels
         try:
-            messages = await api.monitor_messages()
+            handles = list(await self.monitors.read(client)) if self.monitors is not None else []
         except HTTPError as err:
             if err.status != 403:  # only a key without monitors_read; anything else is no Datadog answer
                 raise
@@ -85,9 +88,9 @@ class SlackSubtype(SubtypeResource):
                 "cannot read the monitors, so only the Slack accounts already in the source state are imported: %s",
                 error_message("monitors", err),
             )
-            messages = []
-        unexplained = {h for h in model.handles_in(messages) if not self._explained(h, found)}
-        for candidate in model.handle_accounts(messages):
+            handles = []
+        unexplained = {h for h in model.handles_in(handles) if not self._explained(h, found)}
+        for candidate in model.handle_accounts(handles):
             if candidate in found or not any(h.startswith(f"@slack-{candidate}-") for h in unexplained):
                 continue
             channels = await api.list_channels(candidate)

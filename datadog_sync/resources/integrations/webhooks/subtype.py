@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.common import error_message
 from datadog_sync.resources.integrations.handles import UsesMonitors
-from datadog_sync.resources.integrations.secrets import KeyedSecrets, parse_keyed
+from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 from datadog_sync.resources.integrations.webhooks import model
 from datadog_sync.resources.integrations.webhooks.api import (
     BASE,
@@ -39,14 +38,10 @@ from datadog_sync.resources.integrations.webhooks.api import (
 from datadog_sync.resources.integrations.webhooks.model import VARIABLE, WEBHOOK
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
-    from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
     from datadog_sync.planner import Change
 
 HANDLE_PREFIX = "@webhook-"
-KEY_DOC, VALUE_DOC = "<CUSTOM_VARIABLE_NAME>", "value"
 #: Reads in flight per org (one GET per name: there is no listing).
 READS = 16
 #: Datadog's built-in webhook variables (https://docs.datadoghq.com/integrations/webhooks/#variables): never custom.
@@ -65,11 +60,13 @@ def is_built_in(token: str) -> bool:
     return token in BUILT_IN or token.startswith(BUILT_IN_PREFIXES)
 
 
-class WebhooksSubtype(SubtypeResource, UsesMonitors):
+class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
+    handle_kind: ClassVar[str | None] = "webhook"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
-    has_secrets: ClassVar[bool] = True
+    key_doc: ClassVar[str] = "<CUSTOM_VARIABLE_NAME>"
+    value_doc: ClassVar[str] = "value"
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=BASE,
         list_key=None,
@@ -85,14 +82,9 @@ class WebhooksSubtype(SubtypeResource, UsesMonitors):
         noun="webhook(s) and custom variable(s)",
     )
 
-    secrets: KeyedSecrets
-
-    def __init__(self, ctx: RunContext, secrets: KeyedSecrets | None = None):
-        super().__init__(ctx, secrets if secrets is not None else KeyedSecrets(model.SUBTYPE, KEY_DOC, VALUE_DOC))
-
     @classmethod
-    def parse_secrets(cls, section: Any, path: Path | None) -> KeyedSecrets:
-        return parse_keyed(section, path, model.SUBTYPE, KEY_DOC, VALUE_DOC, _variable_key_problem)
+    def key_problem(cls, key: str) -> str | None:
+        return _variable_key_problem(key)
 
     def handles(self, obj: dict) -> list[str]:
         return [HANDLE_PREFIX + model.object_name(obj)] if model.kind_of(obj) == WEBHOOK else []
