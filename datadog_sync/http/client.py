@@ -262,7 +262,12 @@ class Client:
                 await self._wait_for_rate_limit(call, pause)
             if call.on_attempt is not None:
                 call.on_attempt("sending")
-            return await self.transport.send(call.method, call.url, self._headers, call.body, self.timeout)
+            resp = await self.transport.send(call.method, call.url, self._headers, call.body, self.timeout)
+        # Let the next request queued on the lock go on the wire before this one's answer is handled (parsed,
+        # stored, journaled, logged): serialized writes then follow each other by the send's cost, not by the
+        # whole handling of the previous answer.
+        await asyncio.sleep(0)
+        return resp
 
     def _classify_transport_error(self, call: Call, err: TransportError) -> float:
         """Record a failed connection; raise it unless it may be retried, else return the backoff wait."""
