@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from datadog_sync.diffing import Difference, compute_diff
+from datadog_sync.jsonshare import shared_copy
 from datadog_sync.resources.integrations.aws.model import EXTERNAL_ID, LOST_EXTERNAL_ID, RESOURCE_TYPE, SUBTYPE
 from datadog_sync.resources.schema import Fields, ListOf, schema_problems
 
@@ -192,23 +193,12 @@ def live_external_id(item: Mapping[str, Any]) -> str | None:
 def normalize(obj: Mapping[str, Any]) -> dict:
     """A copy of a stored-shape object in canonical form: ``null`` lists are ``[]``, unordered lists sorted.
     Values of an unexpected type are left untouched (a schema check reports them)."""
-    out = {k: json_copy(v) for k, v in obj.items()}
+    out = {k: shared_copy(v) for k, v in obj.items()}
     for path in STRING_LISTS:
         _at(out, path, _sorted_strings)
     for path, (name, lists) in OBJECT_LISTS.items():
         _at(out, path, functools.partial(_sorted_objects, name=name, lists=lists))
     return out
-
-
-def json_copy(value: Any) -> Any:
-    """A deep copy of decoded JSON (objects, lists, scalars): ``copy.deepcopy`` takes about twice as long (it memoizes
-    every object and dispatches on every type), and normalising copies each account three to four times a plan.
-    An object of another type is shared, not copied; stored objects hold none."""
-    if isinstance(value, dict):
-        return {k: json_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_copy(v) for v in value]
-    return value
 
 
 def _sorted_strings(value: Any) -> Any:
