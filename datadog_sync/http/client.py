@@ -263,10 +263,12 @@ class Client:
             if call.on_attempt is not None:
                 call.on_attempt("sending")
             resp = await self.transport.send(call.method, call.url, self._headers, call.body, self.timeout)
-        # Let the next request queued on the lock go on the wire before this one's answer is handled (parsed,
-        # stored, journaled, logged): serialized writes then follow each other by the send's cost, not by the
-        # whole handling of the previous answer.
-        await asyncio.sleep(0)
+        if resp.status < 300 and resp.headers.get("X-RateLimit-Remaining") != "0":
+            # A plain success: let the next request queued on the lock go on the wire before this answer is
+            # handled (parsed, stored, journaled, logged), so serialized writes follow each other by the send's
+            # cost, not by the handling of the previous answer. An error or an exhausted rate limit is handled
+            # first: it may open the breaker or pause the org for the requests queued behind it.
+            await asyncio.sleep(0)
         return resp
 
     def _classify_transport_error(self, call: Call, err: TransportError) -> float:
