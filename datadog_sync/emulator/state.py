@@ -296,12 +296,13 @@ class AwsIntegration:
             return a.config_id, a.identifier, a.logs_id, a.access_key_id, a.account_id
 
         if keys(old) == keys(new):  # same lookup keys: swap the entries, no rebuild
-            for index, key in (
+            lookups: list[tuple[dict[Any, AwsAccount], Any]] = [
                 (self._by_config_id, new.config_id),
                 (self._by_identifier, new.identifier),
                 (self._by_logs_id, new.logs_id),
                 (self._by_key, new.access_key_id),
-            ):
+            ]
+            for index, key in lookups:
                 if index.get(key) is old:
                     index[key] = new
             self._indexed_version = self.version
