@@ -8,12 +8,36 @@ sources, namespace filters) that is about a third of each copy of the state in m
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
 #: Longer strings (descriptions, ARNs with ids, secrets) are rarely repeated: not worth the lookup.
 MAX_SHARED = 64
 _intern = sys.intern
+
+
+#: Bodies larger than this are decoded with their strings shared (a small one is not worth the hook's calls).
+LARGE_BODY = 64 * 1024
+
+
+def _share_in_object(obj: dict) -> dict:
+    """``json.loads``' object hook: each string is interned as its object is built, so the duplicates are freed
+    at once and never reach the peak (interning after the whole parse would leave that peak behind)."""
+    for key, item in obj.items():
+        if type(item) is str:
+            if len(item) <= MAX_SHARED:
+                obj[key] = _intern(item)
+        elif type(item) is list:
+            for index, element in enumerate(item):
+                if type(element) is str and len(element) <= MAX_SHARED:
+                    item[index] = _intern(element)
+    return obj
+
+
+def loads_shared(text: str | bytes) -> Any:
+    """``json.loads`` with the short strings of every object (and of the lists it holds) shared."""
+    return json.loads(text, object_hook=_share_in_object)
 
 
 def share_strings(value: Any) -> Any:
