@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from datadog_sync.jsonshare import loads_shared
+
 Origin = Literal["source", "destination"]
 ORIGINS: tuple[Origin, ...] = ("source", "destination")
 BACKUP_DIR = ".backup"
@@ -144,7 +146,7 @@ def read_file(path: Path, hint: str) -> tuple[bytes, dict[str, Any]]:
 def parse_file(path: Any, raw: bytes, hint: str) -> dict[str, Any]:
     """A state file's content: a JSON object, or :class:`StateFileError` naming ``path`` (a file or object)."""
     try:
-        content = json.loads(raw.decode("utf-8-sig"))
+        content = loads_shared(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise StateFileError(path, f"is not UTF-8 text ({exc.reason} at byte {exc.start}); {hint}") from None
     except ValueError as exc:

@@ -106,8 +106,7 @@ async def create_account(request: web.Request) -> web.Response:
     if aws.account_id_in_use(account.account_id):
         raise duplicate(account.account_id)  # type: ignore[arg-type]
     _apply(account, body)
-    aws.accounts.append(account)
-    aws.changed()
+    aws.add(account)
     aws.installed = True
     return ok({"external_id": account.external_id} if account.external_id else {})
 
@@ -156,8 +155,7 @@ async def update_account(request: web.Request) -> web.Response:
         raise duplicate(updated.account_id)  # type: ignore[arg-type]
     _apply(updated, body)
     updated.modified_at = now_iso()  # what v2 shows
-    aws.accounts[aws.accounts.index(current)] = updated
-    aws.changed()
+    aws.replace(current, updated)
     return ok()
 
 
@@ -177,8 +175,7 @@ async def delete_account(request: web.Request) -> web.Response:
     else:
         raise ApiError(400, "Either 'account_id' and 'role_name', or 'access_key_id' is required")  # assumed
     # Tag filters and logs config live in the account, so they go with it (the real GET /logs is [] afterwards).
-    aws.accounts.remove(account)
-    aws.changed()
+    aws.remove(account)
     return ok()
 
 

@@ -147,8 +147,7 @@ async def create_account(request: web.Request) -> web.Response:
         raise error(409, "Account already exists", "AWS account with provided id already exists")
     if account.is_key_account and aws.find_key(account.access_key_id):
         raise error(409, "Account already exists", "AWS account with provided id already exists")  # assumed
-    aws.accounts.append(account)
-    aws.changed()
+    aws.add(account)
     aws.installed = True
     out = account_json(account)
     if attrs.get("account_tags") == []:  # echoed as null by the create only (TestAccIntegrationAwsEventBridgeBasic)
@@ -181,8 +180,7 @@ async def update_account(request: web.Request) -> web.Response:
         raise error(409, "Account already exists", "AWS account with provided id already exists")  # assumed
     _apply(updated, attrs)
     updated.modified_at = now_iso()
-    aws.accounts[aws.accounts.index(current)] = updated
-    aws.changed()
+    aws.replace(current, updated)
     return ok({"data": account_json(updated)})
 
 
@@ -190,8 +188,7 @@ async def update_account(request: web.Request) -> web.Response:
 async def delete_account(request: web.Request) -> web.Response:
     account = _account(request)
     aws = _aws(request)
-    aws.accounts.remove(account)
-    aws.changed()
+    aws.remove(account)
     return web.Response(status=204)
 
 

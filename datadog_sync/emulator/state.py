@@ -247,27 +247,81 @@ class AwsIntegration:
     _by_identifier: dict[str, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
     _by_logs_id: dict[str, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
     _by_config_id: dict[str, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
+    _by_key: dict[str | None, AwsAccount] = field(default_factory=dict, repr=False, compare=False)
+    _position: dict[str, int] = field(default_factory=dict, repr=False, compare=False)  # config id -> list index
+    _account_ids: dict[str | None, int] = field(default_factory=dict, repr=False, compare=False)  # id -> accounts
 
     def changed(self) -> None:
-        """Call after adding, replacing or removing an account."""
+        """Call after adding, replacing or removing an account other than by `add` or `replace`."""
         self.version += 1
 
     def _index(self) -> None:
         if self._indexed_version == self.version:
             return
-        self._by_identifier, self._by_logs_id = {}, {}
-        self._by_config_id = {a.config_id: a for a in self.accounts}
-        for account in self.accounts:  # the first match wins, as a scan would find it
-            self._by_identifier.setdefault(account.identifier, account)
-            if account.logs_id:
-                self._by_logs_id.setdefault(account.logs_id, account)
+        self._by_identifier, self._by_logs_id, self._by_config_id, self._by_key = {}, {}, {}, {}
+        self._position, self._account_ids = {}, {}
+        for position, account in enumerate(self.accounts):
+            self._add_to_index(position, account)
         self._indexed_version = self.version
+
+    def _add_to_index(self, position: int, account: AwsAccount) -> None:
+        # The first match wins, as a scan would find it (config ids are unique: the last one is the only one).
+        self._by_config_id[account.config_id] = account
+        self._position[account.config_id] = position
+        self._by_identifier.setdefault(account.identifier, account)
+        if account.logs_id:
+            self._by_logs_id.setdefault(account.logs_id, account)
+        self._by_key.setdefault(account.access_key_id, account)
+        self._account_ids[account.account_id] = self._account_ids.get(account.account_id, 0) + 1
+
+    def add(self, account: AwsAccount) -> None:
+        """Append an account; the lookup indexes follow it without a rebuild (a create stays O(1) in a large org)."""
+        fresh = self._indexed_version == self.version
+        self.accounts.append(account)
+        self.version += 1
+        if fresh:
+            self._add_to_index(len(self.accounts) - 1, account)
+            self._indexed_version = self.version
+
+    def replace(self, old: AwsAccount, new: AwsAccount) -> None:
+        """Put `new` where `old` is (found by identity: `list.index` compares every field of every account)."""
+        self._index()
+        position = self._position.get(old.config_id)
+        if position is None or self.accounts[position] is not old:
+            position = next(i for i, a in enumerate(self.accounts) if a is old)
+        self.accounts[position] = new
+        self.version += 1
+
+        def keys(a: AwsAccount) -> tuple:
+            return a.config_id, a.identifier, a.logs_id, a.access_key_id, a.account_id
+
+        if keys(old) == keys(new):  # same lookup keys: swap the entries, no rebuild
+            lookups: list[tuple[dict[Any, AwsAccount], Any]] = [
+                (self._by_config_id, new.config_id),
+                (self._by_identifier, new.identifier),
+                (self._by_logs_id, new.logs_id),
+                (self._by_key, new.access_key_id),
+            ]
+            for index, key in lookups:
+                if index.get(key) is old:
+                    index[key] = new
+            self._indexed_version = self.version
+
+    def remove(self, account: AwsAccount) -> None:
+        """Remove an account (by identity, like `replace`)."""
+        self._index()
+        position = self._position.get(account.config_id)
+        if position is None or self.accounts[position] is not account:
+            position = next(i for i, a in enumerate(self.accounts) if a is account)
+        del self.accounts[position]
+        self.version += 1
 
     def find_role(self, account_id: str | None) -> AwsAccount | None:
         return next((a for a in self.accounts if not a.is_key_account and a.account_id == account_id), None)
 
     def find_key(self, access_key_id: str | None) -> AwsAccount | None:
-        return next((a for a in self.accounts if a.access_key_id == access_key_id), None)
+        self._index()
+        return self._by_key.get(access_key_id)
 
     def find_for_filtering(self, account_id: str) -> AwsAccount | None:
         """Role accounts by account id, key accounts by access key id (recorded:
@@ -290,7 +344,13 @@ class AwsIntegration:
         return external_id in self.external_ids or any(a.external_id == external_id for a in self.accounts)
 
     def account_id_in_use(self, account_id: str | None, ignore: AwsAccount | None = None) -> bool:
-        return account_id is not None and any(a.account_id == account_id for a in self.accounts if a is not ignore)
+        if account_id is None:
+            return False
+        self._index()
+        count = self._account_ids.get(account_id, 0)
+        if ignore is not None and ignore.account_id == account_id and self.find_config(ignore.config_id) is ignore:
+            count -= 1
+        return count > 0
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"installed": self.installed, "accounts": [a.to_json() for a in self.accounts]}
@@ -312,14 +372,14 @@ class AwsIntegration:
         aws.external_ids = set(check_field("external_ids", "str_list", data.get("external_ids", [])))
         for raw in accounts:
             acc = AwsAccount.from_json(raw, make_external_id)
-            duplicate = any(a.config_id == acc.config_id for a in aws.accounts)
+            duplicate = aws.find_config(acc.config_id) is not None
             if (
                 duplicate
                 or (acc.is_key_account and aws.find_key(acc.access_key_id))
                 or aws.account_id_in_use(acc.account_id)
             ):
                 raise InvalidField(f"duplicate account {acc.identifier}")
-            aws.accounts.append(acc)
+            aws.add(acc)
         aws.changed()
         return aws
 

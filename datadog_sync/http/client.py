@@ -262,7 +262,14 @@ class Client:
                 await self._wait_for_rate_limit(call, pause)
             if call.on_attempt is not None:
                 call.on_attempt("sending")
-            return await self.transport.send(call.method, call.url, self._headers, call.body, self.timeout)
+            resp = await self.transport.send(call.method, call.url, self._headers, call.body, self.timeout)
+        if resp.status < 300 and resp.headers.get("X-RateLimit-Remaining") != "0":
+            # A plain success: let the next request queued on the lock go on the wire before this answer is
+            # handled (parsed, stored, journaled, logged), so serialized writes follow each other by the send's
+            # cost, not by the handling of the previous answer. An error or an exhausted rate limit is handled
+            # first: it may open the breaker or pause the org for the requests queued behind it.
+            await asyncio.sleep(0)
+        return resp
 
     def _classify_transport_error(self, call: Call, err: TransportError) -> float:
         """Record a failed connection; raise it unless it may be retried, else return the backoff wait."""

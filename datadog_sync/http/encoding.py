@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from datadog_sync.jsonshare import LARGE_BODY, loads_shared
 from datadog_sync.redact import redact_text
 
 __all__ = ["DEBUG_BODY_LIMIT", "debug_text", "decode_body", "dumps", "encode_params"]
@@ -52,7 +53,8 @@ def decode_body(body: bytes) -> Any:
     if not body or body.isspace():
         return None
     try:
-        return _json.loads(body)
+        # A large body (a listing of thousands of accounts) keeps one copy of each repeated string.
+        return loads_shared(body) if len(body) > LARGE_BODY else _json.loads(body)
     except ValueError:
         return body.decode("utf-8", errors="replace")
 

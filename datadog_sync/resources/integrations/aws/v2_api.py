@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError
+from datadog_sync.jsonshare import share_strings
 from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.integrations.aws.api import EDIT, LOCK, MANAGE, READ, is_conflict
 from datadog_sync.resources.integrations.common import not_an_answer
@@ -77,7 +78,8 @@ class AwsV2Api:
             return []
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise ResourceError(not_an_answer(self.client, ACCOUNTS, body, 'an object with a "data" list'))
-        return [item for item in body["data"] if isinstance(item, dict)]
+        # Shared strings: 10,000 accounts repeat the same regions, namespaces and sources (see jsonshare).
+        return [share_strings(item) for item in body["data"] if isinstance(item, dict)]
 
     # --------------------------------------------------------------------------------------------- writes
     async def _write(self, method: str, path: str, permission: str, **kw: Any) -> Any:

@@ -30,13 +30,13 @@ compared, never shown).
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from datadog_sync.diffing import Difference, compute_diff
+from datadog_sync.jsonshare import shared_copy
 from datadog_sync.resources.integrations.aws.model import EXTERNAL_ID, LOST_EXTERNAL_ID, RESOURCE_TYPE, SUBTYPE
 from datadog_sync.resources.schema import Fields, ListOf, schema_problems
 
@@ -177,10 +177,10 @@ def from_api(item: Mapping[str, Any]) -> dict:
     """An account of a v2 listing (``{"id", "type", "attributes"}``) in the stored shape (without its id)."""
     raw = item.get("attributes")
     attributes: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    obj = {k: v for k, v in copy.deepcopy(dict(attributes)).items() if k not in LOCAL_FIELDS}
+    obj = {k: v for k, v in attributes.items() if k not in LOCAL_FIELDS}
+    obj = normalize(obj)  # a copy: what is popped below is popped from it
     for path in DROPPED:
         _pop(obj, path)
-    obj = normalize(obj)
     return ordered({"name": SUBTYPE, ACCOUNT_ID: str(obj.get(AWS_ACCOUNT_ID) or ""), **obj})
 
 
@@ -193,7 +193,7 @@ def live_external_id(item: Mapping[str, Any]) -> str | None:
 def normalize(obj: Mapping[str, Any]) -> dict:
     """A copy of a stored-shape object in canonical form: ``null`` lists are ``[]``, unordered lists sorted.
     Values of an unexpected type are left untouched (a schema check reports them)."""
-    out = copy.deepcopy(dict(obj))
+    out = {k: shared_copy(v) for k, v in obj.items()}
     for path in STRING_LISTS:
         _at(out, path, _sorted_strings)
     for path, (name, lists) in OBJECT_LISTS.items():
@@ -253,11 +253,14 @@ def ordered(obj: Mapping[str, Any]) -> dict:
 
 
 # -------------------------------------------------------------------------------------------- comparing
-def owned(obj: Mapping[str, Any]) -> dict:
-    """What a write sends and a diff compares: the attributes, without what the tool adds or a secret."""
-    out = {k: v for k, v in normalize(obj).items() if k not in LOCAL_FIELDS}
-    _pop(out, f"{AUTH}.{EXTERNAL_ID}")
-    _pop(out, f"{AUTH}.{SECRET}")
+def owned(obj: Mapping[str, Any], normalized: bool = False) -> dict:
+    """What a write sends and a diff compares: the attributes, without what the tool adds or a secret.
+    ``normalized``: ``obj`` is a result of :func:`normalize` already, and is not copied again (the result shares
+    its sub-objects, except ``auth_config``: callers must not change them)."""
+    out = {k: v for k, v in (obj if normalized else normalize(obj)).items() if k not in LOCAL_FIELDS}
+    have = out.get(AUTH)
+    if isinstance(have, dict):
+        out[AUTH] = {k: v for k, v in have.items() if k not in (EXTERNAL_ID, SECRET)}
     return out
 
 
@@ -295,12 +298,20 @@ def auth_switch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
 
 def auth_changed(current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
     """The role name or access key id differs: the PATCH must carry ``auth_config``."""
-    return owned(current).get(AUTH) != owned(desired).get(AUTH)
+    return _owned_auth(current) != _owned_auth(desired)
+
+
+def _owned_auth(obj: Mapping[str, Any]) -> Any:
+    """``owned(obj).get(AUTH)`` without copying the rest (normalising leaves ``auth_config`` as it is)."""
+    value = obj.get(AUTH)
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k not in (EXTERNAL_ID, SECRET)}
+    return value
 
 
 # --------------------------------------------------------------------------------------------- payloads
-def _attributes(obj: Mapping[str, Any], secret: str | None, with_auth: bool) -> dict:
-    attributes = owned(obj)
+def _attributes(obj: Mapping[str, Any], secret: str | None, with_auth: bool, normalized: bool = False) -> dict:
+    attributes = owned(obj, normalized)
     if not with_auth:
         attributes.pop(AUTH, None)
     elif is_key_account(obj):
@@ -308,15 +319,19 @@ def _attributes(obj: Mapping[str, Any], secret: str | None, with_auth: bool) -> 
     return attributes
 
 
-def create_payload(obj: Mapping[str, Any], secret: str | None = None) -> dict:
+def create_payload(obj: Mapping[str, Any], secret: str | None = None, normalized: bool = False) -> dict:
     """Body of ``POST /api/v2/integration/aws/accounts`` (``AWSAccountCreateRequest``): the whole owned object.
     A role account is sent without an external id (Datadog generates the destination's; the source's belongs to
     the source org); a key account with its secret, from the secrets file."""
-    return {"data": {"type": "account", "attributes": _attributes(obj, secret, True)}}
+    return {"data": {"type": "account", "attributes": _attributes(obj, secret, True, normalized)}}
 
 
 def update_payload(
-    obj: Mapping[str, Any], secret: str | None = None, with_auth: bool = False, current: Mapping[str, Any] | None = None
+    obj: Mapping[str, Any],
+    secret: str | None = None,
+    with_auth: bool = False,
+    current: Mapping[str, Any] | None = None,
+    normalized: bool = False,
 ) -> dict:
     """Body of ``PATCH .../accounts/{id}`` (``AWSAccountUpdateRequest``): the COMPLETE owned object, because the API
     keeps the sub-objects a PATCH leaves out (cassette test_update_an_aws_integration_returns_aws_account_object_
@@ -326,7 +341,7 @@ def update_payload(
     source never set (``metrics_config.metric_name_filters`` is only listed once set, TF cassette
     TestAccIntegrationAwsAccount_RoleBased) would be dropped. The diff does not own it, so the PATCH keeps
     ``current``'s value of it: sync changes exactly what diffs shows."""
-    attributes = _attributes(obj, secret, with_auth)
+    attributes = _attributes(obj, secret, with_auth, normalized)
     if current is not None:
         attributes = _keep_unowned(owned(current), attributes, "")
     return {"data": {"type": "account", "attributes": attributes}}

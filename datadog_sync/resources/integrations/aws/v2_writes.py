@@ -89,7 +89,8 @@ class AwsV2Writes(SubtypeResource):
                 )
 
         try:
-            data = await api.create_account(model.create_payload(obj, secret), on_attempt=journal_attempt)
+            payload = model.create_payload(obj, secret, normalized=True)
+            data = await api.create_account(payload, on_attempt=journal_attempt)
         except HTTPError as err:
             if not is_duplicate(err):
                 raise ResourceError(error_message(model.label(obj), err)) from err
@@ -180,7 +181,9 @@ class AwsV2Writes(SubtypeResource):
             secret = self._secret(obj)
         config_id = current.get(model.CONFIG_ID)
         try:
-            data = await api.update_account(str(config_id), model.update_payload(obj, secret, with_auth, current))
+            data = await api.update_account(
+                str(config_id), model.update_payload(obj, secret, with_auth, current, normalized=True)
+            )
         except HTTPError as err:
             if is_absent(err):
                 raise ResourceError(
