@@ -83,12 +83,14 @@ class GCSStore(ObjectStore):
         return data, str(blob.generation or "")
 
     def write(self, key: str, data: bytes) -> None:
+        self.check_writable(key)
         try:
             self._bucket.blob(key).upload_from_string(data, content_type="application/json")
         except Exception as exc:  # noqa: BLE001
             raise self._fail(exc, "write", key) from None
 
     def delete(self, key: str) -> None:
+        self.check_writable(key)
         from google.api_core import exceptions as gex
 
         try:
