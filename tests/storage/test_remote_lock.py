@@ -172,3 +172,66 @@ def test_a_run_renews_its_lease_while_it_works(workdir, bucket, monkeypatch):
             sync.join()
     assert results[0].exit_code == 0, results[0].stderr
     assert LOCK not in bucket.keys()
+
+
+def test_a_run_that_loses_its_lease_stops_before_writing_more(workdir, bucket, monkeypatch):
+    import threading
+
+    from datadog_sync import runner
+    from datadog_sync.storage.base import ObjectStore
+    from tests.e2e.test_apply_guarantees import role_accounts
+    from tests.support import wait_for
+
+    monkeypatch.setattr(runner, "LEASE_RENEW_EVERY", 0.05)
+    stopped = threading.Event()  # set once the run refuses writes; it cancels its work in the same loop step
+    stop_writes = ObjectStore.stop_writes
+
+    def spy(self, reason):
+        stop_writes(self, reason)
+        stopped.set()
+
+    monkeypatch.setattr(ObjectStore, "stop_writes", spy)
+    with emulated_orgs(source_state=role_accounts(4, seed=6)) as emu:
+        assert run(emu, bucket, "import").exit_code == 0
+        emu.set_knobs(hold_after_writes=1)  # one account is created, then the run waits at its next write
+        results: list = []
+        sync = threading.Thread(target=lambda: results.append(run(emu, bucket, "sync")))
+        sync.start()
+        try:
+            wait_for(lambda: emu.counters()["held"] >= 1 or not sync.is_alive(), "a held write")
+            assert sync.is_alive()
+            bucket.put(LOCK, lease(expires_in=3600))  # another run took the lock (--force-unlock)
+            wait_for(lambda: stopped.is_set() or not sync.is_alive(), "the run finding its lease lost")
+            assert stopped.is_set()
+            before = bucket.objects()
+        finally:
+            emu.set_knobs(hold_after_writes=None)  # the held write is answered: the run goes on if it may
+            sync.join()
+        sent = writes(emu)
+    result = results[0]
+    assert result.exit_code == 1, result.stderr
+    assert "was taken by another run: `datadog-sync sync` run by alice on host ci-runner-7 (pid 4242)" in (
+        result.stderr
+    )
+    assert "Applied: " in result.output, "what was applied is reported"
+    assert len(sent) <= 2, "the applied write and the one in flight, no other"
+    assert bucket.objects() == before, "nothing more reached the bucket: no state save, no hand-off upload"
+    assert json.loads(bucket.get(LOCK))["host"] == "ci-runner-7", "the other run's lock is left alone"
+
+
+def test_a_live_lease_is_trusted_even_from_a_host_of_the_same_name(workdir, emu, bucket):
+    # CI containers often share a host name: a pid that is not alive here may be alive in the lease holder's.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    live = json.loads(lease(host=socket.gethostname(), expires_in=3600))
+    bucket.put(LOCK, json.dumps({**live, "pid": gone.pid}).encode())
+    result = run(emu, bucket, "sync")
+    assert result.exit_code == 1
+    assert f"on host {socket.gethostname()} (pid {gone.pid})" in result.stderr and "--force-unlock" in result.stderr
+    assert writes(emu) == [] and json.loads(bucket.get(LOCK))["pid"] == gone.pid
+
+    # Expiry is read with this clock against the holder's: a lease just past its end is kept for a margin.
+    bucket.put(LOCK, lease(expires_in=-5))
+    result = run(emu, bucket, "sync")
+    assert result.exit_code == 1 and "is locked by" in result.stderr
+    assert writes(emu) == [] and json.loads(bucket.get(LOCK))["host"] == "ci-runner-7"
