@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -230,6 +231,9 @@ class RunLock:
         self.lease_seconds = lease_seconds  # a lease (a lock in a bucket) that renew() extends
         self._data: bytes | None = None
         self._holder: LockHolder | None = None
+        # renew() runs in a worker thread that a cancelled renewal does not stop: release() waits for it, so a
+        # renewal never rewrites a lock just released.
+        self._busy = threading.Lock()
 
     def _new_holder(self) -> LockHolder:
         expires = _now(time.time() + self.lease_seconds) if self.lease_seconds else None
@@ -280,15 +284,16 @@ class RunLock:
     def renew(self) -> bool:
         """Extend a lease (a no-op for a local lock); False when the lock is no longer ours (--force-unlock)."""
         replace = getattr(self.store, "replace_if", None)
-        if self._data is None or not self.lease_seconds or replace is None:
+        with self._busy:
+            if self._data is None or not self.lease_seconds or replace is None:
+                return True
+            holder = self._new_holder()
+            data = holder.to_json()
+            if not replace(self._data, data):
+                self._data = None
+                return False
+            self._data, self._holder = data, holder
             return True
-        holder = self._new_holder()
-        data = holder.to_json()
-        if not replace(self._data, data):
-            self._data = None
-            return False
-        self._data, self._holder = data, holder
-        return True
 
     def lease_ended(self) -> bool:
         """True when our own lease is past its end by our clock (renewals kept failing): another run may take it."""
@@ -311,12 +316,13 @@ class RunLock:
         return found[1].describe() if found[1] else f"an unknown holder (unreadable lock file {self.store.location})"
 
     def release(self) -> None:
-        if self._data is not None:
-            try:
-                self.store.remove_if(self._data)
-            except (OSError, StorageError):
-                pass  # the next run finds our pid gone (or our lease expired) and takes the lock over
-            self._data = None
+        with self._busy:
+            if self._data is not None:
+                try:
+                    self.store.remove_if(self._data)
+                except (OSError, StorageError):
+                    pass  # the next run finds our pid gone (or our lease expired) and takes the lock over
+                self._data = None
 
 
 def _pid_alive(pid: int) -> bool:

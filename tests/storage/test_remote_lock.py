@@ -174,11 +174,13 @@ def test_a_run_renews_its_lease_while_it_works(workdir, bucket, monkeypatch):
     assert LOCK not in bucket.keys()
 
 
-def test_a_run_that_loses_its_lease_stops_before_writing_more(workdir, bucket, monkeypatch):
+@pytest.mark.parametrize("how", ["taken", "unrenewable"])
+def test_a_run_that_loses_its_lease_stops_before_writing_more(workdir, bucket, monkeypatch, how):
     import threading
 
     from datadog_sync import runner
-    from datadog_sync.storage.base import ObjectStore
+    from datadog_sync.lock import RunLock
+    from datadog_sync.storage.base import ObjectStore, StorageError
     from tests.e2e.test_apply_guarantees import role_accounts
     from tests.support import wait_for
 
@@ -191,6 +193,12 @@ def test_a_run_that_loses_its_lease_stops_before_writing_more(workdir, bucket, m
         stopped.set()
 
     monkeypatch.setattr(ObjectStore, "stop_writes", spy, raising=False)
+
+    def unrenewable(self):
+        self.lease_seconds = runner.LEASE_SECONDS  # the lease it holds now ends at once
+        self._holder = self._new_holder()
+        raise StorageError("cannot write the lock: connection refused")
+
     with emulated_orgs(source_state=role_accounts(4, seed=6)) as emu:
         assert run(emu, bucket, "import").exit_code == 0
         emu.set_knobs(hold_after_writes=1)  # one account is created, then the run waits at its next write
@@ -200,8 +208,21 @@ def test_a_run_that_loses_its_lease_stops_before_writing_more(workdir, bucket, m
         try:
             wait_for(lambda: emu.counters()["held"] >= 1 or not sync.is_alive(), "a held write")
             assert sync.is_alive()
-            bucket.put(LOCK, lease(expires_in=3600))  # another run took the lock (--force-unlock)
-            wait_for(lambda: stopped.is_set() or not sync.is_alive(), "the run finding its lease lost")
+            other = lease(expires_in=3600)
+
+            def lost() -> bool:
+                if stopped.is_set() or not sync.is_alive():
+                    return True
+                if how == "taken":
+                    # Another run took the lock (--force-unlock). Put again until seen: gcp-storage-emulator ignores
+                    # preconditions, so a renewal between its read and its write can overwrite it there.
+                    bucket.put(LOCK, other)
+                return False
+
+            if how == "unrenewable":  # the bucket is unreachable for renewals until the lease (ending now) is over
+                monkeypatch.setattr(runner, "LEASE_SECONDS", 0.001)
+                monkeypatch.setattr(RunLock, "renew", unrenewable)
+            wait_for(lost, "the run finding its lease lost")
             assert stopped.is_set()
             before = bucket.objects()
         finally:
@@ -210,13 +231,18 @@ def test_a_run_that_loses_its_lease_stops_before_writing_more(workdir, bucket, m
         sent = writes(emu)
     result = results[0]
     assert result.exit_code == 1, result.stderr
-    assert "was taken by another run: `datadog-sync sync` run by alice on host ci-runner-7 (pid 4242)" in (
-        result.stderr
-    )
+    if how == "taken":
+        assert "was taken by another run: `datadog-sync sync` run by alice on host ci-runner-7 (pid 4242)" in (
+            result.stderr
+        )
+        assert json.loads(bucket.get(LOCK))["host"] == "ci-runner-7", "the other run's lock is left alone"
+    else:
+        assert "could not be renewed before its lease ended" in result.stderr, result.stderr
+        before.pop(LOCK, None)  # still its own: released (a conditional delete) as on every exit
+        assert LOCK not in bucket.keys()
     assert "Applied: " in result.output, "what was applied is reported"
     assert len(sent) <= 2, "the applied write and the one in flight, no other"
     assert bucket.objects() == before, "nothing more reached the bucket: no state save, no hand-off upload"
-    assert json.loads(bucket.get(LOCK))["host"] == "ci-runner-7", "the other run's lock is left alone"
 
 
 def test_a_live_lease_is_trusted_even_from_a_host_of_the_same_name(workdir, emu, bucket):
