@@ -10,7 +10,13 @@ Storage is behind :class:`LockStore`: three operations a local directory does wi
 ``O_CREAT | O_EXCL``) and ``rename``, and an object store (S3, GCS, Azure) with a conditional create
 (``If-None-Match: *``) and a conditional delete (:class:`ObjectLockStore`). A process id means nothing on
 another CI runner, so a lock in a bucket is a lease: it holds an expiry, the run renews it while it works
-(:meth:`RunLock.renew`), and a lease that expired (its run was killed) is taken over with a warning.
+(:meth:`RunLock.renew`), and a lease that expired (its run was killed) is taken over with a warning. A lease is
+judged by its expiry only, never by host name and pid: CI containers often share a host name, so a pid that is
+not alive here may well be alive on the machine that holds the lease.
+
+The expiry is written with the holder's clock and read with the reader's: leases assume the clocks of the runs
+sharing a bucket agree to within :data:`CLOCK_SKEW_MARGIN` (machines kept in time by NTP agree to well under a
+second), and a lease counts as expired only that long after its end.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +38,9 @@ from datadog_sync.storage.base import ObjectStore, StorageError, join
 __all__ = ["LOCK_FILE", "FileLockStore", "LockError", "LockHolder", "ObjectLockStore", "RunLock", "read_holder"]
 
 LOCK_FILE = ".datadog-sync.lock"  # a leading "." keeps it out of state loading
+
+#: Seconds a lease stays valid after its ``expires_at`` for another run: room for clocks that disagree a little.
+CLOCK_SKEW_MARGIN = 30.0
 
 
 class LockError(Exception):
@@ -182,7 +192,7 @@ class LockHolder:
             end = calendar.timegm(time.strptime(self.expires_at, "%Y-%m-%dT%H:%M:%SZ"))
         except ValueError:
             return False  # unreadable: --force-unlock decides
-        return end < time.time()
+        return end + CLOCK_SKEW_MARGIN < time.time()
 
     def to_json(self) -> bytes:
         fields = {k: v for k, v in asdict(self).items() if v is not None}
@@ -221,6 +231,9 @@ class RunLock:
         self.lease_seconds = lease_seconds  # a lease (a lock in a bucket) that renew() extends
         self._data: bytes | None = None
         self._holder: LockHolder | None = None
+        # renew() runs in a worker thread that a cancelled renewal does not stop: release() waits for it, so a
+        # renewal never rewrites a lock just released.
+        self._busy = threading.Lock()
 
     def _new_holder(self) -> LockHolder:
         expires = _now(time.time() + self.lease_seconds) if self.lease_seconds else None
@@ -241,7 +254,15 @@ class RunLock:
                 continue  # released meanwhile
             raw, other = current
             who = other.describe() if other else f"an unknown holder (unreadable lock file {self.store.location})"
-            if force or (other is not None and (other.is_dead_here() or other.is_expired())):
+            # A lease (expires_at) is trusted until it expires: its pid means nothing on this machine, even when
+            # the host name is the same (CI containers). A local lock's pid does tell.
+            if other is None:
+                gone = False
+            elif other.expires_at:
+                gone = other.is_expired()
+            else:
+                gone = other.is_dead_here()
+            if force or gone:
                 if force:
                     reason = "--force-unlock"
                 elif other is not None and other.is_expired():
@@ -263,23 +284,45 @@ class RunLock:
     def renew(self) -> bool:
         """Extend a lease (a no-op for a local lock); False when the lock is no longer ours (--force-unlock)."""
         replace = getattr(self.store, "replace_if", None)
-        if self._data is None or not self.lease_seconds or replace is None:
+        with self._busy:
+            if self._data is None or not self.lease_seconds or replace is None:
+                return True
+            holder = self._new_holder()
+            data = holder.to_json()
+            if not replace(self._data, data):
+                self._data = None
+                return False
+            self._data, self._holder = data, holder
             return True
-        holder = self._new_holder()
-        data = holder.to_json()
-        if not replace(self._data, data):
-            self._data = None
+
+    def lease_ended(self) -> bool:
+        """True when our own lease is past its end by our clock (renewals kept failing): another run may take it."""
+        if self._holder is None or not self._holder.expires_at:
             return False
-        self._data, self._holder = data, holder
-        return True
+        try:
+            end = calendar.timegm(time.strptime(self._holder.expires_at, "%Y-%m-%dT%H:%M:%SZ"))
+        except ValueError:
+            return False
+        return end <= time.time()
+
+    def current_holder(self) -> str:
+        """Who holds the lock now, for a message (after :meth:`renew` found it is no longer ours)."""
+        try:
+            found = read_holder(self.store)
+        except (OSError, StorageError) as exc:
+            return f"an unknown run (the lock cannot be read: {exc})"
+        if found is None:
+            return "no run (the lock was removed)"
+        return found[1].describe() if found[1] else f"an unknown holder (unreadable lock file {self.store.location})"
 
     def release(self) -> None:
-        if self._data is not None:
-            try:
-                self.store.remove_if(self._data)
-            except (OSError, StorageError):
-                pass  # the next run finds our pid gone (or our lease expired) and takes the lock over
-            self._data = None
+        with self._busy:
+            if self._data is not None:
+                try:
+                    self.store.remove_if(self._data)
+                except (OSError, StorageError):
+                    pass  # the next run finds our pid gone (or our lease expired) and takes the lock over
+                self._data = None
 
 
 def _pid_alive(pid: int) -> bool:

@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
@@ -15,6 +15,7 @@ import click
 from datadog_sync.applier import apply_plan
 from datadog_sync.config import Cleanup, Configuration
 from datadog_sync.context import LOGGER_NAME, RunContext
+from datadog_sync.http.client import Client
 from datadog_sync.importer import import_resources
 from datadog_sync.lock import FileLockStore, LockError, LockStore, ObjectLockStore, RunLock, read_holder
 from datadog_sync.log import setup_logging
@@ -157,9 +158,34 @@ async def _run(config: Configuration, reporter: Reporter) -> int:
         locks = _lock_state(config, state, logger)
     except RunFailed:
         return EXIT_FAILURE
-    renewal = asyncio.create_task(_renew_leases(locks, logger)) if state.remote and locks else None
+    task = asyncio.current_task()
+    clients: list[Client] = []
+    lost: list[str] = []
+
+    def stop(message: str) -> None:
+        """The lock is another run's now: write nothing more, to Datadog or to the bucket, and stop like Ctrl-C."""
+        if lost:
+            return
+        lost.append(message)
+        logger.error("%s", message)
+        for client in clients:
+            client.stopped = message
+        for origin in ("source", "destination"):
+            remote = state.object_root(origin)
+            if remote is not None:
+                remote.store.stop_writes(message)
+        if task is not None:
+            task.cancel()
+
+    renewal = asyncio.create_task(_renew_leases(locks, logger, stop)) if state.remote and locks else None
     try:  # the locks are released on every exit path, Ctrl-C (task cancellation) included
-        return await _run_locked(config, reporter, state, logger)
+        return await _run_locked(config, reporter, state, logger, clients)
+    except asyncio.CancelledError:
+        if not lost:
+            raise
+        if task is not None and hasattr(task, "uncancel"):  # Python 3.11+: the task goes on normally
+            task.uncancel()
+        return EXIT_FAILURE
     finally:
         if renewal is not None:
             renewal.cancel()
@@ -195,18 +221,35 @@ def _lock_store(state: StateStore, origin: Origin) -> LockStore:
     return FileLockStore(state.root(origin))
 
 
-async def _renew_leases(locks: list[RunLock], logger: logging.Logger) -> None:
-    """Extend the leases of the locks in a bucket while the run works (a killed run stops renewing them)."""
+async def _renew_leases(locks: list[RunLock], logger: logging.Logger, stop: Callable[[str], None]) -> None:
+    """Extend the leases of the locks in a bucket while the run works (a killed run stops renewing them).
+
+    A lease that is no longer ours (another run took it with --force-unlock, or after it expired while renewals
+    failed) calls ``stop``: the run must not write anything more while another one holds the lock.
+    """
     while True:
         await asyncio.sleep(LEASE_RENEW_EVERY)
         for lock in locks:
             try:
                 kept = await asyncio.to_thread(lock.renew)
             except StorageError as exc:
+                if lock.lease_ended():
+                    stop(
+                        f"the lock of the {lock.what} could not be renewed before its lease ended ({exc}): another "
+                        "run may hold it now; stopping, nothing more is written (the state was last saved at the "
+                        "previous checkpoint)"
+                    )
+                    return
                 logger.warning("could not renew the lock of the %s (retried): %s", lock.what, exc)
                 continue
             if not kept:
-                logger.error("the lock of the %s was taken by another run (--force-unlock?)", lock.what)
+                holder = await asyncio.to_thread(lock.current_holder)
+                stop(
+                    f"the lock of the {lock.what} was taken by another run: {holder} (--force-unlock, or this "
+                    "run's lease expired); stopping, nothing more is written to Datadog or to the state (the "
+                    "state was last saved at the previous checkpoint)"
+                )
+                return
 
 
 def _lock_state(config: Configuration, state: StateStore, logger: logging.Logger) -> list[RunLock]:
@@ -268,7 +311,9 @@ def _warn_if_locked(state: StateStore, logger: logging.Logger) -> None:
             )
 
 
-async def _run_locked(config: Configuration, reporter: Reporter, state: StateStore, logger: logging.Logger) -> int:
+async def _run_locked(
+    config: Configuration, reporter: Reporter, state: StateStore, logger: logging.Logger, clients: list[Client]
+) -> int:
     try:
         state.load(config.resources)
     except StateFileError as exc:
@@ -285,6 +330,7 @@ async def _run_locked(config: Configuration, reporter: Reporter, state: StateSto
         ctx.source = make_client(config, config.source)
     if config.command in DESTINATION_COMMANDS:
         ctx.destination = make_client(config, config.destination)
+    clients.extend(c for c in (ctx.source, ctx.destination) if c is not None)  # stopped if the lock is lost
     classes = registry()
     resources = {rtype: classes[rtype](ctx) for rtype in config.resources}
     try:
@@ -366,6 +412,10 @@ async def _sync(ctx: RunContext, plan: Plan, resources: dict) -> int:
 
 def _save(ctx: RunContext, origin, types) -> None:
     """Write state; a problem is logged (the run fails) instead of hiding the summary behind a traceback."""
+    remote = ctx.state.object_root(origin)
+    if remote is not None and remote.store.stopped:  # the lock is another run's now: its state is not ours to write
+        ctx.logger.warning("the %s state was not saved: this run lost its lock", origin)
+        return
     try:
         ctx.state.dump(origin, types)
     except StateFileError as exc:

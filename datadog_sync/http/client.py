@@ -85,6 +85,8 @@ class Client:
         #: Clock time before which no request of this org is sent: set by a 429 or an exhausted rate limit,
         #: so the org's concurrent requests wait for the window together instead of each finding the limit.
         self._throttled_until = 0.0
+        #: Why this run may write no more (it lost its state lock): every later non-read attempt is cancelled.
+        self.stopped: str | None = None
         register_secret(api_key)
         register_secret(app_key)
         headers = {
@@ -197,6 +199,8 @@ class Client:
         while True:
             call.attempt += 1
             call.probe = 0
+            if self.stopped and not is_read:
+                raise asyncio.CancelledError(self.stopped)
             if self.breaker.state != "closed":
                 await self._pass_breaker(call)
             pause = self._throttled_until - self._clock()

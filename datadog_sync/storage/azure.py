@@ -102,12 +102,14 @@ class AzureStore(ObjectStore):
             raise self._fail(exc, "read", key) from None
 
     def write(self, key: str, data: bytes) -> None:
+        self.check_writable(key)
         try:
             self._container.upload_blob(key, data, overwrite=True)
         except Exception as exc:  # noqa: BLE001
             raise self._fail(exc, "write", key) from None
 
     def delete(self, key: str) -> None:
+        self.check_writable(key)
         try:
             self._container.delete_blob(key)
         except Exception as exc:  # noqa: BLE001

@@ -34,6 +34,16 @@ class ObjectStore(ABC):
     scheme: str = ""
     #: The bucket or container name.
     container: str = ""
+    #: Why this run may write no more (it lost its lock to another run): :meth:`write` and :meth:`delete` refuse.
+    stopped: str | None = None
+
+    def stop_writes(self, reason: str) -> None:
+        """Refuse every later :meth:`write` and :meth:`delete` (the lock's own operations stay possible)."""
+        self.stopped = reason
+
+    def check_writable(self, key: str) -> None:
+        if self.stopped:
+            raise StorageError(f"not writing {self.url(key)}: {self.stopped}")
 
     def url(self, key: str = "") -> str:
         return f"{self.scheme}://{self.container}/{key}"

@@ -26,7 +26,13 @@ class GCSStore(ObjectStore):
         self.container = bucket
         try:
             if key_file:
-                client = storage.Client.from_service_account_json(key_file)
+                try:
+                    client = storage.Client.from_service_account_json(key_file)
+                except Exception as exc:  # noqa: BLE001 - missing, unreadable, not JSON, not a service-account key
+                    raise StorageError(
+                        f"cannot use the bucket {bucket}: the --gcs-service-account-key-file {key_file} cannot be "
+                        f"read or is not a valid service-account key file ({_short(exc)})"
+                    ) from None
             elif os.environ.get("STORAGE_EMULATOR_HOST"):
                 from google.auth.credentials import AnonymousCredentials
 
@@ -34,7 +40,9 @@ class GCSStore(ObjectStore):
                 client = storage.Client(project=project, credentials=AnonymousCredentials())
             else:
                 client = storage.Client()
-        except Exception as exc:  # noqa: BLE001 - no or unreadable credentials
+        except StorageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - no usable Application Default Credentials
             raise StorageError(
                 f"cannot use the bucket {bucket}: no usable Google credentials ({_short(exc)}); pass "
                 "--gcs-service-account-key-file or set up Application Default Credentials"
@@ -83,12 +91,14 @@ class GCSStore(ObjectStore):
         return data, str(blob.generation or "")
 
     def write(self, key: str, data: bytes) -> None:
+        self.check_writable(key)
         try:
             self._bucket.blob(key).upload_from_string(data, content_type="application/json")
         except Exception as exc:  # noqa: BLE001
             raise self._fail(exc, "write", key) from None
 
     def delete(self, key: str) -> None:
+        self.check_writable(key)
         from google.api_core import exceptions as gex
 
         try:

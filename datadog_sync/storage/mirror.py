@@ -56,6 +56,8 @@ class RemoteFiles:
         return main
 
     def put(self, name: str, data: bytes) -> bool:
+        if self.remote.store.stopped:  # this run lost its lock: the bucket is another run's now (the log says so)
+            return False
         try:
             self.remote.store.write(self._prefix + name, data)
             return True
@@ -69,6 +71,8 @@ class RemoteFiles:
         key = f"{self._prefix}{name}{SEP}{self.run}-{self._seq:08d}"
         pending = self._pending.setdefault(name, [])
         pending.append((key, text.encode()))
+        if self.remote.store.stopped:
+            return False
         while pending:
             key, data = pending[0]
             try:

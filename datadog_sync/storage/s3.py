@@ -115,9 +115,11 @@ class S3Store(ObjectStore):
             raise self._fail(exc, "read", key) from None
 
     def write(self, key: str, data: bytes) -> None:
+        self.check_writable(key)
         self._call("write", key, "put_object", Key=key, Body=data, ContentType="application/json")
 
     def delete(self, key: str) -> None:
+        self.check_writable(key)
         self._call("delete", key, "delete_object", Key=key)
 
     def _conditional(self, doing: str, key: str, method: str, **kwargs: Any) -> bool:

@@ -116,7 +116,10 @@ class Bucket:
             except self._s3.exceptions.NoSuchBucket:
                 return found
             for item in listed:
-                found[item["Key"]] = self._s3.get_object(Bucket=self.name, Key=item["Key"])["Body"].read()
+                try:  # a run may delete it meanwhile (its lock, when it ends)
+                    found[item["Key"]] = self._s3.get_object(Bucket=self.name, Key=item["Key"])["Body"].read()
+                except self._s3.exceptions.NoSuchKey:
+                    pass
         elif self.kind == "gcs":
             from google.api_core.exceptions import NotFound
 
@@ -125,7 +128,10 @@ class Bucket:
             except NotFound:
                 return found
             for blob in blobs:
-                found[blob.name] = blob.download_as_bytes()
+                try:
+                    found[blob.name] = blob.download_as_bytes()
+                except NotFound:
+                    pass
         else:
             from azure.core.exceptions import ResourceNotFoundError
 
@@ -135,7 +141,10 @@ class Bucket:
             except ResourceNotFoundError:
                 return found
             for name in names:
-                found[name] = container.download_blob(name).readall()
+                try:
+                    found[name] = container.download_blob(name).readall()
+                except ResourceNotFoundError:
+                    pass
         return found
 
 

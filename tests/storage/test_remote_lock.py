@@ -172,3 +172,92 @@ def test_a_run_renews_its_lease_while_it_works(workdir, bucket, monkeypatch):
             sync.join()
     assert results[0].exit_code == 0, results[0].stderr
     assert LOCK not in bucket.keys()
+
+
+@pytest.mark.parametrize("how", ["taken", "unrenewable"])
+def test_a_run_that_loses_its_lease_stops_before_writing_more(workdir, bucket, monkeypatch, how):
+    import threading
+
+    from datadog_sync import runner
+    from datadog_sync.lock import RunLock
+    from datadog_sync.storage.base import ObjectStore, StorageError
+    from tests.e2e.test_apply_guarantees import role_accounts
+    from tests.support import wait_for
+
+    monkeypatch.setattr(runner, "LEASE_RENEW_EVERY", 0.05)
+    stopped = threading.Event()  # set once the run refuses writes; it cancels its work in the same loop step
+    stop_writes = getattr(ObjectStore, "stop_writes", None)
+
+    def spy(self, reason):
+        stop_writes(self, reason)
+        stopped.set()
+
+    monkeypatch.setattr(ObjectStore, "stop_writes", spy, raising=False)
+
+    def unrenewable(self):
+        self.lease_seconds = runner.LEASE_SECONDS  # the lease it holds now ends at once
+        self._holder = self._new_holder()
+        raise StorageError("cannot write the lock: connection refused")
+
+    with emulated_orgs(source_state=role_accounts(4, seed=6)) as emu:
+        assert run(emu, bucket, "import").exit_code == 0
+        emu.set_knobs(hold_after_writes=1)  # one account is created, then the run waits at its next write
+        results: list = []
+        sync = threading.Thread(target=lambda: results.append(run(emu, bucket, "sync")))
+        sync.start()
+        try:
+            wait_for(lambda: emu.counters()["held"] >= 1 or not sync.is_alive(), "a held write")
+            assert sync.is_alive()
+            other = lease(expires_in=3600)
+
+            def lost() -> bool:
+                if stopped.is_set() or not sync.is_alive():
+                    return True
+                if how == "taken":
+                    # Another run took the lock (--force-unlock). Put again until seen: gcp-storage-emulator ignores
+                    # preconditions, so a renewal between its read and its write can overwrite it there.
+                    bucket.put(LOCK, other)
+                return False
+
+            if how == "unrenewable":  # the bucket is unreachable for renewals until the lease (ending now) is over
+                monkeypatch.setattr(runner, "LEASE_SECONDS", 0.001)
+                monkeypatch.setattr(RunLock, "renew", unrenewable)
+            wait_for(lost, "the run finding its lease lost")
+            assert stopped.is_set()
+            before = bucket.objects()
+        finally:
+            emu.set_knobs(hold_after_writes=None)  # the held write is answered: the run goes on if it may
+            sync.join()
+        sent = writes(emu)
+    result = results[0]
+    assert result.exit_code == 1, result.stderr
+    if how == "taken":
+        assert "was taken by another run: `datadog-sync sync` run by alice on host ci-runner-7 (pid 4242)" in (
+            result.stderr
+        )
+        assert json.loads(bucket.get(LOCK))["host"] == "ci-runner-7", "the other run's lock is left alone"
+    else:
+        assert "could not be renewed before its lease ended" in result.stderr, result.stderr
+        before.pop(LOCK, None)  # still its own: released (a conditional delete) as on every exit
+        assert LOCK not in bucket.keys()
+    assert "Applied: " in result.output, "what was applied is reported"
+    assert len(sent) <= 2, "the applied write and the one in flight, no other"
+    assert bucket.objects() == before, "nothing more reached the bucket: no state save, no hand-off upload"
+
+
+def test_a_live_lease_is_trusted_even_from_a_host_of_the_same_name(workdir, emu, bucket):
+    # CI containers often share a host name: a pid that is not alive here may be alive in the lease holder's.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    live = json.loads(lease(host=socket.gethostname(), expires_in=3600))
+    bucket.put(LOCK, json.dumps({**live, "pid": gone.pid}).encode())
+    result = run(emu, bucket, "sync")
+    assert result.exit_code == 1
+    assert f"on host {socket.gethostname()} (pid {gone.pid})" in result.stderr and "--force-unlock" in result.stderr
+    assert writes(emu) == [] and json.loads(bucket.get(LOCK))["pid"] == gone.pid
+
+    # Expiry is read with this clock against the holder's: a lease just past its end is kept for a margin.
+    bucket.put(LOCK, lease(expires_in=-5))
+    result = run(emu, bucket, "sync")
+    assert result.exit_code == 1 and "is locked by" in result.stderr
+    assert writes(emu) == [] and json.loads(bucket.get(LOCK))["host"] == "ci-runner-7"

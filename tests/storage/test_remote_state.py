@@ -115,7 +115,49 @@ def test_a_missing_bucket_is_a_clear_error_before_anything(workdir, emu, server)
     assert not (workdir / "resources").exists() or not any((workdir / "resources").rglob("*.json"))
 
 
-@pytest.mark.parametrize("server", ["azure"], indirect=True)  # moto and gcp-storage-emulator accept any credentials
+@pytest.mark.parametrize("server", ["s3"], indirect=True)
+def test_wrong_s3_credentials_are_refused_clearly(workdir, emu, server, monkeypatch):
+    from moto import settings
+
+    from tests.storage.conftest import Bucket
+
+    bucket = Bucket(server, "state-badkey").create()
+    bad_secret = "wrongSecretAccessKey0123456789abcdefWXYZ"
+    # moto's server accepts any credentials until this many requests were made; at 0 it checks every request's
+    # signature against the access keys it knows (https://docs.getmoto.org/en/latest/docs/iam.html). Its
+    # server runs in this process, so the setting applies from the next request on.
+    monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+    for command in ("import", "sync"):
+        result = run(
+            emu, bucket, command, "-v", AWS_ACCESS_KEY_ID="AKIAWRONGKEY00000000", AWS_SECRET_ACCESS_KEY=bad_secret
+        )
+        assert result.exit_code == 1, result.stderr
+        assert "refused with these AWS credentials (InvalidAccessKeyId" in result.stderr, result.stderr
+        assert f"s3://{bucket.name}" in result.stderr or bucket.name in result.stderr
+        assert "Traceback" not in result.stderr
+        assert bad_secret not in result.output + result.stderr, "the secret is never printed"
+    monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", float("inf"))
+    assert bucket.objects() == {} and writes(emu) == [] and writes(emu, "source") == []
+
+
+@pytest.mark.parametrize("server", ["gcs"], indirect=True)
+def test_a_broken_gcs_key_file_is_named_as_such(workdir, emu, server):
+    # gcp-storage-emulator never reads the Authorization header, so wrong GCS credentials cannot be refused by it:
+    # what can be tested is a key file that is not one.
+    from tests.storage.conftest import Bucket
+
+    bucket = Bucket(server, "state-badfile").create()
+    broken = workdir / "key.json"
+    broken.write_text('{"type": "service_account", "private_key": "')
+    for key_file in (broken, workdir / "missing.json"):
+        result = run(emu, bucket, "sync", f"--gcs-service-account-key-file={key_file}")
+        assert result.exit_code == 1, result.stderr
+        assert f"the --gcs-service-account-key-file {key_file} cannot be read or is not a valid" in result.stderr
+        assert "pass --gcs-service-account-key-file" not in result.stderr, "it was passed"
+    assert bucket.objects() == {} and writes(emu) == []
+
+
+@pytest.mark.parametrize("server", ["azure"], indirect=True)  # gcp-storage-emulator accepts any credentials
 def test_wrong_azure_credentials_are_refused_clearly(workdir, emu, server):
     from tests.storage.conftest import Bucket
 
