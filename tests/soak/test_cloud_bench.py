@@ -48,7 +48,7 @@ def test_the_cloud_benchmark_makes_the_minimum_writes_and_a_no_op_resync_makes_n
     }
     # no-op re-sync: the plan's three reads, no write.
     assert resync["writes"] == resync["min_writes"] == 0
-    assert resync["requests"]["by_endpoint"] == {
+    assert without_monitors(resync["requests"]["by_endpoint"]) == {
         "GET /api/v1/integration/gcp": 1,
         "GET /api/v2/integration/gcp/accounts": 1,
         "GET /api/v2/integration/gcp/sts_delegate": 1,
@@ -62,7 +62,8 @@ def test_the_cloud_benchmark_makes_the_minimum_writes_and_a_no_op_resync_makes_n
     assert sync["requests"]["by_endpoint"]["POST /api/v1/integration/azure"] == N
     assert sync["requests"]["by_endpoint"]["GET /api/v1/integration/azure"] == 2
     assert sync["destination_equals_source"]["equal"] and sync["destination_equals_source"]["accounts"] == N
-    assert resync["writes"] == 0 and resync["requests"]["by_endpoint"] == {"GET /api/v1/integration/azure": 1}
+    assert resync["writes"] == 0
+    assert without_monitors(resync["requests"]["by_endpoint"]) == {"GET /api/v1/integration/azure": 1}
     assert "[PASS] azure no-op re-sync makes 0 writes: 0, minimum 0" in printed
 
 
@@ -87,3 +88,10 @@ def test_the_minimum_counts_what_is_missing_or_different_and_the_gcp_principal()
     azure, nothing = cloud_bench.seed("azure", 3, 1, 0.0)
     assert cloud_bench.min_writes("azure", azure, nothing) == 3
     assert cloud_bench.min_writes("azure", azure, azure) == 0
+
+
+def without_monitors(by_endpoint: dict[str, int]) -> dict[str, int]:
+    """The requests but the one read of the source's monitors that a sync makes for its end-of-run report of
+    notification handles (the service subtypes are registered too): not a GCP or Azure request."""
+    assert by_endpoint.get("GET /api/v1/monitor", 0) <= 1
+    return {k: v for k, v in by_endpoint.items() if k != "GET /api/v1/monitor"}
