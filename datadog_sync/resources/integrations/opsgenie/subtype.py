@@ -16,12 +16,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource, Superseded
 from datadog_sync.resources.integrations.common import error_message
+from datadog_sync.resources.integrations.named import NamedServiceSubtype
 from datadog_sync.resources.integrations.opsgenie import model
 from datadog_sync.resources.integrations.opsgenie.api import (
     BASE,
@@ -31,17 +33,18 @@ from datadog_sync.resources.integrations.opsgenie.api import (
     is_absent,
     is_duplicate,
 )
-from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
 
 
-class OpsgenieSubtype(KeyedSecretsSubtype):
+class OpsgenieSubtype(NamedServiceSubtype):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
     handle_kind: ClassVar[str | None] = "opsgenie"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
+    model: ClassVar[ModuleType] = model
+    listed_noun: ClassVar[str] = "an Opsgenie service"
     key_doc: ClassVar[str] = "<service name>"
     value_doc: ClassVar[str] = "API key"
     config: ClassVar[ResourceConfig] = ResourceConfig(
@@ -52,17 +55,6 @@ class OpsgenieSubtype(KeyedSecretsSubtype):
         noun="Opsgenie service(s)",
     )
 
-    def secret_names(self, obj: Mapping) -> list[str]:
-        """The keys of the ``opsgenie`` secrets section this service needs: its name."""
-        return [model.service_name(obj)] if model.service_name(obj) else []
-
-    def handles(self, obj: Mapping) -> list[str]:
-        """``@opsgenie-<service_name>`` (https://docs.datadoghq.com/integrations/opsgenie/)."""
-        return [model.handle(obj)] if model.service_name(obj) else []
-
-    def _missing(self, obj: Mapping) -> str:
-        return self.secrets.missing_message(model.service_name(obj), model.label(obj))
-
     # ------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
         return [{**item, "name": self.subtype} for item in await OpsgenieApi(client).list_services()]
@@ -71,19 +63,7 @@ class OpsgenieSubtype(KeyedSecretsSubtype):
         obj = model.from_api(raw)
         return model.state_key(obj) if model.service_name(obj) else None
 
-    def preview(self, raw: dict) -> dict:
-        return model.from_api(raw)
-
-    async def import_resource(self, raw: dict, client: Client) -> tuple[str, dict]:
-        obj = model.from_api(raw)
-        if not model.service_name(obj):
-            raise SkipResource("an Opsgenie service without a name was listed")
-        return model.state_key(obj), obj
-
     # --------------------------------------------------------------------------------------------- plan
-    def problems(self, key: str, obj: Mapping) -> list[str]:
-        return model.problems(key, obj)
-
     async def current_destination(
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
     ) -> dict[str, dict]:

@@ -16,12 +16,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
 from datadog_sync.resources.integrations.common import error_message
+from datadog_sync.resources.integrations.named import NamedServiceSubtype
 from datadog_sync.resources.integrations.pagerduty import model
 from datadog_sync.resources.integrations.pagerduty.api import (
     LEGACY,
@@ -31,17 +33,18 @@ from datadog_sync.resources.integrations.pagerduty.api import (
     is_absent,
     is_duplicate,
 )
-from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
 
 
-class PagerDutySubtype(KeyedSecretsSubtype):
+class PagerDutySubtype(NamedServiceSubtype):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
     handle_kind: ClassVar[str | None] = "pagerduty"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
+    model: ClassVar[ModuleType] = model
+    listed_noun: ClassVar[str] = "a PagerDuty service"
     key_doc: ClassVar[str] = "<service_name>"
     value_doc: ClassVar[str] = "service key"
     config: ClassVar[ResourceConfig] = ResourceConfig(
@@ -53,17 +56,6 @@ class PagerDutySubtype(KeyedSecretsSubtype):
         noun="PagerDuty service(s)",
     )
 
-    def secret_names(self, obj: Mapping) -> list[str]:
-        """The keys of the ``pagerduty`` secrets section this service needs: its name."""
-        return [model.service_name(obj)] if model.service_name(obj) else []
-
-    def handles(self, obj: Mapping) -> list[str]:
-        """``@pagerduty-<service_name>`` (https://docs.datadoghq.com/integrations/pagerduty/)."""
-        return [model.handle(obj)] if model.service_name(obj) else []
-
-    def _missing(self, obj: Mapping) -> str:
-        return self.secrets.missing_message(model.service_name(obj), model.label(obj))
-
     # ------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
         return await PagerDutyApi(client).list_services()
@@ -71,19 +63,7 @@ class PagerDutySubtype(KeyedSecretsSubtype):
     def key_of(self, raw: dict) -> str | None:
         return model.state_key(raw) if model.service_name(raw) else None
 
-    def preview(self, raw: dict) -> dict:
-        return model.from_api(raw)
-
-    async def import_resource(self, raw: dict, client: Client) -> tuple[str, dict]:
-        obj = model.from_api(raw)
-        if not model.service_name(obj):
-            raise SkipResource("a PagerDuty service without a name was listed")
-        return model.state_key(obj), obj
-
     # --------------------------------------------------------------------------------------------- plan
-    def problems(self, key: str, obj: Mapping) -> list[str]:
-        return model.problems(key, obj)
-
     async def current_destination(
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
     ) -> dict[str, dict]:
