@@ -61,7 +61,7 @@ from datadog_sync.state_files import (
 from datadog_sync.state_roots import Handle, LocalRoot, ObjectRoot
 from datadog_sync.storage import ObjectPath, ObjectStore
 
-__all__ = ["Origin", "StateFileError", "StateStore", "sanitize_id", "write_private_atomic"]
+__all__ = ["ORIGINS", "Origin", "StateFileError", "StateStore", "sanitize_id", "write_private_atomic"]
 
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -164,14 +164,18 @@ class StateStore:
 
     # ------------------------------------------------------------------ load
 
-    def load(self, types: Iterable[str] | None = None) -> None:
-        """Load both origins from disk, replacing what memory held for the loaded types (all if None).
+    def load(self, types: Iterable[str] | None = None, origins: Iterable[Origin] = ORIGINS) -> None:
+        """Load ``origins`` (default both) from disk, replacing what memory held for the loaded types (all if None).
+        An origin not asked for is neither read nor changed: ``import`` reads source state only.
 
         All or nothing: on :class:`StateFileError` memory is left unchanged.
         """
         wanted = self._types_arg(types, "load")
+        chosen = list(dict.fromkeys(origins))
+        for origin in chosen:
+            self._io(origin)  # validates origin
         loaded: dict[Origin, tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, bytes]]]] = {}
-        for origin in ORIGINS:
+        for origin in chosen:
             loaded[origin] = self._load_origin(origin, None if wanted is None else set(wanted))
         for origin, (data, fingerprints) in loaded.items():
             state = self.state(origin)

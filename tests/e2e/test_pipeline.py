@@ -150,6 +150,31 @@ def test_corrupt_state_file_is_reported_and_left_alone(run, server):
     assert (path / "gadgets.json").read_text() == "{not json"
 
 
+@pytest.mark.parametrize("per_file", [False, True])
+def test_import_reads_no_destination_state(run, server, per_file):
+    """import replaces source state from the source org and uses nothing of the destination's: it does not load
+    destination state (at 10,000 AWS accounts that is ~40 MB, docs/performance.md), so an unreadable destination
+    file does not stop it. diffs and sync, which read it, still refuse it and leave it alone."""
+    seed_source(server)
+    layout = ("--resource-per-file",) if per_file else ()
+    path = run.workdir / "resources" / "destination"
+    path.mkdir(parents=True)
+    corrupt = path / ("gadgets.1.json" if per_file else "gadgets.json")
+    corrupt.write_text("{not json")
+    result = run("import", *layout)
+    assert result.exit_code == 0, result.stderr
+    assert "Imported: 3 resources, 0 failed" in result.stdout
+    source = run.workdir / "resources" / "source"
+    imported = {p.name for p in source.iterdir()}
+    assert imported == (
+        {"gadgets.1.json", "gadgets.2.json", "widgets.10.json"} if per_file else {"gadgets.json", "widgets.json"}
+    )
+    for command in ("diffs", "sync"):
+        result = run(command, *layout)
+        assert result.exit_code == 1 and corrupt.name in result.stderr, command
+    assert corrupt.read_text() == "{not json" and not writes(server)
+
+
 def test_json_mode_emits_outcomes(run, server):
     seed_source(server)
     result = run("import", "--json")

@@ -271,6 +271,23 @@ class TestLoadTypes:
         s.load(["monitors"])
         assert s.source == {"monitors": {"1": {}}, "users": {"u": {}}}
 
+    @pytest.mark.parametrize("per_file", [False, True])
+    def test_load_of_one_origin_neither_reads_nor_changes_the_other(self, roots, per_file):
+        """``import`` loads source state only: a destination file is not read (a broken one raises nothing) and
+        what memory holds of the destination is left as it is."""
+        write_json(roots[0] / ("monitors.1.json" if per_file else "monitors.json"), {"1": {"name": "m"}})
+        roots[1].mkdir(parents=True)
+        (roots[1] / ("monitors.1.json" if per_file else "monitors.json")).write_text("{not json")
+        s = store(roots, per_file)
+        s.destination["monitors"]["kept"] = {"id": 9}
+        s.load(["monitors"], ("source",))
+        assert s.source == {"monitors": {"1": {"name": "m"}}}
+        assert s.destination == {"monitors": {"kept": {"id": 9}}}
+        with pytest.raises(StateFileError, match="is not valid JSON"):
+            s.load(["monitors"])  # both origins, the default
+        with pytest.raises(ValueError, match="origin must be"):
+            s.load(["monitors"], ("target",))  # type: ignore[arg-type]
+
     def test_load_all_replaces_everything(self, roots):
         write_json(roots[0] / "monitors.json", {"1": {}})
         s = store(roots)
