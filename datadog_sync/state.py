@@ -52,6 +52,7 @@ from datadog_sync.state_files import (
     StateFileError,
     atomic_write,
     encode,
+    encode_pieces,
     file_digest,
     fix_hint,
     json_kind,
@@ -274,11 +275,11 @@ class StateStore:
             raise problems[0]
 
     @staticmethod
-    def _write(io: LocalRoot | ObjectRoot, handle: Any, data: bytes) -> None:
+    def _write(io: LocalRoot | ObjectRoot, handle: Any, data: bytes | Iterable[bytes]) -> None:
         if isinstance(io, LocalRoot):
             atomic_write(handle, data)  # looked up here, where the unit tests count the writes
         else:
-            io.write(handle, data)
+            io.write(handle, data if isinstance(data, bytes) else b"".join(data))
 
     @staticmethod
     def _check_ids(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> None:
@@ -292,9 +293,10 @@ class StateStore:
         self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Any]], prune: bool
     ) -> None:
         self._check_ids(origin, rtype, entries)
-        data = encode(origin, rtype, entries)
         io = self._io(origin)
-        self._write(io, io.child(f"{rtype}.json"), data)
+        pieces = encode_pieces(origin, rtype, entries)
+        # A local file is written piece by piece; an object is uploaded whole.
+        self._write(io, io.child(f"{rtype}.json"), pieces if isinstance(io, LocalRoot) else b"".join(pieces))
         if prune:
             for sanitized, path in files:
                 if sanitized is not None:
