@@ -375,6 +375,8 @@ async def _dispatch(ctx: RunContext, resources: dict) -> int:
         return EXIT_OK
     if command == "migrate":
         await _import(ctx, resources)
+    for rtype, res in resources.items():  # memory only: see BaseResource.share_state
+        res.share_state(ctx.state.source.get(rtype, {}), ctx.state.destination.get(rtype, {}))
     plan = await build_plan(ctx, resources)
     for problem in plan.problems:
         ctx.reporter.record(problem)

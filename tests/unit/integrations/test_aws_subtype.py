@@ -676,7 +676,11 @@ async def test_new_hand_off_files_are_created_owner_only(emu, clients, harness):
 def test_the_hand_off_text_is_one_indented_encoding_made_one_account_at_a_time(accounts, unknown):
     """The hand-off file of 10,000 accounts is encoded one account at a time (never every trust policy at once)
     into exactly the text ``json.dumps(document, indent=2)`` makes."""
-    head = {"description": 'say "x"', "destination_api_url": "https://api.datadoghq.com", "datadog_aws_account_id": None}
+    head = {
+        "description": 'say "x"',
+        "destination_api_url": "https://api.datadoghq.com",
+        "datadog_aws_account_id": None,
+    }
     document = {**head, "accounts": accounts, "roles_with_unknown_external_id": unknown}
     streamed = {**document, "accounts": iter(accounts)}
     assert handoff._indented(streamed, "accounts") == json.dumps(document, indent=2)
