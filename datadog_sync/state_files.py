@@ -106,14 +106,18 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
         raise
 
 
-def write_private_atomic(path: Path | str, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically, readable by the owner only; a missing directory is made 0700.
+def write_private_atomic(path: Path | str, text: str | Iterable[str]) -> None:
+    """Write ``text`` (UTF-8; or its pieces, written as they come) to ``path`` atomically, readable by the owner
+    only; a missing directory is made 0700.
 
     For files holding configurations or external IDs (state, backups, hand-off, journal rewrites).
     """
     path = Path(path)
     path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    atomic_write(path, text.encode("utf-8"))
+    if isinstance(text, str):
+        atomic_write(path, text.encode("utf-8"))
+    else:
+        atomic_write(path, (piece.encode("utf-8") for piece in text))
 
 
 def scan(root: Path, origin: Origin) -> dict[str, list[tuple[str | None, Path]]]:

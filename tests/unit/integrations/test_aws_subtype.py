@@ -683,4 +683,4 @@ def test_the_hand_off_text_is_one_indented_encoding_made_one_account_at_a_time(a
     }
     document = {**head, "accounts": accounts, "roles_with_unknown_external_id": unknown}
     streamed = {**document, "accounts": iter(accounts)}
-    assert handoff._indented(streamed, "accounts") == json.dumps(document, indent=2)
+    assert "".join(handoff._indented(streamed, "accounts")) == json.dumps(document, indent=2)

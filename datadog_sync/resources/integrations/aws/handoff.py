@@ -15,6 +15,8 @@ finds the account in the destination, adopts it, and takes its external ID from 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -153,20 +155,24 @@ def _partition(obj: dict) -> str:
     return str(obj.get("aws_partition") or "aws")
 
 
-def _indented(document: dict, listed: str) -> str:
-    """``json.dumps(document, indent=2)`` where ``document[listed]`` is an iterable encoded one item at a time: the
-    10,000 accounts of a big migration, each with its trust policy, are never all built at once, nor kept as the
-    many small pieces the (pure Python) indenting encoder makes before joining them (about 30 MB at the peak of a
-    sync of 10,000 accounts, docs/performance.md)."""
-    fields = []
+def _indented(document: dict, listed: str) -> Iterator[str]:
+    """The text of ``json.dumps(document, indent=2)`` in pieces, ``document[listed]`` being an iterable encoded one
+    item at a time: the 10,000 accounts of a big migration, each with its trust policy, are never all built at
+    once, nor encoded by one call of the (pure Python) indenting encoder, which keeps every small piece until it
+    joins them (about 30 MB at the end of a sync of 10,000 accounts, docs/performance.md)."""
+    opening = "{\n"
     for key, value in document.items():
-        if key == listed:
-            items = ["    " + json.dumps(item, indent=2).replace("\n", "\n    ") for item in value]
-            text = "[\n" + ",\n".join(items) + "\n  ]" if items else "[]"
-        else:
-            text = json.dumps(value, indent=2).replace("\n", "\n  ")
-        fields.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(fields) + "\n}" if fields else "{}"
+        yield f"{opening}  {json.dumps(key)}: "
+        opening = ",\n"
+        if key != listed:
+            yield json.dumps(value, indent=2).replace("\n", "\n  ")
+            continue
+        start = "[\n    "
+        for item in value:
+            yield start + json.dumps(item, indent=2).replace("\n", "\n    ")
+            start = ",\n    "
+        yield "[]" if start == "[\n    " else "\n  ]"
+    yield "{}" if opening == "{\n" else "\n}"
 
 
 def _announced(obj: dict) -> object:
@@ -250,7 +256,7 @@ def report(ctx: RunContext, log: ResourceLogger, issued: dict[str, dict]) -> Pat
         # assume such a role, rotate its external ID in the Datadog UI and update the trust policy.
         "roles_with_unknown_external_id": unknown,
     }
-    ctx.sidechannel.write(HANDOFF_FILE, _indented(document, "accounts") + "\n")
+    ctx.sidechannel.write(HANDOFF_FILE, chain(_indented(document, "accounts"), ["\n"]))
     if issued:
         log.warning(
             "%d AWS role account(s) got a new external ID in the destination org. Update each IAM role's trust "
