@@ -72,6 +72,22 @@ def test_import_discovers_accounts_from_monitor_handles_and_keeps_every_channel(
     assert "@slack-gone-channel" in result.output
 
 
+@pytest.mark.parametrize("ops_in_state", [False, True])
+def test_an_account_whose_name_is_a_prefix_of_another_does_not_hide_it(workdir, ops_in_state):
+    # "ops" has no #workspace-alerts, so @slack-ops-workspace-alerts is #alerts of "ops-workspace".
+    source = org({"ops": [{"name": "#general"}], OPS: [{"name": "#alerts"}]}, f"@slack-{OPS}-alerts")
+    with emulated_orgs(source_state=source) as emu:
+        if ops_in_state:
+            emu.seed("source", org({"ops": [{"name": "#general"}]}, "@slack-ops-general"))
+            assert invoke(emu, "import").exit_code == 0
+            emu.seed("source", source)
+        result = invoke(emu, "import")
+    state = read_state(workdir, "source", "integrations")
+    assert result.exit_code == 0, result.output
+    assert KEY_ALERTS in state
+    assert "no Slack account of the source has that channel" not in result.output
+
+
 def test_sync_creates_with_encoded_names_serialized_and_a_resync_writes_nothing(workdir):
     with emulated_orgs(source_state=SOURCE_ORG, destination_state=org({OPS: []})) as emu:
         assert invoke(emu, "import").exit_code == 0
