@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError, TransportError
+from datadog_sync.log import OwnLines
 from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.integrations.handles import Unrouted, unrouted
 
@@ -105,9 +106,10 @@ class UnroutedReport:
                 }
             )
         if found:
-            self.resource.log.warning(
+            # One line per handle: the handles, reasons and monitor names are API data, escaped; the breaks are ours.
+            header = (
                 "%d notification handle(s) of the source's monitors have no integration in the destination: these "
-                "notifications would go nowhere:\n%s",
-                len(found),
-                "\n".join(f"  {u.line()}" for u in found),
+                "notifications would go nowhere:"
             )
+            lines = OwnLines(header + "\n  %s" * len(found), len(found), *(u.line() for u in found))
+            self.resource.log.warning("%s", lines)

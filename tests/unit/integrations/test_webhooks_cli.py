@@ -132,6 +132,26 @@ def test_the_report_lists_handles_that_would_go_nowhere(workdir):
     assert "@ops@example.com" not in json.dumps(report)  # an e-mail is no integration
 
 
+def test_the_text_report_has_one_line_per_handle_and_escapes_what_the_api_gave(workdir):
+    monitors = [*MONITORS, {"name": "forged\n2026-01-01 - ERROR - x", "message": "@pagerduty-payments"}]
+    with emulated_orgs(source_state=org(DEPLOY, PLAIN, variables=VARIABLES, monitors=monitors)) as emu:
+        result = invoke(emu, "migrate")  # no secrets file: DEPLOY_TOKEN is skipped (exit 1)
+    lines = result.stderr.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if "these notifications would go nowhere:" in line]
+    assert lines[at].endswith(
+        "3 notification handle(s) of the source's monitors have no integration in the "
+        "destination: these notifications would go nowhere:"
+    )
+    assert [line.split(" (")[0] for line in lines[at + 1 : at + 4]] == [
+        "  @jira-OPS-board",
+        "  @pagerduty-payments",
+        "  @webhook-ghost-hook",
+    ]
+    # A monitor's name is API data: its line break is shown escaped, never a forged log line.
+    assert 'monitor 4 "forged\\n2026-01-01 - ERROR - x"' in lines[at + 2]
+    assert not any(line.startswith("2026-01-01 - ERROR - x") for line in lines)
+
+
 def test_a_missing_secret_skips_the_variable_and_its_report_names_the_line_to_add(workdir):
     with emulated_orgs(source_state=org(variables=VARIABLES)) as emu:
         result = invoke(emu, "migrate", DD_INTEGRATIONS_WEBHOOKS="DEPLOY_TOKEN,DEPLOY_ENV")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
+from datadog_sync.log import HintedText
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.common import error_message
@@ -87,7 +88,7 @@ class SlackSubtype(SubtypeResource, UsesMonitors):
                 raise
             self.log.warning(
                 "cannot read the monitors, so only the Slack accounts already in the source state are imported: %s",
-                error_message("monitors", err),
+                HintedText(error_message("monitors", err), err),  # the error's hint keeps its own line
             )
             handles = []
         unexplained = model.unexplained(model.handles_in(handles), found)
