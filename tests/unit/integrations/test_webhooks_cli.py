@@ -347,3 +347,28 @@ def test_the_config_file_key_lists_names_and_a_read_only_key_is_stopped_by_the_p
     assert sync.exit_code == 1 and made == []
     assert "1 webhook(s) and custom variable(s) need `create_webhooks`: webhooks:webhook:only-listed" in sync.output
     assert "need `manage_integrations`: webhooks:custom_variable:DEPLOY_ENV" in sync.output
+
+
+def test_a_key_without_create_webhooks_blocks_only_webhook_creates_each_counted_failed_once(workdir):
+    from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
+    from datadog_sync.emulator.testing import DESTINATION, SOURCE, org_spec
+
+    no_create = org_spec(DESTINATION, permissions=DEFAULT_PERMISSIONS - {"create_webhooks"})
+    with emulated_orgs(source_state=org(LISTED, variables=VARIABLES[1:]), orgs=[SOURCE, no_create]) as emu:
+        assert invoke(emu, "import", DD_INTEGRATIONS_WEBHOOKS="only-listed,DEPLOY_ENV").exit_code == 0
+        sync = invoke(emu, "sync", "--json", destination=no_create)
+        made = writes(emu)
+    events = [json.loads(line) for line in sync.stdout.splitlines() if line.startswith("{")]
+    errors = [e["message"] for e in events if e.get("type") == "log" and e.get("level") == "ERROR"]
+    failed = [e for e in events if e.get("status") == "failure"]
+    assert sync.exit_code == 1
+    assert made == [("POST", VARS)]  # the variable needs only manage_integrations: created
+    assert [e["id"] for e in failed] == ["webhooks:webhook:only-listed"]
+    # One explanation of the missing permission, then the blocked webhook's own line; no repeat per subtype.
+    assert errors == [
+        "[integrations - ] - permission pre-flight: 1 webhook(s) and custom variable(s) need `create_webhooks`: "
+        "webhooks:webhook:only-listed; the destination application key lacks the `create_webhooks` permission, "
+        "needed to create webhooks",
+        "[integrations - webhooks:webhook:only-listed] - create failed: permission pre-flight failed: the "
+        "destination key lacks `create_webhooks` (see the permission pre-flight above)",
+    ]
