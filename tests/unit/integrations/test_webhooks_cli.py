@@ -270,18 +270,25 @@ def test_a_sync_without_source_keys_says_the_handles_are_not_checked_and_with_th
     assert "@webhook-deploy-bot" not in checked.output  # created: it has its integration now
 
 
-def test_monitors_the_key_may_not_read_leave_webhooks_out_and_skip_the_report(workdir):
+def test_monitors_the_key_may_not_read_still_import_listed_and_known_names_and_skip_the_report(workdir):
     from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
 
     with emulated_orgs(source_state=source_org()) as emu:
         assert invoke(emu, "import").exit_code == 0
         emu.set_permissions("source", DEFAULT_PERMISSIONS - {"monitors_read"})
-        imported = invoke(emu, "import")
+        emu.clear_requests()
+        imported = invoke(emu, "import", DD_INTEGRATIONS_WEBHOOKS="only-listed")
+        read = sorted(r["path"].rsplit("/", 1)[-1] for r in emu.requests("source") if r["path"].startswith(HOOKS))
         kept = set(read_state(workdir, "source", "integrations"))
         synced = invoke(emu, "sync")
-    assert imported.exit_code == 0 and "webhooks left out, the key may not read it" in imported.output
-    assert "monitors_read" in imported.output
-    assert kept == {KEY_DEPLOY, KEY_PLAIN, KEY_TOKEN, KEY_ENV}  # the previous state of the subtype is kept
+    lines = imported.stderr.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if "webhook discovery through the source's monitors was skipped" in line]
+    assert imported.exit_code == 0, imported.output
+    assert "its key lacks `monitors_read`" in lines[at] and lines[at + 1].startswith("hint: ")
+    assert "webhooks left out" not in imported.output
+    # What the option lists is imported; what was discovered before is read again, not dropped.
+    assert read == ["deploy-bot", "only-listed", "plain-hook"]
+    assert kept == {KEY_DEPLOY, KEY_PLAIN, KEY_TOKEN, KEY_ENV, "webhooks:webhook:only-listed"}
     assert "cannot read the source org's monitors" in synced.output
 
 
