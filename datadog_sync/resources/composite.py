@@ -225,6 +225,9 @@ class CompositeResource(BaseResource):
     def update_note(self, key: str, desired: dict, current: dict) -> str:
         return self.subtype_of(key, desired).update_note(key, desired, current)
 
+    def adopted_current(self, key: str, desired: dict, current: dict) -> dict:
+        return self.subtype_of(key, desired).adopted_current(key, desired, current)
+
     def diff(self, current: dict, desired: dict) -> list[Difference]:
         return self.subtype_of(obj=desired).diff(current, desired)
 

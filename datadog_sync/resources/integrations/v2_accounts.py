@@ -130,7 +130,8 @@ class AccountsSubtype(KeyedSecretsSubtype):
         return self.model.create_payload(obj, secret)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        """The PATCH body an update sends to the account itself, None when no account field differs."""
+        """The PATCH body an update sends to the account itself, None when no account field differs and no secret
+        is to be written (``secret_unknown(current)``: an adoption writes the file's once)."""
         raise NotImplementedError  # pragma: no cover
 
     def update_needs_secret(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
@@ -158,6 +159,9 @@ class AccountsSubtype(KeyedSecretsSubtype):
     def secret_names(self, obj: Mapping[str, Any]) -> list[str]:
         """The keys of this subtype's secrets-file section that ``obj`` needs."""
         return [self.natural(obj)] if self.natural(obj) else []
+
+    def secret_path(self, obj: Mapping[str, Any]) -> str:
+        return self.secret_fields[0]
 
     def _api(self, client: Client) -> AccountsApi:
         return AccountsApi(client, self.path, self.children)
@@ -228,7 +232,7 @@ class AccountsSubtype(KeyedSecretsSubtype):
         return None
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return self.differences(current, desired)
+        return self.differences(current, desired) + self.secret_differences(current, desired)
 
     def redacted(self, obj: dict) -> dict:
         return {k: v for k, v in obj.items() if k not in self.secret_fields}

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.integrations.confluent_cloud import api, model
+from datadog_sync.resources.integrations.secrets import secret_unknown
 from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, account_config
 
 
@@ -36,7 +37,7 @@ class ConfluentCloudSubtype(AccountsSubtype):
         return bool(model.account_differences(current, desired))
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        if not model.account_differences(current, desired):
+        if not model.account_differences(current, desired) and not (secret and secret_unknown(current)):
             return None
         return model.update_payload(desired, secret or "")
 

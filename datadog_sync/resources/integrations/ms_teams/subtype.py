@@ -49,6 +49,7 @@ class MsTeamsSubtype(KeyedSecretsSubtype):
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     key_doc: ClassVar[str] = "<handle name>"
     value_doc: ClassVar[str] = "workflow url"
+    secret_field: ClassVar[str] = model.URL
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=BASE,
         list_key="data",
@@ -129,7 +130,7 @@ class MsTeamsSubtype(KeyedSecretsSubtype):
         return None
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return model.differences(current, desired)
+        return model.differences(current, desired) + self.secret_differences(current, desired)
 
     def redacted(self, obj: dict) -> dict:
         return {k: v for k, v in obj.items() if k != model.URL}

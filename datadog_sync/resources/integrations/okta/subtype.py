@@ -30,5 +30,8 @@ class OktaSubtype(AccountsSubtype):
     value_doc: ClassVar[str] = "API key or client secret"
     secret_fields: ClassVar[tuple[str, ...]] = model.SECRETS
 
+    def secret_path(self, obj: Mapping[str, Any]) -> str:
+        return model.secret_field(obj)
+
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
         return model.update_payload(desired, secret)

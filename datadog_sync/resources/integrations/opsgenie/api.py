@@ -19,18 +19,18 @@ READ = "integrations_read"
 MANAGE = "manage_integrations"
 
 
-def is_absent(err: HTTPError) -> bool:
-    return err.status == 404
-
-
-def is_duplicate(err: HTTPError) -> bool:
-    """409 for an existing name (in the API's spec; never recorded)."""
-    return err.status == 409
-
-
 class OpsgenieApi:
     def __init__(self, client: Client):
         self.client = client
+
+    @staticmethod
+    def is_absent(err: HTTPError) -> bool:
+        return err.status == 404
+
+    @staticmethod
+    def is_duplicate(err: HTTPError) -> bool:
+        """409 for an existing name (in the API's spec; never recorded)."""
+        return err.status == 409
 
     async def list_services(self) -> list[dict]:
         body = await self.client.get(BASE, permission=READ)

@@ -27,19 +27,19 @@ READ = "integrations_read"
 MANAGE = "manage_integrations"
 
 
-def is_absent(err: HTTPError) -> bool:
-    """404 ``{"errors": ["Service not found"]}`` (terraform-provider-datadog GH#299)."""
-    return err.status == 404
-
-
-def is_duplicate(err: HTTPError) -> bool:
-    """A create of a name that exists already (not recorded: a 409, or a 400 saying so)."""
-    return err.status == 409 or (err.status == 400 and "already exist" in " ".join(err.messages).lower())
-
-
 class PagerDutyApi:
     def __init__(self, client: Client):
         self.client = client
+
+    @staticmethod
+    def is_absent(err: HTTPError) -> bool:
+        """404 ``{"errors": ["Service not found"]}`` (terraform-provider-datadog GH#299)."""
+        return err.status == 404
+
+    @staticmethod
+    def is_duplicate(err: HTTPError) -> bool:
+        """A create of a name that exists already (not recorded: a 409, or a 400 saying so)."""
+        return err.status == 409 or (err.status == 400 and "already exist" in " ".join(err.messages).lower())
 
     async def list_services(self) -> list[dict]:
         """Every service of the org in the stored shape (an org without the integration: none)."""

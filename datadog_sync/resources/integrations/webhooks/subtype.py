@@ -68,6 +68,7 @@ class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     key_doc: ClassVar[str] = "<CUSTOM_VARIABLE_NAME>"
     value_doc: ClassVar[str] = "value"
+    secret_field: ClassVar[str] = f"{VARIABLE}.value"
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=BASE,
         list_key=None,
@@ -232,7 +233,7 @@ class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
         return None
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return model.differences(current, desired)
+        return model.differences(current, desired) + self.secret_differences(current, desired)
 
     def redacted(self, obj: dict) -> dict:
         if not model.is_secret(obj):
