@@ -69,25 +69,21 @@ def min_writes(subtype: str, source: dict, destination: dict) -> int:
 class CloudBench(harness.SubtypeBench):
     title: ClassVar[str] = "cloud"
     noun: ClassVar[str] = "accounts"
-    api_paths: ClassVar[dict[str, str]] = {"gcp": "/integration/gcp", "azure": "/integration/azure"}
+    subtypes: ClassVar[tuple[str, ...]] = SUBTYPES
+    doc: ClassVar[str | None] = __doc__
 
     def seed(self, subtype: str) -> tuple[dict, dict]:
         return seed(subtype, self.args.accounts, self.args.seed, self.args.gcp_key_share)
 
-    def secrets(self, source: dict) -> dict:
-        return make_cloud_secrets(source)
-
-    def view(self, subtype: str, dump: dict) -> dict[str, dict]:
-        return view(subtype, dump)
+    secrets = staticmethod(make_cloud_secrets)
+    view = staticmethod(view)
+    min_writes = staticmethod(min_writes)
 
     def identities(self, subtype: str, dump: dict) -> list[str]:
         accounts = dump.get(subtype, {}).get("accounts", [])
         if subtype == "gcp":
             return [a["client_email"] for a in accounts]
         return [f"{a['tenant_name']}:{a['client_id']}" for a in accounts]
-
-    def min_writes(self, subtype: str, desired: dict, current: dict) -> int:
-        return min_writes(subtype, desired, current)
 
     def profile(self, subtype: str, dump: dict) -> dict[str, Any]:
         accounts = dump.get(subtype, {}).get("accounts", [])
@@ -102,23 +98,20 @@ class CloudBench(harness.SubtypeBench):
     def settings(self) -> dict[str, Any]:
         return {"accounts": self.args.accounts, "gcp_key_share": self.args.gcp_key_share}
 
+    @classmethod
+    def add_arguments(cls, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--accounts", type=int, default=500, help="accounts of each subtype in the source (default 500)")
+        p.add_argument(
+            "--gcp-key-share", type=float, default=0.1, help="share of GCP accounts that are v1 key integrations (0.1)"
+        )
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = harness.subtype_arguments(__doc__, SUBTYPES)
-    p.add_argument("--accounts", type=int, default=500, help="accounts of each subtype in the source (default 500)")
-    p.add_argument(
-        "--gcp-key-share", type=float, default=0.1, help="share of GCP accounts that are v1 key integrations (0.1)"
-    )
-    args = p.parse_args(argv)
-    harness.check_subtype_arguments(p, args, SUBTYPES)
-    if args.accounts < 1 or not 0 <= args.gcp_key_share <= 1:
-        p.error("--accounts must be >= 1 and --gcp-key-share within [0, 1]")
-    return args
+    @classmethod
+    def check_arguments(cls, p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        if args.accounts < 1 or not 0 <= args.gcp_key_share <= 1:
+            p.error("--accounts must be >= 1 and --gcp-key-share within [0, 1]")
 
 
-def main(argv: list[str] | None = None) -> int:
-    return harness.run_subtype_bench(CloudBench, parse_args(argv))
-
+main = CloudBench.main
 
 if __name__ == "__main__":
     sys.exit(main())

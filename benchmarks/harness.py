@@ -1,4 +1,4 @@
-"""Shared plumbing of the scripts in benchmarks/ (bench.py, soak.py, cloud_bench.py).
+"""Shared plumbing of the scripts in benchmarks/ (bench.py, soak.py, cloud_bench.py, service_bench.py).
 
 * :class:`EmulatorProcess`: the local Datadog API emulator in its own process (its CPU is not the CLI's), with
   a small client of its admin API (seed, dump, request log, counters, knobs).
@@ -10,8 +10,8 @@
 * The v2 view of the same store (:func:`v2_view`, :func:`compare_v2`, :func:`changed_v2`,
   :func:`v2_writes_by_account`): what the v2 accounts API shows of each account, compared without the per-org
   values, and the v2 writes of a request log attributed to the AWS account each one changed.
-* :class:`SubtypeBench`: a benchmark of ``integrations`` subtypes (cloud_bench.py): import, sync and a no-op
-  resync against a fresh emulator, each measured and checked; its report, Markdown and flags.
+* :class:`SubtypeBench`: a benchmark of ``integrations`` subtypes (cloud_bench.py, service_bench.py): import, sync
+  and a no-op resync against a fresh emulator, each measured and checked; its report, Markdown and flags.
 
 Everything talks to 127.0.0.1 only and every wait is bounded. Over 400 lines on purpose: the emulator process,
 the CLI runner and the comparisons are one toolkit that bench.py and soak.py must measure with in the same way.
@@ -351,10 +351,16 @@ def _wait_exit(pid: int, seconds: float) -> bool:
 # ------------------------------------------------------------------------------------------ request accounting
 _USER_ID = re.compile(r"/users/[^/]+/")
 _CONFIG_ID = re.compile(r"(/api/v2/integration/aws/accounts/)[^/]+")
+#: Objects addressed by name: webhooks, custom variables, PagerDuty services.
+_BY_NAME = re.compile(
+    r"(/api/v1/integration/(?:webhooks/configuration/(?:webhooks|custom-variables)|pagerduty/configuration/services)/)"
+    r"[^/]+$"
+)
 
 
 def endpoint_of(entry: Mapping[str, Any]) -> str:
     path = _CONFIG_ID.sub(r"\1{id}", _USER_ID.sub("/users/{id}/", entry["path"]))
+    path = _BY_NAME.sub(r"\1{name}", path)
     return f"{entry['method']} {path}"
 
 
@@ -795,19 +801,21 @@ PHASE_COMMANDS = {"import": "import", "sync": "sync", "resync": "sync"}
 
 
 class SubtypeBench(ABC):
-    """A benchmark of ``integrations`` subtypes (cloud_bench.py): per subtype and run, a fresh emulator (latency L
-    on every request) whose source org is seeded and whose destination starts empty, then ``import``, ``sync`` and a
-    no-op ``resync`` as CLI subprocesses filtered to the subtype, each measured (wall against :func:`floor_seconds`,
-    requests per endpoint, CLI CPU and peak RSS, emulator CPU) and each sync checked: writes against the minimum,
-    and the destination against the source as the emulator shows them. A subclass says how one subtype is seeded,
-    shown, counted and identified."""
+    """A benchmark of ``integrations`` subtypes (cloud_bench.py, service_bench.py): per subtype and run, a fresh
+    emulator (latency L on every request) whose source org is seeded and whose destination starts empty, then
+    ``import``, ``sync`` and a no-op ``resync`` as CLI subprocesses filtered to the subtype, each measured (wall
+    against :func:`floor_seconds`, requests per endpoint, CLI CPU and peak RSS, emulator CPU) and each sync checked:
+    writes against the minimum, and the destination against the source as the emulator shows them. A subclass says
+    how one subtype is seeded, shown, counted and identified, and which flags size it."""
 
-    #: "cloud", "service": names the benchmark in its output.
+    #: "cloud", "service integrations": names the benchmark in its output.
     title: ClassVar[str]
     #: What the destination check counts ("accounts", "objects").
     noun: ClassVar[str]
-    #: The part of request paths that belongs to each subtype's own API.
-    api_paths: ClassVar[Mapping[str, str]]
+    #: The subtypes the script can run (``--subtypes``, default all).
+    subtypes: ClassVar[tuple[str, ...]]
+    #: The script's docstring: its ``--help``.
+    doc: ClassVar[str | None] = None
 
     def __init__(self, args: Any, workdir: Path) -> None:
         self.args = args
@@ -842,6 +850,16 @@ class SubtypeBench(ABC):
     def size(self) -> str:
         """The size of the run in words, e.g. ``500 accounts per subtype``."""
 
+    @classmethod
+    @abstractmethod
+    def add_arguments(cls, p: argparse.ArgumentParser) -> None:
+        """The script's own flags: the size of the seeded orgs."""
+
+    @classmethod
+    @abstractmethod
+    def check_arguments(cls, p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        """``p.error(...)`` when the script's own flags are out of range (defaults that depend on others set here)."""
+
     def settings(self) -> dict[str, Any]:
         """The script's own options, kept in the report."""
         return {}
@@ -855,6 +873,35 @@ class SubtypeBench(ABC):
         return []
 
     # ------------------------------------------------------------------------------------------------ running
+    @classmethod
+    def parse_args(cls, argv: list[str] | None = None) -> argparse.Namespace:
+        p = _common_arguments(cls.doc, cls.subtypes)
+        cls.add_arguments(p)
+        args = p.parse_args(argv)
+        _check_common_arguments(p, args, cls.subtypes)
+        cls.check_arguments(p, args)
+        return args
+
+    @classmethod
+    def main(cls, argv: list[str] | None = None) -> int:
+        """The script: its report printed (and as Markdown, and as JSON, when asked); 1 when a check fails."""
+        args = cls.parse_args(argv)
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"datadog-sync-{cls.title.replace(' ', '-')}-bench-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        print(f"{cls.title} benchmark: L = {args.latency_ms:g} ms, work dir {workdir}", flush=True)
+        try:
+            report = cls(args, workdir).run()
+        finally:
+            if not args.workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+        print_subtype_report(report)
+        if args.markdown:
+            print("\n" + subtype_markdown(report))
+        if args.json_out:
+            args.json_out.parent.mkdir(parents=True, exist_ok=True)
+            args.json_out.write_text(json.dumps(report, indent=2))
+        return 1 if any(c["verdict"] == "FAIL" for c in report["checks"]) else 0
+
     def run(self) -> dict[str, Any]:
         results = {subtype: self.repeated(subtype) for subtype in self.args.subtypes}
         return {
@@ -938,7 +985,7 @@ class SubtypeBench(ABC):
         stats = request_stats(log, sum(c["requests"] for c in counters["by_org"].values()))
         times = timeline(log, run)
         floor = floor_seconds(stats.reads, stats.writes, args.latency_ms, args.max_workers)
-        ours = [e for e in log if self.api_paths[subtype] in e["path"]]
+        ours = [e for e in log if f"/integration/{subtype}" in e["path"]]  # the subtype's own API
         stdout = run.stdout()
         result: dict[str, Any] = {
             "command": command,
@@ -1018,7 +1065,7 @@ def check_row(check: str, ok: bool, detail: str) -> dict[str, str]:
 def print_phase(subtype: str, phase: str, r: Mapping[str, Any]) -> None:
     status = "ok" if r["returncode"] == 0 else f"EXIT {r['returncode']}"
     print(
-        f"  {subtype:<9}{phase:<7} {status:<6} wall {r['wall_s']:7.2f} s  floor {r['floor_s']:7.2f} s  "
+        f"  {subtype:<10}{phase:<7} {status:<6} wall {r['wall_s']:7.2f} s  floor {r['floor_s']:7.2f} s  "
         f"reads {r['reads']:5d}  writes {r['writes']:5d} (min {r['min_writes']})  CPU {r['cpu_s']:6.2f} s  "
         f"RSS {r['maxrss_mb']:5.1f} MB  | {r['summary']}",
         flush=True,
@@ -1081,7 +1128,7 @@ def print_subtype_report(report: Mapping[str, Any]) -> None:
         print(f"  [{c['verdict']}] {c['check']}: {c['detail']}")
 
 
-def subtype_arguments(doc: str | None, subtypes: Sequence[str]) -> argparse.ArgumentParser:
+def _common_arguments(doc: str | None, subtypes: Sequence[str]) -> argparse.ArgumentParser:
     """The flags every :class:`SubtypeBench` script has; the script adds its own size flags."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--latency-ms", type=float, default=20.0, help="emulated latency per request (default 20)")
@@ -1101,29 +1148,9 @@ def subtype_arguments(doc: str | None, subtypes: Sequence[str]) -> argparse.Argu
     return p
 
 
-def check_subtype_arguments(p: argparse.ArgumentParser, args: argparse.Namespace, subtypes: Sequence[str]) -> None:
+def _check_common_arguments(p: argparse.ArgumentParser, args: argparse.Namespace, subtypes: Sequence[str]) -> None:
     unknown = set(args.subtypes) - set(subtypes)
     if unknown or not args.subtypes:
         p.error(f"unknown subtypes {sorted(unknown)}; choose from {','.join(subtypes)}")
     if args.latency_ms < 0 or args.repeat < 1 or args.max_workers < 1:
         p.error("--latency-ms must be >= 0, --repeat and --max-workers >= 1")
-
-
-def run_subtype_bench(bench: Callable[[argparse.Namespace, Path], SubtypeBench], args: argparse.Namespace) -> int:
-    """Run a :class:`SubtypeBench` script: its report printed (and as Markdown, and as JSON, when asked); 1 when a
-    check fails."""
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datadog-sync-subtype-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    print(f"benchmark of {', '.join(args.subtypes)}: L = {args.latency_ms:g} ms, work dir {workdir}", flush=True)
-    try:
-        report = bench(args, workdir).run()
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print_subtype_report(report)
-    if args.markdown:
-        print("\n" + subtype_markdown(report))
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(report, indent=2))
-    return 1 if any(c["verdict"] == "FAIL" for c in report["checks"]) else 0
