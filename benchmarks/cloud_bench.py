@@ -8,7 +8,7 @@ Per subtype, a fresh emulator process (latency L on every request, writes too) w
 accounts (`make_gcp_org`: STS service accounts and `--gcp-key-share` v1 key integrations, their JSON keys in the
 secrets file; `make_azure_org`: app registrations, their client secrets in the secrets file) and an empty destination
 (for GCP, one whose Datadog principal was never made, as in an org that never had the integration). Each phase is one
-`python -m datadog_sync ... --filter 'Type=integrations;Name=name;Value=<subtype>'` subprocess (benchmarks/harness.py,
+`python -m datadog_sync ... --filter 'Type=integrations;Name=name;Value=<subtype>'` subprocess (benchmarks/subtype_bench.py,
 as benchmarks/bench.py runs it):
 
   import   source org -> source state
@@ -34,12 +34,12 @@ from typing import Any, ClassVar
 if __package__ in (None, ""):  # run as a script: python benchmarks/cloud_bench.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import harness  # noqa: E402
+from benchmarks import subtype_bench  # noqa: E402
 from datadog_sync.emulator.cloud_seed import make_azure_org, make_cloud_secrets, make_gcp_org  # noqa: E402
 from datadog_sync.emulator.demo import azure_view, differing, gcp_view  # noqa: E402
 
 SUBTYPES = ("gcp", "azure")
-PHASES = tuple(harness.PHASE_COMMANDS)
+PHASES = tuple(subtype_bench.PHASE_COMMANDS)
 
 
 def seed(subtype: str, accounts: int, seed_value: int, key_share: float) -> tuple[dict, dict]:
@@ -66,7 +66,7 @@ def min_writes(subtype: str, source: dict, destination: dict) -> int:
     return writes
 
 
-class CloudBench(harness.SubtypeBench):
+class CloudBench(subtype_bench.SubtypeBench):
     title: ClassVar[str] = "cloud"
     noun: ClassVar[str] = "accounts"
     subtypes: ClassVar[tuple[str, ...]] = SUBTYPES

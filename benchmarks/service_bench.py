@@ -16,7 +16,7 @@ Per subtype, a fresh emulator process (latency L on every request, writes too) w
              /api/v1/integration/pagerduty`.
 
 Each phase is one `python -m datadog_sync ... --filter 'Type=integrations;Name=name;Value=<subtype>'` subprocess
-(benchmarks/harness.py, SubtypeBench, as cloud_bench.py runs it):
+(benchmarks/subtype_bench.py, SubtypeBench, as cloud_bench.py runs it):
 
   import   source org -> source state
   sync     create everything in the empty destination
@@ -43,12 +43,12 @@ from typing import Any, ClassVar
 if __package__ in (None, ""):  # run as a script: python benchmarks/service_bench.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import harness  # noqa: E402
+from benchmarks import harness, subtype_bench  # noqa: E402
 from datadog_sync.emulator.demo import differing  # noqa: E402
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets  # noqa: E402
 
 SUBTYPES = ("webhooks", "pagerduty")
-PHASES = tuple(harness.PHASE_COMMANDS)
+PHASES = tuple(subtype_bench.PHASE_COMMANDS)
 #: What a webhook shows (`GET .../webhooks/{name}`), but `auth_method_id`, which no request sets.
 WEBHOOK_FIELDS = ("url", "payload", "custom_headers", "encode_as")
 
@@ -80,7 +80,7 @@ def _shown(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------- the benchmark
-class ServiceBench(harness.SubtypeBench):
+class ServiceBench(subtype_bench.SubtypeBench):
     title: ClassVar[str] = "service integrations"
     noun: ClassVar[str] = "objects"
     subtypes: ClassVar[tuple[str, ...]] = SUBTYPES
@@ -156,7 +156,7 @@ class ServiceBench(harness.SubtypeBench):
             return []
         overlapping, most = result["overlapping_writes"], result["max_concurrent_writes"]
         detail = f"{overlapping} overlapping, at most {most} in flight"
-        return [harness.check_row(f"{subtype} sync: writes serialized", overlapping == 0 and most <= 1, detail)]
+        return [subtype_bench.check_row(f"{subtype} sync: writes serialized", overlapping == 0 and most <= 1, detail)]
 
     @classmethod
     def add_arguments(cls, p: argparse.ArgumentParser) -> None:
