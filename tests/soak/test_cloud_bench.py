@@ -4,6 +4,7 @@ counts and checks hold (counts only: timings depend on the machine)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,7 +73,8 @@ def test_writes_above_the_minimum_fail_the_benchmark() -> None:
     ok = {"command": "sync", "returncode": 0, "summary": "", "writes": 3, "min_writes": 3}
     ok["destination_equals_source"] = {"equal": True, "accounts": 3, "different_count": 0, "duplicates": 0}
     extra = {**ok, "writes": 4}
-    rows = cloud_bench.checks({"azure": {"phases": {"sync": ok, "resync": {**extra, "min_writes": 0}}}})
+    bench = cloud_bench.CloudBench(cloud_bench.CloudBench.parse_args([]), Path("unused"))
+    rows = bench.checks({"azure": {"phases": {"sync": ok, "resync": {**extra, "min_writes": 0}}}})
     verdicts = {row["check"]: row["verdict"] for row in rows}
     assert verdicts["azure sync writes == minimum"] == "PASS"
     assert verdicts["azure no-op re-sync makes 0 writes"] == "FAIL"
