@@ -10,12 +10,18 @@ one (AWS v2 accounts) can take over existing state by registering under the same
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
-from datadog_sync.resources.base import BaseResource, PartialListing, ResourceConfig, ResourceError
+from datadog_sync.resources.base import (
+    BaseResource,
+    PartialDestination,
+    PartialListing,
+    ResourceConfig,
+    ResourceError,
+)
 from datadog_sync.resources.schema import schema_problems
 from datadog_sync.state import sanitize_id
 
@@ -105,6 +111,8 @@ class CompositeResource(BaseResource):
     def __init__(self, ctx: RunContext):
         super().__init__(ctx)
         self._subtypes: dict[str, SubtypeResource] | None = None
+        #: The subtypes whose destination the last plan could not read, and why (reports word their entries so).
+        self.unread_subtypes: dict[str, Exception] = {}
 
     def new_subtype(self, part: type[SubtypeResource]) -> SubtypeResource:
         """One subtype plugin for this run (a composite with a secrets file hands each its section)."""
@@ -158,13 +166,18 @@ class CompositeResource(BaseResource):
         return self._partial(items, unlisted)
 
     def _partial(self, items: list[dict], unlisted: dict[str, Exception]) -> list[dict]:
-        def keeps(key: str) -> bool:
+        raise PartialListing(items, unlisted, self._of_subtypes(unlisted))
+
+    def _of_subtypes(self, names: Mapping[str, object]) -> Callable[[str], bool]:
+        """Whether a state key belongs to one of the subtypes ``names`` (a key of no known subtype belongs to none)."""
+
+        def belongs(key: str) -> bool:
             try:
-                return self.subtype_of(key).subtype in unlisted
+                return self.subtype_of(key).subtype in names
             except ResourceError:
                 return False
 
-        raise PartialListing(items, unlisted, keeps)
+        return belongs
 
     def key_of(self, raw: dict) -> str | None:
         return self.subtype_of(obj=raw).key_of(raw)
@@ -182,9 +195,22 @@ class CompositeResource(BaseResource):
         sources, states = self._split(self._valid(source)), self._split(destination_state)
         names = [name for name in self.subtypes if sources[name] or states[name]]
         results = await asyncio.gather(
-            *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names)
+            *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names),
+            return_exceptions=True,
         )
-        return {key: obj for result in results for key, obj in result.items()}
+        current: dict[str, dict] = {}
+        unread: dict[str, Exception] = {}
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result  # Ctrl-C, SIGTERM
+                unread[name] = result
+            else:
+                current.update(result)
+        self.unread_subtypes = unread
+        if unread:  # one subtype failing (an unreadable listing, a key refused one integration) stops no other
+            raise PartialDestination(current, unread, self._of_subtypes(unread))
+        return current
 
     def _valid(self, source: Mapping[str, dict]) -> dict[str, dict]:
         """The source entries that can be planned, so one hand-edited entry never fails the others (and is never

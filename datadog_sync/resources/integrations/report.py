@@ -76,7 +76,9 @@ class UnroutedReport:
         reasons: dict[str, str] = {}
         for key, obj in resource.ctx.state.source.get(rtype, {}).items():
             for handle in self._handles(key, obj):
-                reasons.setdefault(handle.lower(), "filtered out of this run")
+                unread = resource.subtype_of(key, obj).subtype in resource.unread_subtypes
+                why = "its subtype could not be read in the destination" if unread else "filtered out of this run"
+                reasons.setdefault(handle.lower(), why)
         for change in changes:
             for handle in self._handles(change.key, change.desired):
                 if change.action == "skip":

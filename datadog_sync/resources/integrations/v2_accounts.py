@@ -14,6 +14,10 @@ this module holds the HTTP calls and the plan/apply logic they have in common:
   inline. **Update** ``PATCH``es the account only when an account field differs (with the secret when the API needs
   it on every update: an update without it is a skip with the same message), then writes only the children that
   differ. **Delete** of an absent account is done already.
+* **What no write carries**: a subtype declares the fields its updates can write (``writable_fields``: its update
+  schema's attributes and its child collection). A difference in any other field is never planned as an update
+  that writes nothing: alone, it is a skip saying so; beside writable ones, the update writes those and its note
+  says what stays as it is. So ``diffs`` shows exactly what ``sync`` writes.
 """
 
 from __future__ import annotations
@@ -94,6 +98,11 @@ class AccountsApi:
         await self.client.request("DELETE", self._child(account_id, child_id), permission=MANAGE)
 
 
+def top_field(difference: Difference) -> str:
+    """The stored field a difference is in (``services`` for ``services.<id>``)."""
+    return difference.path.split(".", 1)[0]
+
+
 def _data(answer: Any) -> dict:
     data = answer.get("data") if isinstance(answer, dict) else None
     return data if isinstance(data, dict) else {}
@@ -114,6 +123,9 @@ class AccountsSubtype(KeyedSecretsSubtype):
     natural_field: ClassVar[str] = "account_name"
     #: Stored fields that are secrets (never shown: a hand-edited state file may hold one).
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: The stored fields an update can write: the attributes of the API's account update schema, and the child
+    #: collection. A difference in any other field (one the update schema lacks) cannot be copied in place.
+    writable_fields: ClassVar[frozenset[str]]
 
     #: The subtype's model module: its ``from_api``, ``differences`` and ``create_payload`` serve the hooks below.
     model: ClassVar[ModuleType]
@@ -222,7 +234,21 @@ class AccountsSubtype(KeyedSecretsSubtype):
                 current[key] = found
         return current
 
+    def unwritable(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
+        """The fields in which ``current`` differs from ``desired`` that no update can write, sorted."""
+        return sorted({top_field(d) for d in self.differences(current, desired)} - self.writable_fields)
+
+    def writable_part(self, obj: Mapping[str, Any]) -> dict:
+        """``obj`` with only what an account update sends: its identity and the writable fields (a PATCH never
+        carries a field the plan says it cannot write)."""
+        keep = {"name", "id", self.natural_field, *self.writable_fields}
+        return {k: v for k, v in obj.items() if k in keep}
+
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        if current is not None:
+            fixed = self.unwritable(current, desired)
+            if fixed and not self.diff(current, desired):
+                return self._unwritable_message(desired, fixed)
         if self.secrets.get(self.natural(desired)):
             return None
         if current is None:
@@ -231,8 +257,27 @@ class AccountsSubtype(KeyedSecretsSubtype):
             return self._missing(desired, " (the API needs it on every update)")
         return None
 
+    def _unwritable_message(self, obj: Mapping[str, Any], fields: list[str]) -> str:
+        names = ", ".join(fields)
+        can = ", ".join(sorted(self.writable_fields))
+        return (
+            f"{self.label(obj)}: {names} {'differs' if len(fields) == 1 else 'differ'} in the destination, and the "
+            f"API cannot change {'it' if len(fields) == 1 else 'them'} in place (an update writes only {can}): "
+            "nothing to write. To copy it, delete the account in the destination and sync again, which creates it"
+        )
+
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return self.differences(current, desired) + self.secret_differences(current, desired)
+        """What an update writes: the differences in writable fields only (``unwritable`` tells the others), and an
+        adoption's one write of the secret."""
+        fixed = set(self.unwritable(current, desired))
+        found = [d for d in self.differences(current, desired) if top_field(d) not in fixed]
+        return found + self.secret_differences(current, desired)
+
+    def update_note(self, key: str, desired: dict, current: dict) -> str:
+        fixed = self.unwritable(current, desired)
+        names = ", ".join(fixed)
+        note = f"{names} {'differs' if len(fixed) == 1 else 'differ'} too, which the API cannot change: not written"
+        return "; ".join(n for n in (super().update_note(key, desired, current), note if fixed else "") if n)
 
     def redacted(self, obj: dict) -> dict:
         return {k: v for k, v in obj.items() if k not in self.secret_fields}

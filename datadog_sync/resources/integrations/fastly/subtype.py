@@ -7,6 +7,8 @@
   ``/accounts/{id}/services``) and needs no secret (a ``PATCH`` with only ``api_key`` keeps name and services:
   datadog-api-client-python cassette test_update_fastly_account_returns_ok_response): an adopted account gets
   that ``PATCH`` once, with the secrets file's key, since the destination's is unknown.
+* Any other account field that differs cannot be written (the update takes only the name and the API key): alone,
+  it is a skip saying so, never an update that writes nothing.
 * A renamed account is another account: created under its new key; ``sync --cleanup`` deletes the old one.
 """
 
@@ -31,6 +33,8 @@ class FastlySubtype(AccountsSubtype):
     children: ClassVar[str] = api.CHILDREN
     title: ClassVar[str] = "Fastly account"
     secret_fields: ClassVar[tuple[str, ...]] = (model.SECRET,)
+    #: FastlyAccountUpdateRequest takes only ``name`` (the key) and ``api_key``: services are the only copyable part.
+    writable_fields: ClassVar[frozenset[str]] = frozenset({model.SERVICES})
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
         # Nothing of the account itself is copied but its services: only an adoption's one write of the API key.

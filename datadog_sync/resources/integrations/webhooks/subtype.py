@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.log import HintedText
+from datadog_sync.pool import type_cap
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
 from datadog_sync.resources.integrations.common import error_message
 from datadog_sync.resources.integrations.handles import MONITORS_READ, UsesMonitors
@@ -43,8 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.planner import Change
 
 HANDLE_PREFIX = "@webhook-"
-#: Reads in flight per org (one GET per name: there is no listing).
-READS = 16
 #: Datadog's built-in webhook variables (https://docs.datadoghq.com/integrations/webhooks/#variables): never custom.
 BUILT_IN = frozenset(
     "AGGREG_KEY DATE EMAIL HOSTNAME ID LAST_UPDATED LINK LOGS_SAMPLE METRIC_NAMESPACE ORG_ID ORG_NAME PRIORITY "
@@ -183,7 +182,8 @@ class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
         )
 
     async def _read_all(self, api: WebhooksApi, kind: str, names: list[str]) -> dict[str, dict]:
-        slots = asyncio.Semaphore(READS)
+        # One GET per name (there is no listing), as many in flight as the subtype's cap, like every per-object read.
+        slots = asyncio.Semaphore(type_cap(self.ctx.config, self))
 
         async def one(name: str) -> dict | None:
             async with slots:  # an HTTPError names the path; a 403 leaves the subtype out of a listing
