@@ -88,3 +88,35 @@ def test_an_adopted_object_gets_the_files_secret_once_and_never_again(workdir):
     assert {key: after[key] for key in adopted} == {key: expected[key] for key in adopted}
     assert after[("pagerduty", unlisted)].startswith("old-")  # the file has no key for it: left as it is
     assert again.exit_code == 0 and rewritten == [] and "11 unchanged" in again.stdout
+
+
+def test_a_secret_is_rotated_by_dropping_its_destination_state_entry(workdir):
+    state = make_service_org(n_pagerduty=2, monitors=False, seed=3)
+    first, second = (s["service_name"] for s in state["services"]["pagerduty"]["services"])
+    secrets = make_service_secrets(state)
+    path = workdir / "secrets.json"
+    path.write_text(json.dumps(secrets))
+    path.chmod(0o600)
+    env = {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    with emulated_orgs(source_state=state) as emu:
+        assert invoke(emu, "migrate", **env).exit_code == 0
+        secrets["pagerduty"][first] = "f" * 32
+        path.write_text(json.dumps(secrets))
+        unchanged = invoke(emu, "diffs", **env)  # a new key in the file alone shows nothing: it cannot be compared
+        destination = workdir / "resources/destination/integrations.json"
+        entries = json.loads(destination.read_text())
+        del entries[f"pagerduty:{first}"]
+        destination.write_text(json.dumps(entries))
+        diffs = invoke(emu, "diffs", **env)
+        emu.clear_requests()
+        sync = invoke(emu, "sync", **env)
+        written = [
+            (r["method"], r["path"].rsplit("/", 1)[-1]) for r in emu.requests("destination") if r["method"] != "GET"
+        ]
+        keys = {
+            s["service_name"]: s["service_key"] for s in emu.dump("destination")["services"]["pagerduty"]["services"]
+        }
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 2 unchanged." in unchanged.stdout
+    assert "Plan: 0 to create, 1 to update, 0 to delete, 1 unchanged." in diffs.stdout
+    assert sync.exit_code == 0 and written == [("PUT", first)]
+    assert keys == {first: "f" * 32, second: secrets["pagerduty"][second]}
