@@ -30,6 +30,22 @@ async def call(label: str, request: Awaitable[_T]) -> _T:
         raise ResourceError(error_message(label, err)) from err
 
 
+class ServiceCalls:
+    """The calls of one service integration's API on one org's client; a 404 means the object is absent (deleted,
+    or never made), a 409 that a create met an existing name (subclasses say more where the API does)."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    @staticmethod
+    def is_absent(err: HTTPError) -> bool:
+        return err.status == 404
+
+    @staticmethod
+    def is_duplicate(err: HTTPError) -> bool:
+        return err.status == 409
+
+
 def not_an_answer(client: Client, path: str, body: Any, expected: str) -> str:
     """A JSON answer of the wrong shape for a documented listing (``expected``, e.g. 'a list'): a server answering
     anything to every path (a proxy's page, a mock) is not a Datadog API."""
