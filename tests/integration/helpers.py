@@ -24,7 +24,7 @@ from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.aws import model
 from datadog_sync.resources.integrations.aws.api import AwsV1Api
 from tests.integration.conftest import REAL_ORGS, RECORDING
-from tests.support import QUIET, invoke
+from tests.support import QUIET, invoke, secrets_file_env
 
 REPLAY_URL = "https://api.datadog-sync.test"
 COMMON = ["--resources=integrations", "--validate=false", "--verify-ddr-status=false"]
@@ -160,10 +160,7 @@ class Orgs:
 
     def write_secrets(self, entries: dict) -> dict[str, str]:
         """The CLI's environment naming an integrations secrets file that holds ``entries`` (owner-only)."""
-        path = self.tmp_path / "secrets.json"
-        path.write_text(json.dumps(entries))
-        path.chmod(0o600)
-        return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+        return secrets_file_env(self.tmp_path, entries)
 
     def accounts(self, org: str = "destination") -> dict[str, dict]:
         """The org's accounts as the API reports them, in the stored shape, keyed like state (no secrets)."""

@@ -9,6 +9,7 @@ import pytest
 
 from tests.integration.conftest import SECRET_MASK
 from tests.integration.helpers import Orgs
+from tests.support import write_secrets
 
 ROLE_A = {
     "account_id": "999000000001",
@@ -42,9 +43,7 @@ def comparable(obj: dict) -> dict:
 
 def secrets_file(tmp_path, with_account_id: bool = True) -> str:
     entry = {"secret_access_key": SECRET, "account_id": KEY_C["account_id"]} if with_account_id else SECRET
-    path = tmp_path / "secrets.json"
-    path.write_text(json.dumps({"aws": {KEY_C["access_key_id"]: entry}}))
-    return str(path)
+    return write_secrets(tmp_path, {"aws": {KEY_C["access_key_id"]: entry}})
 
 
 @pytest.mark.vcr

@@ -16,6 +16,7 @@ import yaml
 
 from tests.integration.conftest import SCRUBBED_ID, SECRET_MASK, v2_body_problems
 from tests.integration.helpers import V2_ACCOUNTS, V2Orgs
+from tests.support import write_secrets
 
 pytestmark = pytest.mark.aws_api("v2")
 
@@ -87,10 +88,8 @@ def same_accounts(raw: dict[str, dict], state: dict[str, dict]) -> None:
 
 
 def secrets_file(tmp_path: Path) -> str:
-    path = tmp_path / "secrets.json"
     entry = {"secret_access_key": SECRET, "account_id": KEY_C["aws_account_id"]}
-    path.write_text(json.dumps({"aws": {KEY_ID: entry}}))
-    return str(path)
+    return write_secrets(tmp_path, {"aws": {KEY_ID: entry}})
 
 
 def aws_requests(orgs: V2Orgs, mark, org: str) -> list[tuple[str, str]]:

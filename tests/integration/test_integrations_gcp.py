@@ -12,6 +12,7 @@ from datadog_sync.resources.integrations.gcp.api import GcpApi
 from datadog_sync.resources.integrations.gcp.subtype import _merged
 from tests.integration.conftest import SECRET_MASK
 from tests.integration.helpers import Orgs
+from tests.support import write_secrets
 
 #: Only the gcp subtype runs in these tests (tests/integration/conftest.py).
 SUBTYPES = ("gcp",)
@@ -89,10 +90,7 @@ ORGS = GcpOrgs
 
 
 def secrets_file(tmp_path) -> str:
-    path = tmp_path / "secrets.json"
-    path.write_text(json.dumps({"gcp": {EMAIL_K: KEY_FILE}}))
-    path.chmod(0o600)
-    return str(path)
+    return write_secrets(tmp_path, {"gcp": {EMAIL_K: KEY_FILE}})
 
 
 @pytest.mark.vcr
