@@ -151,3 +151,10 @@ async def replay(
                 else:
                     matched += 1
     return total, matched, failures
+
+
+def report(title: str, total: int, matched: int, failures: list[str]) -> None:
+    """`<title>: matched/total interactions match`, then each mismatch (shown with `pytest -s`)."""
+    print(f"{title}: {matched}/{total} interactions match")
+    for failure in failures:
+        print("  mismatch:", failure)

@@ -18,7 +18,15 @@ import pytest
 import yaml
 
 from datadog_sync.emulator import Emulator
-from tests.emulator.replay import answer_problem, api_date, load_interactions, replay, shape_mismatch, without_ids
+from tests.emulator.replay import (
+    answer_problem,
+    api_date,
+    load_interactions,
+    replay,
+    report,
+    shape_mismatch,
+    without_ids,
+)
 from tests.emulator.test_conformance import MISSING, REFERENCE
 
 FOLDERS = {name: REFERENCE / "cassettes" / name for name in ("gcp", "azure")}
@@ -107,9 +115,7 @@ async def test_replays_every_recorded_gcp_and_azure_interaction(name: str) -> No
     total, matched, failures = await replay(
         files, lambda path: str(path.relative_to(folder)), recording_org, problem_of, learn_gcp_account_id
     )
-    print(f"conformance {name}: {matched}/{total} interactions match")
-    for failure in failures:
-        print("  mismatch:", failure)
+    report(f"conformance {name}", total, matched, failures)
     assert total == EXPECTED[name], "the reference cassettes changed; review EXPECTED* and docs/emulator.md"
     assert matched >= EXPECTED_MATCHES[name], "\n".join(failures)
     assert all("/logs/config/archives" in f for f in failures), "\n".join(failures)

@@ -19,7 +19,15 @@ import aiohttp
 import pytest
 
 from datadog_sync.emulator import Emulator
-from tests.emulator.replay import answer_problem, api_date, load_interactions, replay, shape_mismatch, without_ids
+from tests.emulator.replay import (
+    answer_problem,
+    api_date,
+    load_interactions,
+    replay,
+    report,
+    shape_mismatch,
+    without_ids,
+)
 from tests.emulator.test_conformance import MISSING, REFERENCE
 
 FOLDER = REFERENCE / "cassettes" / "services"
@@ -146,9 +154,7 @@ async def test_replays_every_recorded_service_integration_interaction() -> None:
     total, matched, failures = await replay(
         files, lambda path: str(path.relative_to(FOLDER)), seeded_recording_org, problem_of, learn_answered_id
     )
-    print(f"conformance services: {matched}/{total} interactions match")
-    for failure in failures:
-        print("  mismatch:", failure)
+    report("conformance services", total, matched, failures)
     assert total == EXPECTED, "the reference cassettes changed; review EXPECTED* and docs/emulator.md"
     assert matched >= EXPECTED_MATCHES, "\n".join(failures)
     assert all(IP_RANGES in f for f in failures), "\n".join(failures)
