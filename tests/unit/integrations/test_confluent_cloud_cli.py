@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from datadog_sync.emulator.testing import emulated_orgs
+from tests.support import edit_source, read_state
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
-from tests.unit.integrations.service_accounts import edit_source, live, outcomes, secrets_env, services, writes
+from tests.unit.integrations.service_accounts import live, outcomes, secrets_env, services, writes
 
 SECRET = "confluentSecret" + "x" * 49
 KAFKA = {"id": "lkc-abc123", "resource_type": "kafka", "tags": ["myTag", "Env:Prod"], "enable_custom_metrics": False}

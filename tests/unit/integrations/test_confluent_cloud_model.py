@@ -9,7 +9,7 @@ from datadog_api_client.v2.model.confluent_account_update_request import Conflue
 from datadog_api_client.v2.model.confluent_resource_request import ConfluentResourceRequest
 
 from datadog_sync.resources.integrations.confluent_cloud import model
-from tests.unit.integrations.api_models import valid
+from tests.client_models import valid
 
 #: As recorded (datadog-api-client-python cassette test_get_confluent_account_returns_ok_response).
 ITEM = {

@@ -11,8 +11,8 @@ from datadog_sync.emulator import make_gcp_org
 from datadog_sync.emulator.cloud_seed import make_cloud_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from datadog_sync.resources.integrations.gcp.model import normalize
+from tests.support import edit_source, read_state, write_secrets
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
 
 ACCOUNTS = "/api/v2/integration/gcp/accounts"
 V1 = "/api/v1/integration/gcp"
@@ -51,10 +51,7 @@ def org(*accounts: dict, **store) -> dict:
 
 
 def secrets_file(workdir: Path, state: dict | None = None) -> str:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps(make_cloud_secrets(state or org(KEY))))
-    path.chmod(0o600)
-    return str(path)
+    return write_secrets(workdir, make_cloud_secrets(state or org(KEY)))
 
 
 def writes(emu, name: str = "destination") -> list[tuple[str, str]]:
@@ -67,13 +64,6 @@ def gcp_requests(emu, name: str) -> list[tuple[str, str]]:
 
 def dest_accounts(emu) -> dict[str, dict]:
     return {a["client_email"]: a for a in emu.dump("destination")["gcp"]["accounts"]}
-
-
-def edit_source(workdir: Path, key: str, **changes) -> None:
-    path = workdir / "resources/source/integrations.json"
-    source = json.loads(path.read_text())
-    source[key].update(changes)
-    path.write_text(json.dumps(source))
 
 
 def test_import_is_two_requests_whatever_the_number_and_lists_each_email_once(workdir):

@@ -10,7 +10,7 @@ import pytest
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
+from tests.support import read_state, secrets_file_env
 
 BASE = "/api/v2/integration/ms-teams/configuration"
 WF, TH = f"{BASE}/workflows-webhook-handles", f"{BASE}/tenant-based-handles"
@@ -54,10 +54,7 @@ SOURCE_ORG = org([OPS], [FLOW])
 
 
 def secrets_file(workdir: Path, state: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps({"ms_teams": make_service_secrets(state).get("ms_teams", {})}))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, {"ms_teams": make_service_secrets(state).get("ms_teams", {})})
 
 
 def writes(emu, name: str = "destination") -> list[tuple[str, str, dict | None]]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
+from tests.support import edit_source, read_state, secrets_file_env
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
 
 BASE = "/api/v2/integration/opsgenie/services"
 
@@ -28,10 +28,7 @@ def org(*services: dict) -> dict:
 
 
 def secrets_file(workdir: Path, state: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps(make_service_secrets(state)))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, make_service_secrets(state))
 
 
 def writes(emu, org: str = "destination") -> list[dict]:
@@ -40,15 +37,6 @@ def writes(emu, org: str = "destination") -> list[dict]:
 
 def live(emu, org: str = "destination") -> dict[str, dict]:
     return {s["name"]: s for s in (emu.dump(org).get("services") or {}).get("opsgenie", [])}
-
-
-def edit_source(workdir: Path, key: str, new_key: str | None = None, **fields) -> None:
-    path = workdir / "resources/source/integrations.json"
-    state = json.loads(path.read_text())
-    state[key].update(fields)
-    if new_key:
-        state[new_key] = state.pop(key)
-    path.write_text(json.dumps(state))
 
 
 def test_migrate_creates_every_service_and_a_second_sync_writes_nothing(workdir):

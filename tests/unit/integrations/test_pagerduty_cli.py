@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
+from tests.support import read_state, secrets_file_env
 
 LEGACY = "/api/v1/integration/pagerduty"
 SERVICES = f"{LEGACY}/configuration/services"
@@ -21,10 +20,7 @@ def org(*names: str) -> dict:
 
 
 def secrets_file(workdir: Path, state: dict, **extra: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps({**make_service_secrets(state), **extra}))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, {**make_service_secrets(state), **extra})
 
 
 def writes(emu, org: str = "destination") -> list[dict]:

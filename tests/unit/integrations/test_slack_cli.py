@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from datadog_sync.emulator.service_seed import make_service_org
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
+from tests.support import edit_source, read_state
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
 
 BASE = "/api/v1/integration/slack/configuration/accounts"
 OPS = "ops-workspace"
@@ -39,13 +38,6 @@ def slack_writes(emu, name: str = "destination") -> list[tuple[str, str, dict | 
 
 def live(emu, name: str = "destination") -> dict[str, list[dict]]:
     return (emu.dump(name).get("services") or {}).get("slack", {})
-
-
-def edit_source(workdir: Path, key: str, **fields) -> None:
-    path = workdir / "resources/source/integrations.json"
-    state = json.loads(path.read_text())
-    state[key].update(fields)
-    path.write_text(json.dumps(state))
 
 
 def test_import_discovers_accounts_from_monitor_handles_and_keeps_every_channel(workdir):

@@ -9,8 +9,9 @@ import json
 import pytest
 
 from datadog_sync.emulator.testing import emulated_orgs
+from tests.support import edit_source
 from tests.support import invoke_emulated as invoke
-from tests.unit.integrations.service_accounts import edit_source, live, outcomes, secrets_env, services, writes
+from tests.unit.integrations.service_accounts import live, outcomes, secrets_env, services, writes
 
 #: subtype -> (API path segment, the account, its state key, a writable change, how to check it was written, what an
 #: update writes).

@@ -8,7 +8,7 @@ from pathlib import Path
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 from datadog_sync.emulator.testing import emulated_orgs
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
+from tests.support import read_state, secrets_file_env
 
 BASE = "/api/v1/integration/webhooks/configuration"
 HOOKS, VARS = f"{BASE}/webhooks", f"{BASE}/custom-variables"
@@ -57,10 +57,7 @@ def source_org() -> dict:
 
 
 def secrets_file(workdir: Path, state: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps(make_service_secrets(state)))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, make_service_secrets(state))
 
 
 def writes(emu, org: str = "destination") -> list[tuple[str, str]]:

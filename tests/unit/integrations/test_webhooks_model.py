@@ -5,10 +5,8 @@ handles parser the subtype discovers its names with."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.model.webhooks_integration import WebhooksIntegration
 from datadog_api_client.v1.model.webhooks_integration_custom_variable import WebhooksIntegrationCustomVariable
 from datadog_api_client.v1.model.webhooks_integration_custom_variable_response import (
@@ -23,6 +21,7 @@ from datadog_sync.resources.integrations import handles
 from datadog_sync.resources.integrations.secrets import SecretsFileError
 from datadog_sync.resources.integrations.webhooks import model
 from datadog_sync.resources.integrations.webhooks.subtype import WebhooksSubtype, is_built_in
+from tests.client_models import deserialize
 
 #: A webhook created without payload, as answered (datadog-api-client-python cassette
 #: test_create_a_webhooks_integration_returns_ok_response #0; auth_method_id as in TestAccDatadogWebhook_Basic).
@@ -37,11 +36,6 @@ CREATED = {
 }
 SECRET_VAR = {"name": "EXAMPLECUSTOMVARIABLE", "is_secret": True}  # test_create_a_custom_variable_returns_ok_response
 KEY = "webhooks:webhook:Example-Webhooks-Integration"
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    """What the official client makes of a body, type-checked (ApiClient.deserialize, check_type=True)."""
-    return ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
 
 
 def test_from_api_keeps_the_answer_under_its_kind_without_auth_method_id():
