@@ -31,6 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
 
 
+class Renamed(dict):
+    """A destination service an earlier sync wrote, found again under a source service's new name: its API key is
+    the one that sync sent, not unknown, so renaming it is no adoption's write of the key. Never stored."""
+
+
 class OpsgenieSubtype(NamedServiceSubtype):
     resource_type: ClassVar[str] = model.RESOURCE_TYPE
     subtype: ClassVar[str] = model.SUBTYPE
@@ -67,11 +72,14 @@ class OpsgenieSubtype(NamedServiceSubtype):
                     continue
                 found = by_id.get(known.get(model.ID))
                 if found is not None and model.service_name(found) not in names:
-                    current[key] = found
+                    current[key] = Renamed(found)
                     current[old_key] = Superseded(
                         key, f"renamed to {model.service_name(desired)} (now kept under {key})"
                     )
                     break
+
+    def adopted_current(self, key: str, desired: dict, current: dict) -> dict:
+        return current if isinstance(current, Renamed) else super().adopted_current(key, desired, current)
 
     def update_note(self, key: str, desired: dict, current: dict) -> str:
         old, new = model.service_name(current), model.service_name(desired)
