@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceError, SkipResource
-from datadog_sync.resources.integrations.common import error_message
+from datadog_sync.resources.integrations.common import error_message, matched
 from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,12 +100,7 @@ class NamedServiceSubtype(KeyedSecretsSubtype):
             return dict(destination_state)
         listed = await self.listed(client)
         by_name = {self.model.service_name(s): s for s in listed}
-        current: dict[str, dict] = {}
-        for key in {**destination_state, **source}:
-            ref = source.get(key) or destination_state.get(key)
-            found = by_name.get(self.model.service_name(ref)) if isinstance(ref, Mapping) else None
-            if found is not None:
-                current[key] = found
+        current = matched(by_name, source, destination_state, self.model.service_name)
         self.renamed(current, listed, source, destination_state)
         return current
 

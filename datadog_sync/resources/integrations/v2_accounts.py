@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.integrations.common import call, error_message, not_an_answer
+from datadog_sync.resources.integrations.common import call, error_message, matched, not_an_answer
 from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -225,14 +225,7 @@ class AccountsSubtype(KeyedSecretsSubtype):
         """List the destination once and match accounts by natural key (never by id)."""
         if client is None:
             return dict(destination_state)
-        live = await self._live(client)
-        current: dict[str, dict] = {}
-        for key in {**destination_state, **source}:
-            ref = source.get(key) or destination_state.get(key)
-            found = live.get(self.natural(ref)) if isinstance(ref, Mapping) else None
-            if found is not None:
-                current[key] = found
-        return current
+        return matched(await self._live(client), source, destination_state, self.natural)
 
     def unwritable(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
         """The fields in which ``current`` differs from ``desired`` that no update can write, sorted."""
