@@ -276,6 +276,8 @@ def plan_type(
             changes.append(Change(rtype, key, "create", desired, reason=note, depends_on=depends_on, pending=pending))
             continue
         adopted = key not in destination_state
+        if adopted:
+            existing = resource.adopted_current(key, desired, existing)
         # A reference to an object this run creates differs from any current one: an update whatever else differs.
         differences = () if pending else tuple(resource.diff(existing, desired))
         action: Action = "update" if pending or differences else "noop"

@@ -197,6 +197,12 @@ class BaseResource:
         """A note shown with a planned update (e.g. that it replaces the object), or ``""``."""
         return ""
 
+    def adopted_current(self, key: str, desired: dict, current: dict) -> dict:
+        """The destination's object as the plan compares it when adopting it (found in the destination, with no
+        destination state entry for ``key``): e.g. marked so that ``diff`` shows a write-only secret that the plan
+        must write once. Default: as it is."""
+        return current
+
     def remap(
         self, obj: dict, destination: Mapping[str, Mapping[str, dict]] | None = None
     ) -> tuple[dict, dict[str, list[str]]]:

@@ -125,6 +125,14 @@ class CompositeResource(BaseResource):
             self._subtypes = {name: self.new_subtype(cls.variant(config)) for name, cls in self.subtype_classes.items()}
         return self._subtypes
 
+    @property
+    def selected(self) -> dict[str, SubtypeResource]:
+        """The subtypes the run's filters can select: all of them, unless plain ``Name=name;Value=<subtype>`` filters
+        name some (``Filters.pinned_values``; every stored object's ``name`` is its subtype). The others' objects would
+        all be filtered out, so they are not listed, and their monitor handles are not read or reported."""
+        pinned = self.ctx.config.filters.pinned_values(self.resource_type, "name")
+        return {name: sub for name, sub in self.subtypes.items() if pinned is None or name in pinned}
+
     def plugin_of(self, key: str | None = None, obj: Mapping | None = None) -> BaseResource:
         return self.subtype_of(key, obj)
 
@@ -144,15 +152,14 @@ class CompositeResource(BaseResource):
 
     # -------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
-        """Every subtype's objects. When some subtypes cannot be listed (an AWS-only key may not read GCP), the
-        others still are: :class:`PartialListing` says which were not, so their state is kept, never forgotten.
+        """Every selected subtype's objects. When some subtypes cannot be listed (an AWS-only key may not read GCP),
+        the others still are: :class:`PartialListing` says which were not, so their state is kept, never forgotten.
         When none can, the first failure in registration order is raised, whichever answered first."""
-        lists = await asyncio.gather(
-            *(sub.list_resources(client) for sub in self.subtypes.values()), return_exceptions=True
-        )
+        selected = self.selected
+        lists = await asyncio.gather(*(sub.list_resources(client) for sub in selected.values()), return_exceptions=True)
         items: list[dict] = []
         unlisted: dict[str, Exception] = {}
-        for name, listed in zip(self.subtypes, lists, strict=True):
+        for name, listed in zip(selected, lists, strict=True):
             if isinstance(listed, BaseException):
                 if not isinstance(listed, Exception):
                     raise listed  # Ctrl-C, SIGTERM
@@ -193,7 +200,10 @@ class CompositeResource(BaseResource):
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
     ) -> dict[str, dict]:
         sources, states = self._split(self._valid(source)), self._split(destination_state)
-        names = [name for name in self.subtypes if sources[name] or states[name]]
+        everything = self.ctx.state.source.get(self.resource_type, {})
+        # A subtype with nothing to plan is not read: no source entry passes the filters, and every destination
+        # state entry has a source entry (filtered out: no cleanup candidate), so its plan is empty whatever it reads.
+        names = [name for name in self.subtypes if sources[name] or any(k not in everything for k in states[name])]
         results = await asyncio.gather(
             *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names),
             return_exceptions=True,
@@ -250,6 +260,9 @@ class CompositeResource(BaseResource):
 
     def update_note(self, key: str, desired: dict, current: dict) -> str:
         return self.subtype_of(key, desired).update_note(key, desired, current)
+
+    def adopted_current(self, key: str, desired: dict, current: dict) -> dict:
+        return self.subtype_of(key, desired).adopted_current(key, desired, current)
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
         return self.subtype_of(obj=desired).diff(current, desired)

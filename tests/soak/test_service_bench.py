@@ -37,8 +37,10 @@ def test_the_service_benchmark_makes_the_minimum_serialized_writes_and_a_no_op_r
     assert hooks["seeded"] == {"webhooks": N, "custom_variables": V, "secret_variables": V // 2, "monitors": N}
     imp, sync, resync = (hooks["phases"][p] for p in service_bench.PHASES)
     # import: the monitors (one page), then one GET per webhook they name and per variable (the secret ones named by
-    # the secrets file, the others by the webhooks' $NAME tokens): no listing exists.
+    # the secrets file, the others by the webhooks' $NAME tokens): no listing exists. Nothing else: the filter
+    # selects the subtype, so no other subtype is listed.
     assert ours(imp) == {"GET /api/v1/monitor": 1, HOOK_GET: N, VAR_GET: V} and imp["writes"] == 0
+    assert sum(imp["requests"]["by_endpoint"].values()) == 1 + N + V
     # sync into an empty org: the plan's GET per name (404 each), then one POST per object, one at a time.
     assert sync["writes"] == sync["min_writes"] == N + V
     assert ours(sync) == {
@@ -64,11 +66,9 @@ def test_the_service_benchmark_makes_the_minimum_serialized_writes_and_a_no_op_r
     pagerduty = report["subtypes"]["pagerduty"]
     assert pagerduty["seeded"] == {"services": N, "monitors": N}
     imp, sync, resync = (pagerduty["phases"][p] for p in service_bench.PHASES)
-    # import: the legacy listing names every service, whatever N; the monitors are read once (by the webhooks
-    # discovery: --filter applies after the listings) and find no webhook handle.
-    listings = imp["requests"]["by_endpoint"]
-    assert listings[PD_LIST] == listings["GET /api/v1/monitor"] == 1 and imp["writes"] == 0
-    assert set(listings.values()) == {1}  # and every other subtype's listing, once each
+    # import: the legacy listing names every service, whatever N, and nothing else: the filter selects the subtype,
+    # so no other subtype is listed and no discovery reads the monitors.
+    assert imp["requests"]["by_endpoint"] == {PD_LIST: 1} and imp["writes"] == 0
     # sync: the plan's one listing, the pre-flight, one POST per service, serialized; nothing read per service.
     assert sync["writes"] == sync["min_writes"] == N
     assert sync["requests"]["by_endpoint"] == {

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.integrations.common import call, error_message, not_an_answer
+from datadog_sync.resources.integrations.common import call, error_message, matched, not_an_answer
 from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,7 +142,8 @@ class AccountsSubtype(KeyedSecretsSubtype):
         return self.model.create_payload(obj, secret)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        """The PATCH body an update sends to the account itself, None when no account field differs."""
+        """The PATCH body an update sends to the account itself, None when no account field differs and no secret
+        is to be written (``secret_unknown(current)``: an adoption writes the file's once)."""
         raise NotImplementedError  # pragma: no cover
 
     def update_needs_secret(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
@@ -170,6 +171,9 @@ class AccountsSubtype(KeyedSecretsSubtype):
     def secret_names(self, obj: Mapping[str, Any]) -> list[str]:
         """The keys of this subtype's secrets-file section that ``obj`` needs."""
         return [self.natural(obj)] if self.natural(obj) else []
+
+    def secret_path(self, obj: Mapping[str, Any]) -> str:
+        return self.secret_fields[0]
 
     def _api(self, client: Client) -> AccountsApi:
         return AccountsApi(client, self.path, self.children)
@@ -221,14 +225,7 @@ class AccountsSubtype(KeyedSecretsSubtype):
         """List the destination once and match accounts by natural key (never by id)."""
         if client is None:
             return dict(destination_state)
-        live = await self._live(client)
-        current: dict[str, dict] = {}
-        for key in {**destination_state, **source}:
-            ref = source.get(key) or destination_state.get(key)
-            found = live.get(self.natural(ref)) if isinstance(ref, Mapping) else None
-            if found is not None:
-                current[key] = found
-        return current
+        return matched(await self._live(client), source, destination_state, self.natural)
 
     def unwritable(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
         """The fields in which ``current`` differs from ``desired`` that no update can write, sorted."""
@@ -263,16 +260,17 @@ class AccountsSubtype(KeyedSecretsSubtype):
         )
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        """What an update writes: the differences in writable fields only (``unwritable`` tells the others)."""
+        """What an update writes: the differences in writable fields only (``unwritable`` tells the others), and an
+        adoption's one write of the secret."""
         fixed = set(self.unwritable(current, desired))
-        return [d for d in self.differences(current, desired) if top_field(d) not in fixed]
+        found = [d for d in self.differences(current, desired) if top_field(d) not in fixed]
+        return found + self.secret_differences(current, desired)
 
     def update_note(self, key: str, desired: dict, current: dict) -> str:
         fixed = self.unwritable(current, desired)
-        if not fixed:
-            return ""
         names = ", ".join(fixed)
-        return f"{names} {'differs' if len(fixed) == 1 else 'differ'} too, which the API cannot change: not written"
+        note = f"{names} {'differs' if len(fixed) == 1 else 'differ'} too, which the API cannot change: not written"
+        return "; ".join(n for n in (super().update_note(key, desired, current), note if fixed else "") if n)
 
     def redacted(self, obj: dict) -> dict:
         return {k: v for k, v in obj.items() if k not in self.secret_fields}

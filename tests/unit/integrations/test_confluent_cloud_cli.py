@@ -43,6 +43,25 @@ def test_sync_creates_with_resources_inline_and_lower_cased_tags_are_no_drift(wo
     assert again.exit_code == 0 and second == [] and "1 unchanged" in again.stdout
 
 
+def test_tags_are_sent_as_the_source_has_them_and_only_compared_without_case(workdir):
+    env = secrets_env(workdir, STATE)
+    with emulated_orgs(source_state=STATE) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        # A source org that kept its resource tags' case (the emulator lower-cases them, as the resources endpoint
+        # is recorded to do), and account tags in no sorted order.
+        edit_source(workdir, KEY, tags=["tier:1", "Team:Data"], resources=[KAFKA])
+        sync = invoke(emu, "sync", **env)
+        (post,) = writes(emu, "confluent-cloud")
+        emu.clear_requests()
+        again = invoke(emu, "sync", **env)
+        second = writes(emu, "confluent-cloud")
+    attributes = post["body"]["data"]["attributes"]
+    assert sync.exit_code == 0, sync.output
+    assert attributes["tags"] == ["tier:1", "Team:Data"]
+    assert attributes["resources"][0]["tags"] == ["myTag", "Env:Prod"]
+    assert again.exit_code == 0 and second == [] and "1 unchanged" in again.stdout
+
+
 def test_resource_changes_need_no_secret_but_account_tags_do(workdir):
     env = secrets_env(workdir, STATE)
     with emulated_orgs(source_state=STATE, destination_state=STATE) as emu:

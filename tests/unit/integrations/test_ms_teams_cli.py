@@ -162,9 +162,17 @@ def test_changes_are_one_patch_existing_handles_adopted_and_a_changed_kind_repla
         replaced = invoke(emu, "sync", **env)
         kinds = [(m, p) for m, p, _ in writes(emu)]
         handles = live(emu)
-    assert '~ channel_name: "Alerts" -> "General"' in diffs.stdout and "1 unchanged" in diffs.stdout
-    assert sync.exit_code == 0 and [(m, p) for m, p, _ in adopted] == [("PATCH", f"{TH}/h-1")]
-    assert adopted[0][2]["data"]["attributes"]["channel_id"] == CHANNEL_ID
+    assert '~ channel_name: "Alerts" -> "General"' in diffs.stdout and "2 to update" in diffs.stdout
+    # The adopted Workflows handle's URL is unknown: the secrets file's is written once (masked in the log).
+    assert "its workflow url is never returned, so the secrets file's is written once" in diffs.stdout
+    assert '~ url: "(unknown: never returned)" -> "(the secrets file\'s)"' in diffs.stdout
+    assert sync.exit_code == 0 and sorted((m, p) for m, p, _ in adopted) == [
+        ("PATCH", f"{TH}/h-1"),
+        ("PATCH", f"{WF}/h-2"),
+    ]
+    by_path = {p: body for _, p, body in adopted}
+    assert by_path[f"{TH}/h-1"]["data"]["attributes"]["channel_id"] == CHANNEL_ID
+    assert by_path[f"{WF}/h-2"]["data"]["attributes"]["url"] == "***"
     assert replaced.exit_code == 0, replaced.output
     assert kinds == [("DELETE", f"{WF}/x-9"), ("POST", TH)]
     assert handles["ops"]["channel_id"] == CHANNEL_ID and "url" not in handles["ops"]

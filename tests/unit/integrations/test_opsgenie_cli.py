@@ -124,18 +124,23 @@ def test_a_missing_api_key_skips_the_create_with_the_line_to_add(workdir):
 def test_a_renamed_source_service_is_renamed_in_place(workdir):
     a, b = service("payments", n=1), service("search", n=2)
     with emulated_orgs(source_state=org(a, b)) as emu:
-        assert invoke(emu, "migrate", **secrets_file(workdir, org(a, b))).exit_code == 0
+        env = secrets_file(workdir, org(a, b))
+        assert invoke(emu, "migrate", **env).exit_code == 0
         before = live(emu)["payments"]["id"]
         renamed = dict(a, name="payments-oncall")
         emu.seed("source", org(renamed, b))
         assert invoke(emu, "import").exit_code == 0
         emu.clear_requests()
+        # The file has a key for the new name, but the service is ours, renamed: no adoption's write of the key.
+        keyed = invoke(emu, "diffs", "--cleanup=force", **secrets_file(workdir, org(a, renamed, b)))
         diffs = invoke(emu, "diffs", "--cleanup=force")
         sync = invoke(emu, "sync", "--cleanup=force")  # no secrets: a rename needs no API key
         made = writes(emu)
         destination = live(emu)
         again = invoke(emu, "diffs", "--cleanup=force")
     assert "renames the Opsgenie service payments to payments-oncall in place" in diffs.stdout
+    assert "renames the Opsgenie service payments to payments-oncall in place" in keyed.stdout
+    assert "never returned" not in keyed.stdout and "1 to update" in keyed.stdout
     assert sync.exit_code == 0, sync.output
     assert [(w["method"], w["path"]) for w in made] == [("PATCH", f"{BASE}/{before}")]
     assert set(destination) == {"payments-oncall", "search"} and destination["payments-oncall"]["id"] == before

@@ -163,6 +163,14 @@ def test_handles_are_parsed_as_datadog_documents_them():
     assert handles.monitor_handles({"message": "@webhook-a", "options": None}) == ["@webhook-a"]
 
 
+def test_handles_completed_by_a_template_variable_are_left_out_not_cut_at_the_brace():
+    message = (
+        "@webhook-name-with-{{var}} @slack-{{team}}-alerts @pagerduty-{{service.name}} @slack-ops-{{ channel }} "
+        "{{#is_alert}}@webhook-static{{/is_alert}} {{^is_warning}}@opsgenie-core{{else}}@teams-room{{~/is_warning}}"
+    )
+    assert handles.parse_handles(message) == ["@webhook-static", "@opsgenie-core", "@teams-room"]
+
+
 def test_unrouted_lists_service_handles_nobody_provides_case_insensitively():
     referenced = {
         "@webhook-A": ["monitor 1"],

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.integrations.confluent_cloud import api, model
+from datadog_sync.resources.integrations.secrets import secret_unknown
 from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, account_config, top_field
 
 
@@ -42,7 +43,7 @@ class ConfluentCloudSubtype(AccountsSubtype):
         return self._account_changes(current, desired)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        if not self._account_changes(current, desired):
+        if not self._account_changes(current, desired) and not (secret and secret_unknown(current)):
             return None
         return model.update_payload(self.writable_part(desired), secret or "")
 

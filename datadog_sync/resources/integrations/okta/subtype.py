@@ -32,5 +32,8 @@ class OktaSubtype(AccountsSubtype):
     #: OktaAccountUpdateRequest: ``auth_method``, ``domain``, ``client_id`` and the secrets; ``name`` is the key.
     writable_fields: ClassVar[frozenset[str]] = frozenset({"auth_method", "domain", "client_id"})
 
+    def secret_path(self, obj: Mapping[str, Any]) -> str:
+        return model.secret_field(obj)
+
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
         return model.update_payload(self.writable_part(desired), secret)
