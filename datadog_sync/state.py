@@ -277,9 +277,9 @@ class StateStore:
     @staticmethod
     def _write(io: LocalRoot | ObjectRoot, handle: Any, data: bytes | Iterable[bytes]) -> None:
         if isinstance(io, LocalRoot):
-            atomic_write(handle, data)  # looked up here, where the unit tests count the writes
+            atomic_write(handle, data)  # looked up here, where the unit tests count the writes; pieces as they come
         else:
-            io.write(handle, data if isinstance(data, bytes) else b"".join(data))
+            io.write(handle, data if isinstance(data, bytes) else b"".join(data))  # an object is uploaded whole
 
     @staticmethod
     def _check_ids(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> None:
@@ -294,9 +294,7 @@ class StateStore:
     ) -> None:
         self._check_ids(origin, rtype, entries)
         io = self._io(origin)
-        pieces = encode_pieces(origin, rtype, entries)
-        # A local file is written piece by piece; an object is uploaded whole.
-        self._write(io, io.child(f"{rtype}.json"), pieces if isinstance(io, LocalRoot) else b"".join(pieces))
+        self._write(io, io.child(f"{rtype}.json"), encode_pieces(origin, rtype, entries))
         if prune:
             for sanitized, path in files:
                 if sanitized is not None:
