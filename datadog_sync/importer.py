@@ -89,11 +89,24 @@ async def _import_type(ctx: RunContext, res: BaseResource, client, progress: Pro
         finally:
             progress.update()
 
-    by_plugin: dict[int, tuple[BaseResource, list[dict]]] = {}  # a composite's subtypes each have their own cap
+    by_plugin: dict[int, tuple[BaseResource, list[dict | None]]] = {}  # a composite's subtypes have their own caps
     for raw in raw_items:
         plugin = res.plugin_of(obj=raw)
         by_plugin.setdefault(id(plugin), (plugin, []))[1].append(raw)
-    await asyncio.gather(*(map_bounded(one, items, type_cap(ctx.config, p)) for p, items in by_plugin.values()))
+    del raw_items
+
+    async def drain(items: list[dict | None], cap: int) -> None:
+        """Import each listed item, dropping it from the listing as it is taken: the listing and what it becomes
+        are not both held whole (at 10,000 AWS accounts, about 50 and 35 MB)."""
+
+        async def take(index: int) -> None:
+            raw, items[index] = items[index], None
+            if raw is not None:
+                await one(raw)
+
+        await map_bounded(take, range(len(items)), cap)
+
+    await asyncio.gather(*(drain(items, type_cap(ctx.config, p)) for p, items in by_plugin.values()))
     for warning in paths.warnings():
         log.warning("%s", warning)
     if partial is not None:  # what could not be listed keeps its previous state, so no cleanup deletes it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 #: Longer strings (descriptions, ARNs with ids, secrets) are rarely repeated: not worth the lookup.
@@ -70,3 +71,17 @@ def shared_copy(value: Any) -> Any:
     if type(value) is str and len(value) <= MAX_SHARED:
         return _intern(value)
     return value
+
+
+def share_fields(obj: dict, other: Mapping[str, Any]) -> None:
+    """Make each object or list value of ``obj`` that equals ``other``'s value of the same field that very object:
+    the content of ``obj`` does not change, its duplicate sub-objects are freed. Only for values nothing changes in
+    place (a change through one would show through the other)."""
+    for field, value in obj.items():
+        if type(value) in _CONTAINERS:
+            theirs = other.get(field)
+            if theirs is not value and type(theirs) is type(value) and theirs == value:
+                obj[field] = theirs
+
+
+_CONTAINERS = (dict, list)

@@ -26,7 +26,7 @@ from datadog_sync.redact import register_secret
 from datadog_sync.report import Reporter
 from datadog_sync.resetter import reset_resources
 from datadog_sync.resources import registry
-from datadog_sync.state import Origin, StateFileError, StateStore
+from datadog_sync.state import ORIGINS, Origin, StateFileError, StateStore
 from datadog_sync.storage import StorageError, open_store
 
 EXIT_OK, EXIT_FAILURE, EXIT_DIFFERENCES = 0, 1, 2
@@ -38,6 +38,11 @@ LOCKED_ORIGINS: dict[str, tuple[Origin, ...]] = {
     "reset": ("destination",),
     "migrate": ("source", "destination"),
 }
+
+#: The state origins each command reads (docs/state.md); every other command reads both. ``import`` replaces source
+#: state from the source org and uses nothing of the destination's, so at 10,000 AWS accounts it does not hold
+#: destination state's ~40 MB (docs/performance.md).
+LOADED_ORIGINS: dict[str, tuple[Origin, ...]] = {"import": ("source",)}
 
 #: A lock in a bucket is a lease of this many seconds, renewed every LEASE_RENEW_EVERY while the run works: a run
 #: killed outright blocks the state for at most this long (or until --force-unlock).
@@ -315,7 +320,7 @@ async def _run_locked(
     config: Configuration, reporter: Reporter, state: StateStore, logger: logging.Logger, clients: list[Client]
 ) -> int:
     try:
-        state.load(config.resources)
+        state.load(config.resources, LOADED_ORIGINS.get(config.command, ORIGINS))
     except StateFileError as exc:
         logger.error("%s", exc)
         return EXIT_FAILURE
@@ -370,6 +375,8 @@ async def _dispatch(ctx: RunContext, resources: dict) -> int:
         return EXIT_OK
     if command == "migrate":
         await _import(ctx, resources)
+    for rtype, res in resources.items():  # memory only: see BaseResource.share_state
+        res.share_state(ctx.state.source.get(rtype, {}), ctx.state.destination.get(rtype, {}))
     plan = await build_plan(ctx, resources)
     for problem in plan.problems:
         ctx.reporter.record(problem)

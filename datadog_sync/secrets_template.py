@@ -46,7 +46,7 @@ def run_secrets_template(config: Configuration) -> int:
 
     try:
         state = _open_state(config, logger)
-        state.load(config.resources)
+        state.load(config.resources, ("source",))  # the template is made of source state alone
     except RunFailed:
         return EXIT_FAILURE
     except StateFileError as exc:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -128,13 +129,14 @@ class SideChannels:
             self._journals[name] = Journal(self.path(name), self.remote)
         return self._journals[name]
 
-    def write(self, name: str, text: str) -> Path:
-        """Replace the document ``name`` atomically (owner-only)."""
+    def write(self, name: str, text: str | Iterable[str]) -> Path:
+        """Replace the document ``name`` atomically (owner-only). A large document may come in pieces of text,
+        written as they come instead of joined first."""
         path = self.path(name)
         private_dir(path.parent)
         write_private_atomic(path, text)
         if self.remote is not None:
-            self.remote.put(name, text.encode("utf-8"))
+            self.remote.put(name, text.encode("utf-8") if isinstance(text, str) else path.read_bytes())
         return path
 
     def close(self) -> None:

@@ -52,6 +52,7 @@ from datadog_sync.state_files import (
     StateFileError,
     atomic_write,
     encode,
+    encode_pieces,
     file_digest,
     fix_hint,
     json_kind,
@@ -61,7 +62,7 @@ from datadog_sync.state_files import (
 from datadog_sync.state_roots import Handle, LocalRoot, ObjectRoot
 from datadog_sync.storage import ObjectPath, ObjectStore
 
-__all__ = ["Origin", "StateFileError", "StateStore", "sanitize_id", "write_private_atomic"]
+__all__ = ["ORIGINS", "Origin", "StateFileError", "StateStore", "sanitize_id", "write_private_atomic"]
 
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -164,14 +165,18 @@ class StateStore:
 
     # ------------------------------------------------------------------ load
 
-    def load(self, types: Iterable[str] | None = None) -> None:
-        """Load both origins from disk, replacing what memory held for the loaded types (all if None).
+    def load(self, types: Iterable[str] | None = None, origins: Iterable[Origin] = ORIGINS) -> None:
+        """Load ``origins`` (default both) from disk, replacing what memory held for the loaded types (all if None).
+        An origin not asked for is neither read nor changed: ``import`` reads source state only.
 
         All or nothing: on :class:`StateFileError` memory is left unchanged.
         """
         wanted = self._types_arg(types, "load")
+        chosen = list(dict.fromkeys(origins))
+        for origin in chosen:
+            self._io(origin)  # validates origin
         loaded: dict[Origin, tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, bytes]]]] = {}
-        for origin in ORIGINS:
+        for origin in chosen:
             loaded[origin] = self._load_origin(origin, None if wanted is None else set(wanted))
         for origin, (data, fingerprints) in loaded.items():
             state = self.state(origin)
@@ -270,11 +275,11 @@ class StateStore:
             raise problems[0]
 
     @staticmethod
-    def _write(io: LocalRoot | ObjectRoot, handle: Any, data: bytes) -> None:
+    def _write(io: LocalRoot | ObjectRoot, handle: Any, data: bytes | Iterable[bytes]) -> None:
         if isinstance(io, LocalRoot):
-            atomic_write(handle, data)  # looked up here, where the unit tests count the writes
+            atomic_write(handle, data)  # looked up here, where the unit tests count the writes; pieces as they come
         else:
-            io.write(handle, data)
+            io.write(handle, data if isinstance(data, bytes) else b"".join(data))  # an object is uploaded whole
 
     @staticmethod
     def _check_ids(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> None:
@@ -288,9 +293,8 @@ class StateStore:
         self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Any]], prune: bool
     ) -> None:
         self._check_ids(origin, rtype, entries)
-        data = encode(origin, rtype, entries)
         io = self._io(origin)
-        self._write(io, io.child(f"{rtype}.json"), data)
+        self._write(io, io.child(f"{rtype}.json"), encode_pieces(origin, rtype, entries))
         if prune:
             for sanitized, path in files:
                 if sanitized is not None:

@@ -292,6 +292,21 @@ class CompositeResource(BaseResource):
         for name, part in self._changes_by_subtype(changes).items():
             self.subtypes[name].after_apply(part)
 
+    def share_state(self, source: Mapping[str, Any], destination: Mapping[str, Any]) -> None:
+        parts: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for key, stored in destination.items():
+            mine = source.get(key)
+            if not isinstance(stored, Mapping) or not isinstance(mine, Mapping):
+                continue
+            try:
+                name = self.subtype_of(key, stored).subtype
+            except ResourceError:  # an entry of no known subtype is left alone
+                continue
+            theirs, ours = parts.setdefault(name, ({}, {}))
+            theirs[key], ours[key] = mine, stored
+        for name, (theirs, ours) in parts.items():
+            self.subtypes[name].share_state(theirs, ours)
+
     def after_reset(self, deleted: list[str]) -> None:
         for name, keys in self._split(dict.fromkeys(deleted, {})).items():
             if keys:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import weakref
 from pprint import pformat
+from typing import ClassVar
 
 import pytest
 
 from datadog_sync.emulator.testing import DESTINATION, SOURCE
-from tests.support import invoke
+from datadog_sync.resources.base import BaseResource, ResourceConfig
+from tests.support import invoke, registered
 
 
 def seed_source(server):
@@ -148,6 +151,67 @@ def test_corrupt_state_file_is_reported_and_left_alone(run, server):
     assert result.exit_code == 1
     assert "gadgets.json" in result.stderr
     assert (path / "gadgets.json").read_text() == "{not json"
+
+
+@pytest.mark.parametrize("per_file", [False, True])
+def test_import_reads_no_destination_state(run, server, per_file):
+    """import replaces source state from the source org and uses nothing of the destination's: it does not load
+    destination state (at 10,000 AWS accounts that is ~40 MB, docs/performance.md), so an unreadable destination
+    file does not stop it. diffs and sync, which read it, still refuse it and leave it alone."""
+    seed_source(server)
+    layout = ("--resource-per-file",) if per_file else ()
+    path = run.workdir / "resources" / "destination"
+    path.mkdir(parents=True)
+    corrupt = path / ("gadgets.1.json" if per_file else "gadgets.json")
+    corrupt.write_text("{not json")
+    result = run("import", *layout)
+    assert result.exit_code == 0, result.stderr
+    assert "Imported: 3 resources, 0 failed" in result.stdout
+    source = run.workdir / "resources" / "source"
+    imported = {p.name for p in source.iterdir()}
+    assert imported == (
+        {"gadgets.1.json", "gadgets.2.json", "widgets.10.json"} if per_file else {"gadgets.json", "widgets.json"}
+    )
+    for command in ("diffs", "sync"):
+        result = run(command, *layout)
+        assert result.exit_code == 1 and corrupt.name in result.stderr, command
+    assert corrupt.read_text() == "{not json" and not writes(server)
+
+
+class Listed(dict):
+    """A listed item that can be weakly referenced, to see when the import lets go of it."""
+
+
+class Tallies(BaseResource):
+    """Listed all at once, imported one at a time (``concurrent=False``); notes how many earlier listed items are
+    still alive when each is imported."""
+
+    resource_type = "tallies"
+    config = ResourceConfig(base_path="/api/v1/tallies", concurrent=False)
+    alive: ClassVar[list[int]] = []
+
+    async def list_resources(self, client):
+        return [Listed(id=str(i), name=f"t{i}") for i in range(20)]
+
+    async def import_resource(self, raw, client):
+        self.alive.append(sum(ref() is not None for ref in self._refs))
+        self._refs.append(weakref.ref(raw))
+        return raw["id"], dict(raw)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._refs: list[weakref.ref] = []
+
+
+def test_import_lets_go_of_each_listed_item_once_imported(run, server):
+    """The listing and what it becomes are not both held whole (a 10,000-account listing is ~50 MB): each listed
+    item is dropped from the listing when its import starts, so none outlives its own import."""
+    Tallies.alive.clear()
+    with registered(Tallies):
+        result = run("import", "--resources=tallies")
+    assert result.exit_code == 0, result.stderr
+    assert len(run.state("source", "tallies")) == 20
+    assert Tallies.alive == [0] * 20
 
 
 def test_json_mode_emits_outcomes(run, server):

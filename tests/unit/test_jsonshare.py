@@ -2,7 +2,7 @@
 
 import json
 
-from datadog_sync.jsonshare import MAX_SHARED, loads_shared, share_strings, shared_copy
+from datadog_sync.jsonshare import MAX_SHARED, loads_shared, share_fields, share_strings, shared_copy
 
 DOC = {
     "a": {"regions": ["us-east-1", "eu-west-1"], "tags": [{"k": "env:prod"}], "n": 1, "b": True, "z": None},
@@ -27,3 +27,14 @@ def test_share_strings_in_place_and_shared_copy():
     assert copied["a"]["regions"][1] is copied["b"]["regions"][1]
     assert share_strings(plain) is plain and plain == DOC
     assert plain["a"]["regions"][1] is plain["b"]["regions"][1]
+
+
+def test_share_fields_takes_the_others_equal_objects_and_lists_only():
+    obj = {"regions": ["a", "b"], "spec": {"on": True}, "tags": ["x"], "n": 1, "name": "n1", "moved": {"to": [1]}}
+    other = {"regions": ["a", "b"], "spec": {"on": True}, "tags": ["y"], "n": 1, "name": "n2", "moved": ({"to": [1]},)}
+    before = json.dumps(obj)
+    share_fields(obj, other)
+    assert json.dumps(obj) == before
+    assert obj["regions"] is other["regions"] and obj["spec"] is other["spec"]
+    assert obj["tags"] is not other["tags"] and obj["name"] == "n1"  # unequal values are kept
+    assert obj["moved"] == {"to": [1]}  # a value of another type is never taken

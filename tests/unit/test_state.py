@@ -15,6 +15,7 @@ import pytest
 
 from datadog_sync import state as state_module
 from datadog_sync.state import StateFileError, StateStore, sanitize_id
+from datadog_sync.state_files import ENTRIES_PER_PIECE, encode, encode_pieces
 
 
 @pytest.fixture
@@ -271,6 +272,23 @@ class TestLoadTypes:
         s.load(["monitors"])
         assert s.source == {"monitors": {"1": {}}, "users": {"u": {}}}
 
+    @pytest.mark.parametrize("per_file", [False, True])
+    def test_load_of_one_origin_neither_reads_nor_changes_the_other(self, roots, per_file):
+        """``import`` loads source state only: a destination file is not read (a broken one raises nothing) and
+        what memory holds of the destination is left as it is."""
+        write_json(roots[0] / ("monitors.1.json" if per_file else "monitors.json"), {"1": {"name": "m"}})
+        roots[1].mkdir(parents=True)
+        (roots[1] / ("monitors.1.json" if per_file else "monitors.json")).write_text("{not json")
+        s = store(roots, per_file)
+        s.destination["monitors"]["kept"] = {"id": 9}
+        s.load(["monitors"], ("source",))
+        assert s.source == {"monitors": {"1": {"name": "m"}}}
+        assert s.destination == {"monitors": {"kept": {"id": 9}}}
+        with pytest.raises(StateFileError, match="is not valid JSON"):
+            s.load(["monitors"])  # both origins, the default
+        with pytest.raises(ValueError, match="origin must be"):
+            s.load(["monitors"], ("target",))  # type: ignore[arg-type]
+
     def test_load_all_replaces_everything(self, roots):
         write_json(roots[0] / "monitors.json", {"1": {}})
         s = store(roots)
@@ -279,6 +297,21 @@ class TestLoadTypes:
         s.load()
         assert s.source == {"monitors": {"1": {}}}
         assert s.destination == {}
+
+
+@pytest.mark.parametrize("count", [0, 1, ENTRIES_PER_PIECE, ENTRIES_PER_PIECE + 1, 3 * ENTRIES_PER_PIECE + 7])
+def test_a_combined_file_is_encoded_in_pieces_with_the_same_bytes(roots, count):
+    """Saves and checkpoints encode a combined file a few hundred entries at a time (never the whole type as one
+    text and its bytes at once), into the very bytes of one compact encoding."""
+    entries = {f"aws:{i}": {"name": "aws", "n": i, "tags": ["é", "b"], "on": True} for i in range(count)}
+    pieces = list(encode_pieces("source", "integrations", entries))
+    assert len(pieces) == max(1, -(-count // ENTRIES_PER_PIECE)) + (1 if count else 0)
+    assert b"".join(pieces) == encode("source", "integrations", entries)
+    assert json.loads(b"".join(pieces)) == entries
+    s = store(roots)
+    s.source["integrations"] = entries
+    s.dump("source", ["integrations"])
+    assert (roots[0] / "integrations.json").read_bytes() == encode("source", "integrations", entries)
 
 
 # --------------------------------------------------------------------------- per-file mode
@@ -518,6 +551,19 @@ class TestAtomicity:
 
         s.source["monitors"]["2"] = {"id": object()}
         with pytest.raises(TypeError, match="cannot write source state of monitors id '2'"):
+            s.dump("source", ["monitors"])
+        assert (roots[0] / "monitors.json").read_bytes() == before
+        assert names(roots[0]) == ["monitors.json"]
+
+    def test_unserializable_object_past_the_first_piece_leaves_old_file_intact(self, roots):
+        """A combined file is written piece by piece (``encode_pieces``): an entry that cannot be encoded after
+        some pieces were written still leaves the old file, and no temporary file."""
+        s = store(roots)
+        s.source["monitors"] = {str(i): {"id": i} for i in range(3 * ENTRIES_PER_PIECE)}
+        s.dump("source", ["monitors"])
+        before = (roots[0] / "monitors.json").read_bytes()
+        s.source["monitors"]["last"] = {"id": object()}
+        with pytest.raises(TypeError, match="cannot write source state of monitors id 'last'"):
             s.dump("source", ["monitors"])
         assert (roots[0] / "monitors.json").read_bytes() == before
         assert names(roots[0]) == ["monitors.json"]

@@ -663,3 +663,24 @@ async def test_new_hand_off_files_are_created_owner_only(emu, clients, harness):
     folder = handoff.handoff_path(h.config.destination_resources_path).parent
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
+
+
+@pytest.mark.parametrize(
+    "accounts, unknown",
+    [
+        ([], []),
+        ([{"state_key": "aws:1", "role_arn": "arn:aws:iam::1:role/é", "new_in_last_sync": True}], ["arn:x"]),
+        ([{"a": {}}, {"b": []}, {"c": [1, {"d": [None, 2.5]}]}], []),
+    ],
+)
+def test_the_hand_off_text_is_one_indented_encoding_made_one_account_at_a_time(accounts, unknown):
+    """The hand-off file of 10,000 accounts is encoded one account at a time (never every trust policy at once)
+    into exactly the text ``json.dumps(document, indent=2)`` makes."""
+    head = {
+        "description": 'say "x"',
+        "destination_api_url": "https://api.datadoghq.com",
+        "datadog_aws_account_id": None,
+    }
+    document = {**head, "accounts": accounts, "roles_with_unknown_external_id": unknown}
+    streamed = {**document, "accounts": iter(accounts)}
+    assert "".join(handoff._indented(streamed, "accounts")) == json.dumps(document, indent=2)

@@ -64,6 +64,28 @@ def test_import_discovers_accounts_from_monitor_handles_and_keeps_every_channel(
     assert "@slack-gone-channel" in result.output
 
 
+def test_import_lists_the_source_states_accounts_and_reset_the_destination_states(workdir):
+    """import reads source state only: an account that only destination state knows (here "legacy", which no
+    monitor names) is not listed in the source. reset lists the destination, so it lists the accounts destination
+    state knows too, and deletes their channels."""
+    legacy = {"slack:legacy:old": {"name": "slack", "account_name": "legacy", "channel_name": "#old"}}
+    source = org({OPS: [ALERTS], "legacy": [{"name": "#old"}]}, f"@slack-{OPS}-alerts")
+    with emulated_orgs(source_state=source, destination_state=org({"legacy": [{"name": "#old"}]})) as emu:
+        destination = workdir / "resources/destination"
+        destination.mkdir(parents=True)
+        (destination / "integrations.json").write_text(json.dumps(legacy))
+        result = invoke(emu, "import")
+        listed = {r["path"] for r in emu.requests("source") if r["path"].startswith(BASE)}
+        reset = invoke(emu, "reset", "--yes")
+        deleted = [(m, p) for m, p, _ in slack_writes(emu)]
+        left = live(emu)
+    assert result.exit_code == 0, result.output
+    assert set(read_state(workdir, "source", "integrations")) == {KEY_ALERTS}
+    assert f"{BASE}/legacy/channels" not in listed
+    assert reset.exit_code == 0, reset.output
+    assert deleted == [("DELETE", f"{BASE}/legacy/channels/#old")] and left == {"legacy": []}
+
+
 @pytest.mark.parametrize("ops_in_state", [False, True])
 def test_an_account_whose_name_is_a_prefix_of_another_does_not_hide_it(workdir, ops_in_state):
     # "ops" has no #workspace-alerts, so @slack-ops-workspace-alerts is #alerts of "ops-workspace".

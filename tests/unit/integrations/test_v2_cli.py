@@ -492,7 +492,10 @@ def test_the_hand_off_names_a_role_in_its_own_partition(workdir):
     gov = {**ROLE, "account_id": "345678901234", "aws_partition": "aws-us-gov"}
     with emulated_orgs(source_state=org(gov, ROLE)) as emu:
         assert invoke(emu, "migrate").exit_code == 0
-    handoff = json.loads((workdir / "resources/destination/handoff/aws-external-ids.json").read_text())
+    text = (workdir / "resources/destination/handoff/aws-external-ids.json").read_text()
+    handoff = json.loads(text)
+    # Written one account at a time, in the very text of one indented encoding of the whole document.
+    assert text == json.dumps(handoff, indent=2) + "\n" and len(handoff["accounts"]) == 2
     by_account = {item["account_id"]: item for item in handoff["accounts"]}
     role = ROLE["role_name"]
     assert by_account["345678901234"]["role_arn"] == f"arn:aws-us-gov:iam::345678901234:role/{role}"

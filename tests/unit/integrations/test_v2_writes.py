@@ -16,6 +16,7 @@ from datadog_sync.resources.integrations.aws import AwsV1Subtype, AwsV2Subtype, 
 from tests.support import invoke_emulated as invoke
 from tests.support import read_state
 from tests.unit.integrations.conftest import org_state, writes
+from tests.unit.integrations.test_aws_subtype import apply, import_all, plan
 from tests.unit.integrations.test_v2_cli import ACCOUNTS, KEY, ROLE, SECRET, org, secrets_file
 
 pytestmark = pytest.mark.aws_api("v2")
@@ -190,3 +191,26 @@ async def test_a_listing_of_the_wrong_shape_is_not_a_datadog_answer(body, harnes
         await client.close()
         await runner.cleanup()
     assert "does not look like a Datadog API answer" in str(err.value)
+
+
+async def test_an_unchanged_account_is_planned_from_its_state_entry_which_shares_the_source_settings(
+    emu, clients, harness
+):
+    """Memory only (docs/performance.md): before planning, a destination state entry shares every setting equal to
+    its source entry's (``share_state``), and an account unchanged since the last sync is planned with its state
+    entry itself, not a second copy made from the listing. Nothing changes in content or in the plan."""
+    emu.seed("source", org_state(ROLE))
+    src, dst = clients
+    h = harness(api="v2")
+    source = h.state.source["integrations"] = await import_all(h, src)
+    await apply(h, dst, await plan(h, dst, source))
+    stored = h.state.destination["integrations"]
+    (key,) = stored
+    text = json.dumps(stored)
+    settings = [field for field, value in source[key].items() if isinstance(value, (dict, list))]
+    assert settings and not any(stored[key][field] is source[key][field] for field in settings)
+    h.resource.share_state(h.state.source["integrations"], stored)
+    assert json.dumps(stored) == text
+    assert all(stored[key][field] is source[key][field] for field in settings)
+    (change,) = await plan(h, dst, source)
+    assert change.action == "noop" and change.current is stored[key]

@@ -64,12 +64,16 @@ class SlackSubtype(SubtypeResource, UsesMonitors):
         self.absent_accounts: set[str] = set()
 
     # ------------------------------------------------------------------------------------------- import
-    def _known_accounts(self) -> list[str]:
-        """The accounts of both states' channels (a reset lists the destination's)."""
+    def _known_accounts(self, client: Client) -> list[str]:
+        """The accounts of the source state's channels; a reset, which lists the destination, adds those of
+        destination state (``import`` does not load destination state)."""
+        states = [self.ctx.state.source]
+        if client is not None and client is self.ctx.destination:
+            states.append(self.ctx.state.destination)
         accounts = {
             model.pair(obj)[0]
-            for states in (self.ctx.state.source, self.ctx.state.destination)
-            for key, obj in states.get(self.resource_type, {}).items()
+            for state in states
+            for key, obj in state.get(self.resource_type, {}).items()
             if key.startswith(f"{self.subtype}:") and isinstance(obj, Mapping)
         }
         return sorted(a for a in accounts if a)
@@ -77,7 +81,7 @@ class SlackSubtype(SubtypeResource, UsesMonitors):
     async def list_resources(self, client: Client) -> list[dict]:
         api = SlackApi(client)
         found: dict[str, list[dict]] = {}
-        for account in self._known_accounts():
+        for account in self._known_accounts(client):
             channels = await api.list_channels(account)
             if channels is not None:
                 found[account] = channels
