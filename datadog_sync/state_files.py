@@ -159,9 +159,16 @@ def parse_file(path: Any, raw: bytes, hint: str) -> dict[str, Any]:
 def encode(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> bytes:
     """The entries as compact JSON (ids are strings). Encoded one entry at a time: in a worker thread (a checkpoint)
     that lets the event loop's thread take its turn between entries, where one call over the whole mapping would
-    hold the interpreter lock for all of it (15-30 ms at 1,000 AWS accounts)."""
+    hold the interpreter lock for all of it (15-30 ms at 1,000 AWS accounts). The parts are joined once, so the
+    peak is the parts and the result, as for one call (its text and bytes)."""
     try:
-        return ("{" + ",".join([f"{_dumps(key)}:{_dumps(value)}" for key, value in entries.items()]) + "}").encode()
+        parts = [b"{"]
+        for key, value in entries.items():
+            parts += (f"{_dumps(key)}:{_dumps(value)}".encode(), b",")
+        if len(parts) > 1:
+            parts.pop()  # the last comma
+        parts.append(b"}")
+        return b"".join(parts)
     except (TypeError, ValueError) as exc:
         for key, value in entries.items():  # name the culprit
             try:

@@ -102,3 +102,12 @@ async def test_a_checkpoint_that_cannot_be_written_raises_to_its_caller(store, t
     with pytest.raises(state_module.StateFileError):
         await checkpoints.save()
     await checkpoints.close()
+
+
+@pytest.mark.parametrize("entries", [{}, {"a": 1}, {"aws:1": {"é": ["ü", None, 1.5, True]}, "aws:2": {"b": {}}}])
+def test_state_encoded_entry_by_entry_is_the_compact_json_of_the_whole(entries):
+    from datadog_sync.state_files import encode
+
+    assert encode("destination", "things", entries) == json.dumps(
+        entries, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
