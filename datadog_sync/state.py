@@ -52,6 +52,7 @@ from datadog_sync.state_files import (
     StateFileError,
     atomic_write,
     encode,
+    encode_parts,
     file_digest,
     fix_hint,
     json_kind,
@@ -279,11 +280,12 @@ class StateStore:
             raise problems[0]
 
     @staticmethod
-    def _write(io: LocalRoot | ObjectRoot, handle: Any, data: bytes) -> None:
+    def _write(io: LocalRoot | ObjectRoot, handle: Any, data: bytes | Iterable[bytes]) -> None:
+        """A local file is written as its parts come (no copy of the whole is held); an object is uploaded whole."""
         if isinstance(io, LocalRoot):
             atomic_write(handle, data)  # looked up here, where the unit tests count the writes
         else:
-            io.write(handle, data)
+            io.write(handle, data if isinstance(data, bytes) else b"".join(data))
 
     @staticmethod
     def _check_ids(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> None:
@@ -297,9 +299,8 @@ class StateStore:
         self, origin: Origin, rtype: str, entries: Mapping[str, Any], files: list[tuple[str | None, Any]], prune: bool
     ) -> None:
         self._check_ids(origin, rtype, entries)
-        data = encode(origin, rtype, entries)
         io = self._io(origin)
-        self._write(io, io.child(f"{rtype}.json"), data)
+        self._write(io, io.child(f"{rtype}.json"), encode_parts(origin, rtype, entries))
         if prune:
             for sanitized, path in files:
                 if sanitized is not None:

@@ -10,7 +10,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,13 +81,17 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (owner-only) via a temporary file in the same directory, fsync, ``os.replace``."""
+def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or its parts in order, e.g. :func:`encode_parts`) to ``path`` (owner-only) via a
+    temporary file in the same directory, fsync, ``os.replace``."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(data, bytes):
+                f.write(data)
+            else:
+                f.writelines(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -157,25 +161,25 @@ def parse_file(path: Any, raw: bytes, hint: str) -> dict[str, Any]:
 
 
 def encode(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> bytes:
-    """The entries as compact JSON (ids are strings). Encoded one entry at a time: in a worker thread (a checkpoint)
-    that lets the event loop's thread take its turn between entries, where one call over the whole mapping would
-    hold the interpreter lock for all of it (15-30 ms at 1,000 AWS accounts). The parts are joined once, so the
-    peak is the parts and the result, as for one call (its text and bytes)."""
-    try:
-        parts = [b"{"]
-        for key, value in entries.items():
-            parts += (f"{_dumps(key)}:{_dumps(value)}".encode(), b",")
-        if len(parts) > 1:
-            parts.pop()  # the last comma
-        parts.append(b"}")
-        return b"".join(parts)
-    except (TypeError, ValueError) as exc:
-        for key, value in entries.items():  # name the culprit
-            try:
-                _dumps(value)
-            except (TypeError, ValueError):
-                raise TypeError(f"cannot write {origin} state of {rtype} id {key!r}: {exc}") from exc
-        raise
+    """The entries as compact JSON (ids are strings)."""
+    return b"".join(encode_parts(origin, rtype, entries))
+
+
+def encode_parts(origin: Origin, rtype: str, entries: Mapping[str, Any]) -> Iterator[bytes]:
+    """:func:`encode`'s bytes, one entry at a time, for a file written as they come: no copy of the whole file is
+    held (13 MB at 10,000 AWS accounts, twice over for its text), and in a worker thread (a checkpoint) the event
+    loop's thread takes its turns between entries, where one call over the whole mapping would hold the
+    interpreter lock for all of it (15-30 ms at 1,000 AWS accounts)."""
+    separator = b"{"
+    for key, value in entries.items():
+        try:
+            text = f"{_dumps(key)}:{_dumps(value)}"
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"cannot write {origin} state of {rtype} id {key!r}: {exc}") from exc
+        yield separator
+        yield text.encode()
+        separator = b","
+    yield b"}" if entries else b"{}"
 
 
 def newer_or_equal(path: Path, other: Path) -> bool:
