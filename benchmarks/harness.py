@@ -1,4 +1,4 @@
-"""Shared plumbing of benchmarks/bench.py and benchmarks/soak.py.
+"""Shared plumbing of the scripts in benchmarks/ (bench.py, soak.py, cloud_bench.py, service_bench.py).
 
 * :class:`EmulatorProcess`: the local Datadog API emulator in its own process (its CPU is not the CLI's), with
   a small client of its admin API (seed, dump, request log, counters, knobs).
@@ -10,6 +10,8 @@
 * The v2 view of the same store (:func:`v2_view`, :func:`compare_v2`, :func:`changed_v2`,
   :func:`v2_writes_by_account`): what the v2 accounts API shows of each account, compared without the per-org
   values, and the v2 writes of a request log attributed to the AWS account each one changed.
+* subtype_bench.py builds on it: :class:`SubtypeBench`, a benchmark of ``integrations`` subtypes: import, sync
+  and a no-op resync against a fresh emulator, each measured and checked; its report, Markdown and flags.
 
 Everything talks to 127.0.0.1 only and every wait is bounded. Over 400 lines on purpose: the emulator process,
 the CLI runner and the comparisons are one toolkit that bench.py and soak.py must measure with in the same way.
@@ -343,10 +345,16 @@ def _wait_exit(pid: int, seconds: float) -> bool:
 # ------------------------------------------------------------------------------------------ request accounting
 _USER_ID = re.compile(r"/users/[^/]+/")
 _CONFIG_ID = re.compile(r"(/api/v2/integration/aws/accounts/)[^/]+")
+#: Objects addressed by name: webhooks, custom variables, PagerDuty services.
+_BY_NAME = re.compile(
+    r"(/api/v1/integration/(?:webhooks/configuration/(?:webhooks|custom-variables)|pagerduty/configuration/services)/)"
+    r"[^/]+$"
+)
 
 
 def endpoint_of(entry: Mapping[str, Any]) -> str:
     path = _CONFIG_ID.sub(r"\1{id}", _USER_ID.sub("/users/{id}/", entry["path"]))
+    path = _BY_NAME.sub(r"\1{name}", path)
     return f"{entry['method']} {path}"
 
 

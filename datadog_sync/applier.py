@@ -192,17 +192,14 @@ async def preflight(
     ctx: RunContext, writes: list[Change], resources: Mapping[str, BaseResource]
 ) -> dict[tuple[str, str], str]:
     """Ask each plugin whether the destination key may make its writes (sync and reset); return the blocked
-    changes' (type, key) and why. Only the lacking plugin's changes are blocked: other subtypes of its type go on."""
+    changes' (type, key) and why. Only the changes whose own writes need a lacking permission are blocked: other
+    subtypes of the type, and other actions of the same plugin, go on. Each blocked change fails with its own line,
+    the pre-flight having explained each missing permission once."""
     blocked: dict[tuple[str, str], str] = {}
     check = PermissionCheck(ctx, ctx.destination_client)
     for rtype in dict.fromkeys(c.resource_type for c in writes):
-        for plugin, changes in resources[rtype].plugins(_of_type(writes, rtype)):
-            problems = await check.problems(plugin, changes)
-            for problem in problems:
-                ctx.logger.error("[%s - ] - permission pre-flight: %s", rtype, problem)
-            if problems:
-                reason = "permission pre-flight failed: " + "; ".join(problems)
-                blocked.update(((rtype, c.key), reason) for c in changes)
+        found = await check.blocked(resources[rtype], _of_type(writes, rtype))
+        blocked.update(((rtype, key), "permission pre-flight failed: " + "; ".join(why)) for key, why in found.items())
     return blocked
 
 

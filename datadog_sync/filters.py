@@ -65,6 +65,8 @@ OPERATORS = (EXACT_MATCH, SUBSTRING, NOT)
 FILTER_OPERATORS = ("OR", "AND")
 
 _KEYS = ("Type", "Name", "Value", "Operator")
+#: A ``Value`` without regex syntax.
+_LITERAL = re.compile(r"[A-Za-z0-9_\-]+")
 _REQUIRED_KEYS = ("Type", "Name", "Value")
 _EXAMPLE = "Type=integrations;Name=role_name;Value=Prod;Operator=SubString"
 
@@ -162,6 +164,11 @@ class Filter:
             else:
                 return False
         return self._match_leaf(node)
+
+    def pins(self, attribute: str) -> bool:
+        """Whether this filter passes exactly the objects whose top-level ``attribute`` is ``value``: ExactMatch on
+        that one attribute with a value holding no regex syntax (``^value$`` then matches the value alone)."""
+        return self.path == (attribute,) and self.operator == EXACT_MATCH and _LITERAL.fullmatch(self.value) is not None
 
     def has_path(self, node: Any, index: int = 0) -> bool:
         """Whether ``node`` has the attribute ``Name`` names (through lists, like matching), whatever its value."""
@@ -267,6 +274,21 @@ class Filters:
         if self.operator == "AND":
             return all(f.matches(obj) for f in filters)
         return any(f.matches(obj) for f in filters)
+
+    def pinned_values(self, resource_type: str, attribute: str) -> frozenset[str] | None:
+        """The values that the top-level ``attribute`` of an object of ``resource_type`` must equal to pass the
+        filters, when plain filters pin them: ``Name=<attribute>;Value=<literal>`` (ExactMatch, a value without regex
+        syntax); ``None`` when they cannot be told that way (no filter, a regex, another Name, ``Operator=Not``...).
+        With OR every filter must be plain (any one may let an object through); with AND one plain filter is enough
+        (every filter must match). ``$`` also matches before a final line break, so the caller's values must not end
+        with one. Used only to skip reading what the filters would drop anyway."""
+        filters = self._by_type.get(resource_type)
+        if not filters:
+            return None
+        plain = [frozenset({f.value}) for f in filters if f.pins(attribute)]
+        if self.operator == "AND":
+            return frozenset.intersection(*plain) if plain else None
+        return frozenset().union(*plain) if len(plain) == len(filters) else None
 
     def names_for_type(self, resource_type: str) -> set[str]:
         """Top-level attribute names (first ``Name`` segment) referenced by the filters of a type."""

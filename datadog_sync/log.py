@@ -32,16 +32,19 @@ MULTILINE = {"multiline": True}
 
 
 class OwnLines:
-    """A message whose line breaks are the tool's own (``OwnLines("refused: %s", exc)``): when it is logged, its
-    parts are escaped as API data, except the line breaks an argument's ``log_text()`` keeps (an HTTP error's
-    ``hint:`` line). Logged as an argument (``logger.error("%s", message)``) or inside another ``OwnLines``."""
+    """A message whose line breaks are the tool's own (``OwnLines("refused: %s", exc)``, ``OwnLines("found:\n
+    %s\n  %s", a, b)``): when it is logged, the template keeps its line breaks and its parts are escaped as API
+    data, except the line breaks an argument's ``log_text()`` keeps (an HTTP error's ``hint:`` line). The template
+    is the tool's own text: API data goes in the parts. Logged as an argument (``logger.error("%s", message)``) or
+    inside another ``OwnLines``."""
 
     def __init__(self, template: str, *parts: object) -> None:
         self.template = template
         self.parts = parts
 
     def log_text(self) -> str:
-        return escape_control(self.template) % tuple(_shown(part) for part in self.parts)
+        template = "\n".join(escape_control(line) for line in self.template.split("\n"))
+        return template % tuple(_shown(part) for part in self.parts)
 
     def __str__(self) -> str:
         return self.template % self.parts

@@ -79,7 +79,7 @@ def _plan_counts(plan: Plan) -> dict[str, object]:
         "skipped": plan.count("skip") - plan.invalid,
         "failed": plan.invalid,
         "filtered": plan.filtered,
-        "unknown": sorted(plan.unread),
+        "unknown": plan.unknown,
     }
 
 

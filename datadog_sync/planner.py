@@ -16,7 +16,7 @@ from datadog_sync.filters import PathCheck
 from datadog_sync.log import OwnLines
 from datadog_sync.ordering import type_order
 from datadog_sync.report import Outcome
-from datadog_sync.resources.base import Superseded
+from datadog_sync.resources.base import PartialDestination, Superseded
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.context import RunContext
@@ -69,10 +69,14 @@ class Plan:
     planned: frozenset[str] = frozenset()
     #: Failures met while planning (a destination that could not be read), for the caller to report.
     problems: tuple[Outcome, ...] = field(default=(), compare=False)
+    #: ``(type, part)`` of the parts of a type (a composite's subtypes) whose destination could not be read: their
+    #: plan is unknown and nothing of them is applied, while the rest of their type is.
+    unread_parts: frozenset[tuple[str, str]] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(self.changes))
         object.__setattr__(self, "unread", frozenset(self.unread))
+        object.__setattr__(self, "unread_parts", frozenset(self.unread_parts))
         object.__setattr__(self, "planned", frozenset(self.planned))
 
     def count(self, action: Action) -> int:
@@ -91,12 +95,19 @@ class Plan:
         skipped, invalid = self.count("skip") - self.invalid, self.invalid
         line += f", {invalid} failed (invalid source entries)" if invalid else ""
         line += (f", {skipped} skipped" if skipped else "") + (f", {self.filtered} filtered" if self.filtered else "")
-        if self.unread:
+        if self.unknown:
             # Said first: "0 unchanged" must not read as "the destination matches" when it could not be read.
-            types = ", ".join(sorted(self.unread))
-            unknown = f"Plan: unknown for {types} (reading the destination failed, see the error above)"
-            return f"{unknown}; other types: {line}." if self.planned else f"{unknown}."
+            unknown = (
+                f"Plan: unknown for {', '.join(self.unknown)} (reading the destination failed, see the error above)"
+            )
+            rest = "the rest" if self.unread_parts else "other types"
+            return f"{unknown}; {rest}: {line}." if self.planned else f"{unknown}."
         return f"Plan: {line}."
+
+    @property
+    def unknown(self) -> list[str]:
+        """What this plan could not plan: each unread type, and each unread part as ``"<type> <part>"``."""
+        return sorted(self.unread) + sorted(f"{rtype} {part}" for rtype, part in self.unread_parts)
 
     @property
     def has_changes(self) -> bool:
@@ -115,6 +126,7 @@ async def build_plan(ctx: RunContext, resources: Mapping[str, BaseResource]) -> 
     changes: list[Change] = []
     filtered = 0
     unread: set[str] = set()
+    unread_parts: set[tuple[str, str]] = set()
     planned: set[str] = set()
     problems: list[Outcome] = []
     in_plan: dict[str, set[str]] = {}
@@ -132,6 +144,20 @@ async def build_plan(ctx: RunContext, resources: Mapping[str, BaseResource]) -> 
         destination_state = ctx.state.destination.get(rtype, {})
         try:
             current = await res.current_destination(ctx.destination, source, destination_state)
+        except PartialDestination as partial:  # plan what was read; what was not is reported and left as it is
+            for part, exc in partial.unread.items():
+                failed = (
+                    f"reading the destination's current {rtype} {part} failed, so none of them was planned or "
+                    "applied (their state is kept): "
+                )
+                res.log.error("%s", OwnLines(failed + "%s", exc))
+                unread_parts.add((rtype, part))
+                problems.append(Outcome.failure(ctx.config.command, rtype, "", "sync", failed + str(exc), exc))
+            current = partial.current
+            source = {k: v for k, v in source.items() if not partial.covers(k)}
+            destination_state = {k: v for k, v in destination_state.items() if not partial.covers(k)}
+            if not source and not destination_state:
+                continue  # nothing else of the type to plan
         except Exception as exc:  # noqa: BLE001 - reported per type; the other types are still planned
             failed = f"reading the destination's current {rtype} failed, so none was planned or applied: "
             reason = failed + str(exc)
@@ -155,7 +181,14 @@ async def build_plan(ctx: RunContext, resources: Mapping[str, BaseResource]) -> 
         adopted[rtype] = {c.key: c.current for c in type_changes if c.adopted and c.current is not None}
         changes.extend(type_changes)
         planned.add(rtype)
-    return Plan(tuple(changes), filtered, frozenset(unread), frozenset(planned), tuple(problems))
+    return Plan(
+        tuple(changes),
+        filtered,
+        frozenset(unread),
+        frozenset(planned),
+        tuple(problems),
+        unread_parts=frozenset(unread_parts),
+    )
 
 
 class _Overlay(Mapping[str, Mapping[str, dict]]):
@@ -243,6 +276,8 @@ def plan_type(
             changes.append(Change(rtype, key, "create", desired, reason=note, depends_on=depends_on, pending=pending))
             continue
         adopted = key not in destination_state
+        if adopted:
+            existing = resource.adopted_current(key, desired, existing)
         # A reference to an object this run creates differs from any current one: an update whatever else differs.
         differences = () if pending else tuple(resource.diff(existing, desired))
         action: Action = "update" if pending or differences else "noop"

@@ -50,9 +50,12 @@ class PermissionCheck:
         self._granted: set[str] | None = None
         self._checked = False
 
-    async def problems(self, res: BaseResource, changes: list[Change]) -> list[str]:
-        """What the destination key lacks for ``changes`` of one type (empty: go on), each needed account named."""
-        problems: list[str] = []
+    async def blocked(self, res: BaseResource, changes: list[Change]) -> dict[str, list[str]]:
+        """The state keys of ``changes`` (of one type) whose own writes need a permission the destination key lacks,
+        each with those permissions only (a webhook custom variable is not blocked for lacking `create_webhooks`).
+        The full explanation is logged here, once per run and plugin, naming the objects that need it; each
+        blocked object's own failure then only names the permission."""
+        blocked: dict[str, list[str]] = {}
         for plugin, plugin_changes in res.plugins(changes):
             needed = needed_permissions(plugin, plugin_changes)
             if not needed:
@@ -63,8 +66,6 @@ class PermissionCheck:
             for permission, keys in needed.items():
                 if permission in granted:
                     continue
-                # The objects and the full explanation are logged here, once per run; the host repeats the
-                # returned problem for every object it blocks, so that one only names the permission.
                 shown = ", ".join(sorted(keys)[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
                 purpose = plugin.config.permission_purposes.get(permission)
                 plugin.log.error(
@@ -77,8 +78,9 @@ class PermissionCheck:
                     permission,
                     f", needed to {purpose}" if purpose else "",
                 )
-                problems.append(short_problem(permission))
-        return problems
+                for key in keys:
+                    blocked.setdefault(key, []).append(short_problem(permission))
+        return blocked
 
     async def _granted_for(self, plugin: BaseResource) -> set[str] | None:
         if not self._checked:

@@ -35,9 +35,11 @@ MASK = "***"
 
 # Matched anywhere in a field name, case-insensitively: secret, secret_access_key, client_secret, secretAccessKey,
 # api_key, apiKey, DD-API-KEY, app_key, application_key, DD-APPLICATION-KEY, password, passwd, token,
-# access_token, private_key, authorization, dd-auth-jwt. ``access_key_id`` and ``external_id`` are not secret.
+# access_token, private_key, authorization, dd-auth-jwt, PagerDuty's service_key. ``access_key_id`` and
+# ``external_id`` are not secret.
 SECRET_FIELD_PATTERN = re.compile(
-    r"secret|passw(?:or)?d|token|api[_-]?key|app(?:lication)?[_-]?key|private[_-]?key|authorization|jwt",
+    r"secret|passw(?:or)?d|token|api[_-]?key|app(?:lication)?[_-]?key|private[_-]?key|service[_-]?key|authorization"
+    r"|jwt",
     re.IGNORECASE,
 )
 
@@ -55,7 +57,7 @@ def redact(obj: Any) -> Any:
 
     The input is never modified. When nothing needs masking the input object itself is returned (no copy);
     otherwise only the containers on the path to a masked value are copied and the rest is shared, so treat
-    the result as read-only. ``None`` and empty-string values are left as they are (nothing to hide).
+    the result as read-only. ``None``, booleans and empty strings are left as they are (nothing to hide).
     """
     if isinstance(obj, dict):
         return _redact_dict(obj)
@@ -69,7 +71,7 @@ def _redact_dict(d: dict) -> dict:
     new: Any
     for key, value in d.items():
         if isinstance(key, str) and is_secret_field(key):
-            if value is None or value == "" or value == MASK:
+            if not _maskable(value):
                 continue
             new = MASK
         elif isinstance(value, (dict, list)):
@@ -82,6 +84,13 @@ def _redact_dict(d: dict) -> dict:
             out = dict(d)
         out[key] = new
     return d if out is None else out
+
+
+def _maskable(value: Any) -> bool:
+    """Whether a secret-looking field's value could be a secret. Booleans and null are flags, never secrets: they
+    stay readable (``secretless_auth_enabled: true``, a webhook variable's ``is_secret``). Strings, numbers and
+    containers are masked, whatever they hold."""
+    return not (value is None or isinstance(value, bool) or value == "" or value == MASK)
 
 
 def _redact_list(items: list) -> list:

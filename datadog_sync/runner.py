@@ -377,7 +377,7 @@ async def _dispatch(ctx: RunContext, resources: dict) -> int:
         ctx.reporter.record(problem)
     if command == "diffs":
         print_plan(ctx, plan, resources)
-        if plan.unread:
+        if plan.unknown:
             return EXIT_FAILURE  # an unknown plan is a failure, not "differences" (--exit-code)
         return EXIT_DIFFERENCES if ctx.config.diff_exit_code and plan.has_changes else EXIT_OK
     return await _sync(ctx, plan, resources)

@@ -1,4 +1,5 @@
-"""The one way tests run the CLI and wait for something, shared by every suite (fixtures are in tests/conftest.py).
+"""The one way tests run the CLI, edit its source state, write its secrets file and wait for something, shared by
+every suite (fixtures are in tests/conftest.py).
 
     result = invoke(["import", "--resources=integrations"], emulator_env(emu))
     result = invoke_emulated(emu, "sync")        # the same, pointed at the emulator, --resources=integrations added
@@ -109,6 +110,29 @@ def read_state(root: Path, origin: str, rtype: str) -> dict[str, Any]:
     """One type's combined state file (``{}`` when it is not written yet)."""
     path = root / "resources" / origin / f"{rtype}.json"
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def edit_source(root: Path, key: str, new_key: str | None = None, **fields: Any) -> None:
+    """Change ``fields`` of one entry of the source's ``integrations`` state (and rename it to ``new_key``)."""
+    path = root / "resources/source/integrations.json"
+    state = json.loads(path.read_text())
+    state[key].update(fields)
+    if new_key:
+        state[new_key] = state.pop(key)
+    path.write_text(json.dumps(state))
+
+
+def write_secrets(root: Path, secrets: Mapping[str, Any]) -> str:
+    """``root/secrets.json`` holding ``secrets`` (the integrations secrets file), readable by its owner only."""
+    path = root / "secrets.json"
+    path.write_text(json.dumps(secrets))
+    path.chmod(0o600)
+    return str(path)
+
+
+def secrets_file_env(root: Path, secrets: Mapping[str, Any]) -> dict[str, str]:
+    """The CLI's environment naming ``write_secrets(root, secrets)``."""
+    return {"DD_INTEGRATIONS_SECRETS_FILE": write_secrets(root, secrets)}
 
 
 def wait_for(condition: Callable[[], object], what: str, limit_s: float = 120.0) -> None:

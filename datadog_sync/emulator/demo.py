@@ -273,6 +273,14 @@ def secret_values(secrets: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def _print_some(lines: list[str]) -> None:
+    """The first SHOWN lines, indented, and how many more there are."""
+    for line in lines[:SHOWN]:
+        print(f"  {line}")
+    if len(lines) > SHOWN:
+        print(f"  ... and {len(lines) - SHOWN} more")
+
+
 def handoffs(workdir: Path, dumps: dict[str, dict[str, Any]], secrets: dict[str, Any], transcript: list[str]) -> None:
     """What no Datadog API can do, as `sync` wrote it beside destination state, and where the secrets went."""
     folder = workdir / "resources/destination/handoff"
@@ -283,10 +291,7 @@ def handoffs(workdir: Path, dumps: dict[str, dict[str, Any]], secrets: dict[str,
         f"AWS: {len(issued)} role account(s) got a new external ID in the destination org; each IAM role's trust "
         "policy must require it (sts:ExternalId). Trust-policy snippets: aws-external-ids.json"
     )
-    for account in issued[:SHOWN]:
-        print(f"  {account['role_arn']}: sts:ExternalId {account['external_id']}")
-    if len(issued) > SHOWN:
-        print(f"  ... and {len(issued) - SHOWN} more")
+    _print_some([f"{account['role_arn']}: sts:ExternalId {account['external_id']}" for account in issued])
     gcp = _read_json(folder / "gcp-sts-principal.json")
     grants = (gcp or {}).get("service_accounts", [])
     source_principal = dumps[SOURCE.name].get("gcp", {}).get("delegate")
@@ -298,10 +303,7 @@ def handoffs(workdir: Path, dumps: dict[str, dict[str, Any]], secrets: dict[str,
             f"{source_principal}: each org has its own) needs {gcp.get('role')} on {len(grants)} STS service "
             "account(s), or Datadog cannot impersonate them. gcloud commands: gcp-sts-principal.json"
         )
-    for grant in grants[:SHOWN]:
-        print(f"  {grant['gcloud']}")
-    if len(grants) > SHOWN:
-        print(f"  ... and {len(grants) - SHOWN} more")
+    _print_some([grant["gcloud"] for grant in grants])
     destination = cloud_views(dumps[DESTINATION.name], DESTINATION.name)
     keyed = sorted(email for email, view in destination["GCP"].items() if view["api"] == "v1")
     print(

@@ -20,17 +20,13 @@ from aiohttp import web
 
 from datadog_sync.emulator.common import ApiError, endpoint, org_of
 from datadog_sync.emulator.permissions import INTEGRATIONS_READ, MANAGE_INTEGRATIONS
+from datadog_sync.emulator.services_common import attributes, collection_routes, item_of, resource, store_of, unique
 from datadog_sync.emulator.services_model import ServiceIntegrations
-from datadog_sync.emulator.services_v2 import attributes, resource
 
 BASE = "/api/v2/integrations"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_REQUIRED = "{'_schema': ['Email address is required if providing an api key and not an api token.']}"
 CF_INVALID = "Invalid account. Your Cloudflare configuration is invalid. Impossible to get zones for the account {}: {}"
-
-
-def _store(request: web.Request) -> ServiceIntegrations:
-    return org_of(request).services
 
 
 def _name_hash(request: web.Request, name: str) -> str:
@@ -39,10 +35,7 @@ def _name_hash(request: web.Request, name: str) -> str:
 
 
 def account_of(items: list[dict[str, Any]], request: web.Request, message: str = "Account not found") -> dict[str, Any]:
-    account = ServiceIntegrations.by_id(items, request.match_info["id"])
-    if account is None:
-        raise ApiError(404, message)  # assumed wording unless stated
-    return account
+    return item_of(items, request, message)  # assumed wording unless stated
 
 
 def strings(attrs: dict[str, Any], key: str) -> list[str]:
@@ -53,9 +46,7 @@ def strings(attrs: dict[str, Any], key: str) -> list[str]:
 
 
 def duplicate(items: list[dict[str, Any]], key: str, value: str, current: dict[str, Any] | None = None) -> None:
-    other = ServiceIntegrations.by_name(items, value, key=key)
-    if other is not None and other is not current:
-        raise ApiError(409, f"An account with this {key} already exists")  # assumed (not recorded)
+    unique([items], value, f"An account with this {key} already exists", current, key)  # assumed (not recorded)
 
 
 # --- Fastly -------------------------------------------------------------------------------------------------------
@@ -77,12 +68,12 @@ def _fastly_services(attrs: dict[str, Any]) -> list[dict[str, Any]]:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_fastly(request: web.Request) -> web.Response:
-    return web.json_response({"data": [_fastly_view(a) for a in _store(request).fastly]})
+    return web.json_response({"data": [_fastly_view(a) for a in store_of(request).fastly]})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_fastly(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     attrs, _ = await attributes(request, "fastly-accounts", ("name", "api_key"))
     duplicate(store.fastly, "name", attrs["name"])
     account = {"id": _name_hash(request, attrs["name"]), "name": attrs["name"], "api_key": attrs["api_key"]}
@@ -93,12 +84,12 @@ async def create_fastly(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_fastly(request: web.Request) -> web.Response:
-    return web.json_response({"data": _fastly_view(account_of(_store(request).fastly, request))})
+    return web.json_response({"data": _fastly_view(account_of(store_of(request).fastly, request))})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_fastly(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     account = account_of(store.fastly, request)
     attrs, _ = await attributes(request, "fastly-accounts")
     if isinstance(attrs.get("name"), str) and attrs["name"]:
@@ -111,16 +102,13 @@ async def update_fastly(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_fastly(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     store.fastly.remove(account_of(store.fastly, request))
     return web.Response(status=204)
 
 
 def _fastly_service(account: dict[str, Any], request: web.Request) -> dict[str, Any]:
-    service = ServiceIntegrations.by_id(account["services"], request.match_info["service"])
-    if service is None:
-        raise ApiError(404, "Service not found")  # assumed wording
-    return service
+    return item_of(account["services"], request, "Service not found", "service")  # assumed wording
 
 
 def _service_view(service: dict[str, Any]) -> dict[str, Any]:
@@ -129,13 +117,13 @@ def _service_view(service: dict[str, Any]) -> dict[str, Any]:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_fastly_services(request: web.Request) -> web.Response:
-    account = account_of(_store(request).fastly, request)
+    account = account_of(store_of(request).fastly, request)
     return web.json_response({"data": [_service_view(s) for s in account["services"]]})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_fastly_service(request: web.Request) -> web.Response:
-    account = account_of(_store(request).fastly, request)
+    account = account_of(store_of(request).fastly, request)
     attrs, service_id = await attributes(request, "fastly-services")
     if not isinstance(service_id, str) or not service_id:
         raise ApiError(400, "Invalid request: 'data.id' (the Fastly service id) is required")  # assumed
@@ -148,13 +136,13 @@ async def create_fastly_service(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_fastly_service(request: web.Request) -> web.Response:
-    account = account_of(_store(request).fastly, request)
+    account = account_of(store_of(request).fastly, request)
     return web.json_response({"data": _service_view(_fastly_service(account, request))})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_fastly_service(request: web.Request) -> web.Response:
-    service = _fastly_service(account_of(_store(request).fastly, request), request)
+    service = _fastly_service(account_of(store_of(request).fastly, request), request)
     attrs, _ = await attributes(request, "fastly-services")
     if "tags" in attrs:
         service["tags"] = strings(attrs, "tags")
@@ -163,7 +151,7 @@ async def update_fastly_service(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_fastly_service(request: web.Request) -> web.Response:
-    account = account_of(_store(request).fastly, request)
+    account = account_of(store_of(request).fastly, request)
     account["services"].remove(_fastly_service(account, request))
     return web.Response(status=204)
 
@@ -191,12 +179,12 @@ def _check_credentials(name: str, attrs: dict[str, Any]) -> None:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_cloudflare(request: web.Request) -> web.Response:
-    return web.json_response({"data": [_cloudflare_view(a) for a in _store(request).cloudflare]})
+    return web.json_response({"data": [_cloudflare_view(a) for a in store_of(request).cloudflare]})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_cloudflare(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     attrs, _ = await attributes(request, "cloudflare-accounts", ("name", "api_key"))
     _check_credentials(attrs["name"], attrs)
     duplicate(store.cloudflare, "name", attrs["name"])
@@ -214,14 +202,14 @@ async def create_cloudflare(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_cloudflare(request: web.Request) -> web.Response:
-    return web.json_response({"data": _cloudflare_view(account_of(_store(request).cloudflare, request))})
+    return web.json_response({"data": _cloudflare_view(account_of(store_of(request).cloudflare, request))})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_cloudflare(request: web.Request) -> web.Response:
     """`api_key` is required on every PATCH; omitted `resources` become [] (recorded); omitted `zones` are kept
     (not recorded either way)."""
-    store = _store(request)
+    store = store_of(request)
     account = account_of(store.cloudflare, request)
     attrs, _ = await attributes(request, "cloudflare-accounts", ("api_key",))
     name = attrs.get("name") or account["name"]
@@ -237,31 +225,24 @@ async def update_cloudflare(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_cloudflare(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     store.cloudflare.remove(account_of(store.cloudflare, request))
     return web.Response(status=204)
 
 
 def add_routes(app: web.Application) -> None:
-    routes = []
-    for name, handlers in (
-        ("fastly", (list_fastly, create_fastly, get_fastly, update_fastly, delete_fastly)),
-        ("cloudflare", (list_cloudflare, create_cloudflare, get_cloudflare, update_cloudflare, delete_cloudflare)),
-    ):
-        accounts = f"{BASE}/{name}/accounts"
-        routes += [
-            web.get(accounts, handlers[0], allow_head=False),
-            web.post(accounts, handlers[1]),
-            web.get(f"{accounts}/{{id}}", handlers[2], allow_head=False),
-            web.patch(f"{accounts}/{{id}}", handlers[3]),
-            web.delete(f"{accounts}/{{id}}", handlers[4]),
-        ]
-    path = f"{BASE}/fastly/accounts/{{id}}/services"
-    routes += [
-        web.get(path, list_fastly_services, allow_head=False),
-        web.post(path, create_fastly_service),
-        web.get(f"{path}/{{service}}", get_fastly_service, allow_head=False),
-        web.patch(f"{path}/{{service}}", update_fastly_service),
-        web.delete(f"{path}/{{service}}", delete_fastly_service),
-    ]
-    app.router.add_routes(routes)
+    fastly = f"{BASE}/fastly/accounts"
+    accounts = (list_fastly, create_fastly, get_fastly, update_fastly, delete_fastly)
+    services = (
+        list_fastly_services,
+        create_fastly_service,
+        get_fastly_service,
+        update_fastly_service,
+        delete_fastly_service,
+    )
+    cloudflare = (list_cloudflare, create_cloudflare, get_cloudflare, update_cloudflare, delete_cloudflare)
+    app.router.add_routes(
+        collection_routes(fastly, accounts)
+        + collection_routes(f"{BASE}/cloudflare/accounts", cloudflare)
+        + collection_routes(f"{fastly}/{{id}}/services", services, item="service")
+    )

@@ -16,10 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
-from datadog_sync.emulator.common import ApiError, endpoint, org_of
+from datadog_sync.emulator.common import ApiError, endpoint
 from datadog_sync.emulator.permissions import INTEGRATIONS_READ, MANAGE_INTEGRATIONS
+from datadog_sync.emulator.services_common import attributes, item_of, new_uuid, resource, store_of, unique
 from datadog_sync.emulator.services_model import ServiceIntegrations
-from datadog_sync.emulator.services_v2 import attributes, new_uuid, resource
 
 BASE = "/api/v2/integration/webhooks/configuration/auth-method"
 OAUTH2 = "oauth2-client-credentials"
@@ -29,10 +29,6 @@ LIMITS = {"name": 100, "access_token_url": 2048, "client_id": 2048, "client_secr
 LIMITS["audience"] = 2048
 
 
-def _store(request: web.Request) -> ServiceIntegrations:
-    return org_of(request).services
-
-
 def _view(method: dict[str, Any]) -> dict[str, Any]:
     attrs = {"name": method["name"], "protocol": OAUTH2, "access_token_url": method["access_token_url"]}
     attrs.update(client_id=method["client_id"], scope=method.get("scope"), audience=method.get("audience"))
@@ -40,11 +36,7 @@ def _view(method: dict[str, Any]) -> dict[str, Any]:
 
 
 def _method(request: web.Request) -> dict[str, Any]:
-    store = _store(request)
-    method = store.by_id(store.auth_methods, request.match_info["id"])
-    if method is None:
-        raise ApiError(404, GONE)
-    return method
+    return item_of(store_of(request).auth_methods, request, GONE)
 
 
 def _apply(attrs: dict[str, Any], method: dict[str, Any]) -> None:
@@ -62,14 +54,12 @@ def _apply(attrs: dict[str, Any], method: dict[str, Any]) -> None:
 
 
 def _unique(store: ServiceIntegrations, name: str, current: dict[str, Any] | None = None) -> None:
-    other = store.by_name(store.auth_methods, name)
-    if other is not None and other is not current:
-        raise ApiError(409, f"An auth method named {name} already exists")  # assumed wording
+    unique([store.auth_methods], name, f"An auth method named {name} already exists", current)  # assumed wording
 
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_methods(request: web.Request) -> web.Response:
-    methods = _store(request).auth_methods
+    methods = store_of(request).auth_methods
     data = [
         {
             "type": "webhooks-auth-method",
@@ -87,7 +77,7 @@ async def list_methods(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_method(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     attrs, _ = await attributes(request, KIND, ("name", "access_token_url", "client_id", "client_secret"))
     _unique(store, attrs["name"])
     method: dict[str, Any] = {"id": new_uuid(request), "scope": None, "audience": None}
@@ -103,7 +93,7 @@ async def get_method(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_method(request: web.Request) -> web.Response:
-    store, method = _store(request), _method(request)
+    store, method = store_of(request), _method(request)
     attrs, _ = await attributes(request, KIND)
     updated = dict(method)
     _apply(attrs, updated)
@@ -114,7 +104,7 @@ async def update_method(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_method(request: web.Request) -> web.Response:
-    _store(request).auth_methods.remove(_method(request))
+    store_of(request).auth_methods.remove(_method(request))
     return web.Response(status=204)
 
 

@@ -18,17 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
-from datadog_sync.emulator.common import ApiError, core_of, endpoint, org_of
+from datadog_sync.emulator.common import ApiError, core_of, endpoint
 from datadog_sync.emulator.permissions import INTEGRATIONS_READ, MANAGE_INTEGRATIONS
 from datadog_sync.emulator.services_accounts import BASE, account_of, duplicate, strings
+from datadog_sync.emulator.services_common import attributes, collection_routes, item_of, new_uuid, resource, store_of
 from datadog_sync.emulator.services_model import ServiceIntegrations
-from datadog_sync.emulator.services_v2 import attributes, new_uuid, resource
 
 CONFLUENT_TYPES = ("kafka", "connector", "ksql", "schema_registry")
-
-
-def _store(request: web.Request) -> ServiceIntegrations:
-    return org_of(request).services
 
 
 # --- Confluent Cloud ----------------------------------------------------------------------------------------------
@@ -67,13 +63,13 @@ def _confluent_resource(attrs: dict[str, Any], resource_id: Any, base: dict[str,
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_confluent(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     return web.json_response({"data": [_confluent_view(store, a) for a in store.confluent_cloud]})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_confluent(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     attrs, _ = await attributes(request, "confluent-cloud-accounts", ("api_key", "api_secret"))
     duplicate(store.confluent_cloud, "api_key", attrs["api_key"])
     inline = attrs.get("resources", [])
@@ -93,7 +89,7 @@ async def create_confluent(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_confluent(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     return web.json_response(
         {"data": _confluent_view(store, account_of(store.confluent_cloud, request, CONFLUENT_GONE))}
     )
@@ -102,7 +98,7 @@ async def get_confluent(request: web.Request) -> web.Response:
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_confluent(request: web.Request) -> web.Response:
     """`api_key` and `api_secret` are required on every PATCH (UpdateConfluentAccount's schema); resources stay."""
-    store = _store(request)
+    store = store_of(request)
     account = account_of(store.confluent_cloud, request, CONFLUENT_GONE)
     attrs, _ = await attributes(request, "confluent-cloud-accounts", ("api_key", "api_secret"))
     duplicate(store.confluent_cloud, "api_key", attrs["api_key"], account)
@@ -114,16 +110,13 @@ async def update_confluent(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_confluent(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     store.confluent_cloud.remove(account_of(store.confluent_cloud, request, CONFLUENT_GONE))
     return web.Response(status=204)
 
 
 def _resource_of(account: dict[str, Any], request: web.Request) -> dict[str, Any]:
-    res = ServiceIntegrations.by_id(account["resources"], request.match_info["resource"])
-    if res is None:
-        raise ApiError(404, "Resource not found")  # assumed wording
-    return res
+    return item_of(account["resources"], request, "Resource not found", "resource")  # assumed wording
 
 
 def _resource_view(store: ServiceIntegrations, res: dict[str, Any]) -> dict[str, Any]:
@@ -134,14 +127,14 @@ def _resource_view(store: ServiceIntegrations, res: dict[str, Any]) -> dict[str,
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_confluent_resources(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     account = account_of(store.confluent_cloud, request, CONFLUENT_GONE)
     return web.json_response({"data": [_resource_view(store, r) for r in account["resources"]]})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_confluent_resource(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     account = account_of(store.confluent_cloud, request, CONFLUENT_GONE)
     attrs, resource_id = await attributes(request, "confluent-cloud-resources")
     if ServiceIntegrations.by_id(account["resources"], str(resource_id)):
@@ -153,14 +146,14 @@ async def create_confluent_resource(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_confluent_resource(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     res = _resource_of(account_of(store.confluent_cloud, request, CONFLUENT_GONE), request)
     return web.json_response({"data": _resource_view(store, res)})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_confluent_resource(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     account = account_of(store.confluent_cloud, request, CONFLUENT_GONE)
     res = _resource_of(account, request)
     attrs, _ = await attributes(request, "confluent-cloud-resources")
@@ -171,7 +164,7 @@ async def update_confluent_resource(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_confluent_resource(request: web.Request) -> web.Response:
-    account = account_of(_store(request).confluent_cloud, request, CONFLUENT_GONE)
+    account = account_of(store_of(request).confluent_cloud, request, CONFLUENT_GONE)
     account["resources"].remove(_resource_of(account, request))
     return web.Response(status=204)
 
@@ -189,7 +182,7 @@ def _okta_view(account: dict[str, Any]) -> dict[str, Any]:
 
 
 def _okta(request: web.Request) -> dict[str, Any]:
-    store = _store(request)
+    store = store_of(request)
     account = store.by_id(store.okta, request.match_info["id"])
     if account is None:
         if request.match_info["id"] in store.okta_retired:
@@ -200,12 +193,12 @@ def _okta(request: web.Request) -> dict[str, Any]:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_okta(request: web.Request) -> web.Response:
-    return web.json_response({"data": [_okta_view(a) for a in _store(request).okta]})
+    return web.json_response({"data": [_okta_view(a) for a in store_of(request).okta]})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_okta(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     attrs, _ = await attributes(request, "okta-accounts", ("name", "domain", "auth_method"))
     duplicate(store.okta, "name", attrs["name"])
     account = {"id": new_uuid(request), "name": attrs["name"]}  # a client-supplied data.id is ignored (recorded)
@@ -222,7 +215,7 @@ async def get_okta(request: web.Request) -> web.Response:
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_okta(request: web.Request) -> web.Response:
     """`auth_method` and `domain` are required; `name` cannot change; the answer carries a new id (recorded)."""
-    store = _store(request)
+    store = store_of(request)
     account = _okta(request)
     attrs, _ = await attributes(request, "okta-accounts", ("domain", "auth_method"))
     account.update({k: attrs[k] for k in OKTA_FIELDS if isinstance(attrs.get(k), str)})
@@ -233,31 +226,24 @@ async def update_okta(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_okta(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     store.okta.remove(_okta(request))
     return web.Response(status=204)
 
 
 def add_routes(app: web.Application) -> None:
-    routes = []
-    for name, handlers in (
-        ("confluent-cloud", (list_confluent, create_confluent, get_confluent, update_confluent, delete_confluent)),
-        ("okta", (list_okta, create_okta, get_okta, update_okta, delete_okta)),
-    ):
-        accounts = f"{BASE}/{name}/accounts"
-        routes += [
-            web.get(accounts, handlers[0], allow_head=False),
-            web.post(accounts, handlers[1]),
-            web.get(f"{accounts}/{{id}}", handlers[2], allow_head=False),
-            web.patch(f"{accounts}/{{id}}", handlers[3]),
-            web.delete(f"{accounts}/{{id}}", handlers[4]),
-        ]
-    path = f"{BASE}/confluent-cloud/accounts/{{id}}/resources"
-    routes += [
-        web.get(path, list_confluent_resources, allow_head=False),
-        web.post(path, create_confluent_resource),
-        web.get(f"{path}/{{resource}}", get_confluent_resource, allow_head=False),
-        web.patch(f"{path}/{{resource}}", update_confluent_resource),
-        web.delete(f"{path}/{{resource}}", delete_confluent_resource),
-    ]
-    app.router.add_routes(routes)
+    confluent = f"{BASE}/confluent-cloud/accounts"
+    accounts = (list_confluent, create_confluent, get_confluent, update_confluent, delete_confluent)
+    resources = (
+        list_confluent_resources,
+        create_confluent_resource,
+        get_confluent_resource,
+        update_confluent_resource,
+        delete_confluent_resource,
+    )
+    okta = (list_okta, create_okta, get_okta, update_okta, delete_okta)
+    app.router.add_routes(
+        collection_routes(confluent, accounts)
+        + collection_routes(f"{BASE}/okta/accounts", okta)
+        + collection_routes(f"{confluent}/{{id}}/resources", resources, item="resource")
+    )

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from datadog_sync.emulator.common import ApiError, endpoint, json_body, ok, org_of
 from datadog_sync.emulator.permissions import CREATE_WEBHOOKS, INTEGRATIONS_READ, MANAGE_INTEGRATIONS, MONITORS_READ
+from datadog_sync.emulator.services_common import collection_routes, found, store_of
 from datadog_sync.emulator.services_model import DEFAULT_PAYLOAD, SLACK_DEFAULTS, SLACK_DISPLAY, ServiceIntegrations
 
 HOOKS = "/api/v1/integration/webhooks/configuration/webhooks"
@@ -29,10 +30,6 @@ PD = "/api/v1/integration/pagerduty"
 SLACK = "/api/v1/integration/slack"
 MONITORS = "/api/v1/monitor"
 MASK = "*****"
-
-
-def _store(request: web.Request) -> ServiceIntegrations:
-    return org_of(request).services
 
 
 def _str(body: dict[str, Any], key: str, required: bool = True) -> Any:
@@ -48,10 +45,8 @@ def _str(body: dict[str, Any], key: str, required: bool = True) -> Any:
 
 
 def _hook(store: ServiceIntegrations, name: str) -> dict[str, Any]:
-    hook = store.by_name(store.webhooks, name)
-    if hook is None:
-        raise ApiError(404, "Webhook does not exist")  # test_delete_a_webhook_returns_ok_response #2
-    return hook
+    # test_delete_a_webhook_returns_ok_response #2
+    return found(store.by_name(store.webhooks, name), "Webhook does not exist")
 
 
 def _hook_fields(body: dict[str, Any], hook: dict[str, Any]) -> None:
@@ -75,7 +70,7 @@ def _hook_view(store: ServiceIntegrations, hook: dict[str, Any]) -> dict[str, An
 
 @endpoint(permission=CREATE_WEBHOOKS, serial="webhooks")
 async def create_webhook(request: web.Request) -> web.Response:
-    store, body = _store(request), await json_body(request)
+    store, body = store_of(request), await json_body(request)
     name = _str(body, "name")
     _str(body, "url")
     if store.by_name(store.webhooks, name):
@@ -88,13 +83,13 @@ async def create_webhook(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_webhook(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     return ok(_hook_view(store, _hook(store, request.match_info["name"])))
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def update_webhook(request: web.Request) -> web.Response:
-    store, body = _store(request), await json_body(request)
+    store, body = store_of(request), await json_body(request)
     hook = _hook(store, request.match_info["name"])
     new_name = _str(body, "name", required=False)
     if new_name and new_name != hook["name"] and store.by_name(store.webhooks, new_name):
@@ -109,7 +104,7 @@ async def update_webhook(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def delete_webhook(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     store.webhooks.remove(_hook(store, request.match_info["name"]))
     return ok()
 
@@ -118,10 +113,8 @@ async def delete_webhook(request: web.Request) -> web.Response:
 
 
 def _var(store: ServiceIntegrations, name: str) -> dict[str, Any]:
-    var = store.by_name(store.custom_variables, name)
-    if var is None:
-        raise ApiError(404, "Custom variable does not exist")  # test_delete_a_custom_variable_returns_ok_response #2
-    return var
+    # test_delete_a_custom_variable_returns_ok_response #2
+    return found(store.by_name(store.custom_variables, name), "Custom variable does not exist")
 
 
 def _var_view(var: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +132,7 @@ def _secret_flag(body: dict[str, Any]) -> bool:
 
 @endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def create_variable(request: web.Request) -> web.Response:
-    store, body = _store(request), await json_body(request)
+    store, body = store_of(request), await json_body(request)
     name, value = _str(body, "name"), _str(body, "value")
     is_secret = _secret_flag(body)
     if store.by_name(store.custom_variables, name):
@@ -151,12 +144,12 @@ async def create_variable(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_variable(request: web.Request) -> web.Response:
-    return ok(_var_view(_var(_store(request), request.match_info["name"])))
+    return ok(_var_view(_var(store_of(request), request.match_info["name"])))
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def update_variable(request: web.Request) -> web.Response:
-    store, body = _store(request), await json_body(request)
+    store, body = store_of(request), await json_body(request)
     var = _var(store, request.match_info["name"])
     updated = dict(var)
     new_name = _str(body, "name", required=False)
@@ -174,7 +167,7 @@ async def update_variable(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS, serial="webhooks")
 async def delete_variable(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     store.custom_variables.remove(_var(store, request.match_info["name"]))
     return ok()
 
@@ -184,15 +177,13 @@ async def delete_variable(request: web.Request) -> web.Response:
 
 def _pd_service(store: ServiceIntegrations, name: str) -> dict[str, Any]:
     service = store.by_name(store.pagerduty_services, name, key="service_name")
-    if service is None:
-        raise ApiError(404, "Service not found")  # terraform-provider-datadog GH#299
-    return service
+    return found(service, "Service not found")  # terraform-provider-datadog GH#299
 
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_pagerduty(request: web.Request) -> web.Response:
     """The legacy whole config, every secret as "*****" (TestAccDatadogIntegrationPagerdutyServiceObject_Basic #1)."""
-    store = _store(request)
+    store = store_of(request)
     config = store.pagerduty
     return ok(
         {
@@ -210,7 +201,7 @@ async def get_pagerduty(request: web.Request) -> web.Response:
 async def put_pagerduty(request: web.Request) -> web.Response:
     """The legacy whole-config write, as recorded: a body without `services` keeps them (#26 -> #27). A body with
     `services` replaces them all (Datadog stopped documenting it for that reason, documentation PR #6930)."""
-    store, body = _store(request), await json_body(request)
+    store, body = store_of(request), await json_body(request)
     for key in ("subdomain", "schedules", "api_token", "show_all_incidents", "filter_services"):
         if key in body:
             store.pagerduty[key] = body[key]
@@ -225,7 +216,7 @@ async def put_pagerduty(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS, serial="pagerduty")
 async def create_pd_service(request: web.Request) -> web.Response:
-    store, body = _store(request), await json_body(request)
+    store, body = store_of(request), await json_body(request)
     name, key = _str(body, "service_name"), _str(body, "service_key")
     if store.by_name(store.pagerduty_services, name, key="service_name"):
         raise ApiError(409, f"Service {name} already exists")  # assumed
@@ -235,13 +226,13 @@ async def create_pd_service(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_pd_service(request: web.Request) -> web.Response:
-    return ok({"service_name": _pd_service(_store(request), request.match_info["name"])["service_name"]})
+    return ok({"service_name": _pd_service(store_of(request), request.match_info["name"])["service_name"]})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS, serial="pagerduty")
 async def update_pd_service(request: web.Request) -> web.Response:
     """Only the key changes (PagerDutyServiceKey); not recorded, so the answer body is assumed to be the name."""
-    store, body = _store(request), await json_body(request)
+    store, body = store_of(request), await json_body(request)
     service = _pd_service(store, request.match_info["name"])
     service["service_key"] = _str(body, "service_key")
     return ok({"service_name": service["service_name"]})
@@ -249,7 +240,7 @@ async def update_pd_service(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS, serial="pagerduty")
 async def delete_pd_service(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     store.pagerduty_services.remove(_pd_service(store, request.match_info["name"]))
     return web.Response(status=204)
 
@@ -258,7 +249,7 @@ async def delete_pd_service(request: web.Request) -> web.Response:
 
 
 def _account(request: web.Request) -> list[dict[str, Any]]:
-    store, account = _store(request), request.match_info["account"]
+    store, account = store_of(request), request.match_info["account"]
     if account not in store.slack:
         raise ApiError(404, f"Slack account {account} not found")  # assumed wording
     return store.slack[account]
@@ -266,9 +257,7 @@ def _account(request: web.Request) -> list[dict[str, Any]]:
 
 def _channel(channels: list[dict[str, Any]], name: str) -> dict[str, Any]:
     channel = next((c for c in channels if c["name"] == name), None)
-    if channel is None:
-        raise ApiError(404, f"Channel {name} not found")  # assumed wording
-    return channel
+    return found(channel, f"Channel {name} not found")  # assumed wording
 
 
 def _display(body: dict[str, Any], base: dict[str, bool]) -> dict[str, bool]:
@@ -282,7 +271,7 @@ def _display(body: dict[str, Any], base: dict[str, bool]) -> dict[str, bool]:
 async def install_slack(request: web.Request) -> web.Response:
     """The deprecated legacy call TF tests use to create accounts (`service_hooks`); it installs the named accounts
     (TestAccDatadogIntegrationSlackChannel_Basic #1: 204). Real installs are OAuth in the UI."""
-    store, body = _store(request), await json_body(request)
+    store, body = store_of(request), await json_body(request)
     for hook in body.get("service_hooks") or []:
         if isinstance(hook, dict) and isinstance(hook.get("account"), str):
             store.slack.setdefault(hook["account"], [])
@@ -363,6 +352,7 @@ async def get_monitor(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    channels = (list_channels, create_channel, get_channel, update_channel, delete_channel)
     app.router.add_routes(
         [
             web.post(HOOKS, create_webhook),
@@ -380,11 +370,7 @@ def add_routes(app: web.Application) -> None:
             web.put(f"{PD}/configuration/services/{{name}}", update_pd_service),
             web.delete(f"{PD}/configuration/services/{{name}}", delete_pd_service),
             web.post(SLACK, install_slack),
-            web.get(f"{SLACK}/configuration/accounts/{{account}}/channels", list_channels, allow_head=False),
-            web.post(f"{SLACK}/configuration/accounts/{{account}}/channels", create_channel),
-            web.get(f"{SLACK}/configuration/accounts/{{account}}/channels/{{channel}}", get_channel, allow_head=False),
-            web.patch(f"{SLACK}/configuration/accounts/{{account}}/channels/{{channel}}", update_channel),
-            web.delete(f"{SLACK}/configuration/accounts/{{account}}/channels/{{channel}}", delete_channel),
+            *collection_routes(f"{SLACK}/configuration/accounts/{{account}}/channels", channels, item="channel"),
             web.get(MONITORS, list_monitors, allow_head=False),
             web.get(f"{MONITORS}/{{id}}", get_monitor, allow_head=False),
         ]

@@ -13,46 +13,26 @@ docs/emulator.md). The tenant connection is a UI step: it is seeded (`ms_teams_t
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from aiohttp import web
 
-from datadog_sync.emulator.common import ApiError, core_of, endpoint, json_body, ok, org_of
+from datadog_sync.emulator.common import ApiError, endpoint, ok
 from datadog_sync.emulator.permissions import INTEGRATIONS_READ, MANAGE_INTEGRATIONS
+from datadog_sync.emulator.services_common import (
+    attributes,
+    collection_routes,
+    item_of,
+    new_uuid,
+    resource,
+    store_of,
+    unique,
+)
 from datadog_sync.emulator.services_model import ServiceIntegrations
 
 OPSGENIE = "/api/v2/integration/opsgenie/services"
 TEAMS = "/api/v2/integration/ms-teams/configuration"
 REGIONS = ("us", "eu", "custom")
-
-
-def _store(request: web.Request) -> ServiceIntegrations:
-    return org_of(request).services
-
-
-def new_uuid(request: web.Request) -> str:
-    """A UUID drawn from the core's seeded id generator (reproducible runs)."""
-    return str(uuid.UUID(int=int(core_of(request).new_external_id(), 16), version=4))
-
-
-async def attributes(request: web.Request, kind: str, required: tuple[str, ...] = ()) -> tuple[dict[str, Any], Any]:
-    """The `data.attributes` of a JSON:API body of type `kind` (and `data.id`); 400 when malformed (assumed)."""
-    body = await json_body(request)
-    data = body.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("attributes", {}), dict):
-        raise ApiError(400, "Invalid request: 'data' must be an object")
-    if data.get("type") != kind:
-        raise ApiError(400, f"Invalid request: 'data.type' must be {kind!r}")
-    attrs = data.get("attributes") or {}
-    for key in required:
-        if not isinstance(attrs.get(key), str) or not attrs[key]:
-            raise ApiError(400, f"Invalid request: attribute {key!r} is required")
-    return attrs, data.get("id")
-
-
-def resource(kind: str, item_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
-    return {"type": kind, "id": item_id, "attributes": attrs}
 
 
 # --- Opsgenie ---------------------------------------------------------------------------------------------------
@@ -64,11 +44,8 @@ def _opsgenie_view(service: dict[str, Any]) -> dict[str, Any]:
 
 
 def _service(request: web.Request) -> dict[str, Any]:
-    store = _store(request)
-    service = store.by_id(store.opsgenie, request.match_info["id"])
-    if service is None:
-        raise ApiError(404, "Service not found.")  # test_delete_a_single_service_object_returns_ok_response #2
-    return service
+    # test_delete_a_single_service_object_returns_ok_response #2
+    return item_of(store_of(request).opsgenie, request, "Service not found.")
 
 
 def _opsgenie_fields(attrs: dict[str, Any], service: dict[str, Any]) -> None:
@@ -83,12 +60,12 @@ def _opsgenie_fields(attrs: dict[str, Any], service: dict[str, Any]) -> None:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_opsgenie(request: web.Request) -> web.Response:
-    return ok({"data": [_opsgenie_view(s) for s in _store(request).opsgenie]})
+    return ok({"data": [_opsgenie_view(s) for s in store_of(request).opsgenie]})
 
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_opsgenie(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     attrs, _ = await attributes(request, "opsgenie-service", ("name", "opsgenie_api_key", "region"))
     if store.by_name(store.opsgenie, attrs["name"]):
         raise ApiError(409, "A service with this name already exists.")  # 409 is in the spec; wording assumed
@@ -105,7 +82,7 @@ async def get_opsgenie(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_opsgenie(request: web.Request) -> web.Response:
-    store, service = _store(request), _service(request)
+    store, service = store_of(request), _service(request)
     attrs, body_id = await attributes(request, "opsgenie-service")
     if body_id != service["id"]:
         raise ApiError(400, "Invalid request: 'data.id' must be the service id")  # required by the spec; assumed
@@ -118,7 +95,7 @@ async def update_opsgenie(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_opsgenie(request: web.Request) -> web.Response:
-    _store(request).opsgenie.remove(_service(request))
+    store_of(request).opsgenie.remove(_service(request))
     return web.Response(status=204)
 
 
@@ -132,11 +109,7 @@ def _tenant_view(handle: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tenant_handle(request: web.Request) -> dict[str, Any]:
-    store = _store(request)
-    handle = store.by_id(store.tenant_handles, request.match_info["id"])
-    if handle is None:
-        raise ApiError(404, "Handle not found")  # assumed wording
-    return handle
+    return item_of(store_of(request).tenant_handles, request, "Handle not found")  # assumed wording
 
 
 def _check_channel(store: ServiceIntegrations, handle: dict[str, Any]) -> None:
@@ -148,15 +121,13 @@ def _check_channel(store: ServiceIntegrations, handle: dict[str, Any]) -> None:
 
 
 def _unique(store: ServiceIntegrations, name: str, current: dict[str, Any] | None = None) -> None:
-    for items in (store.tenant_handles, store.workflows_handles):
-        other = store.by_name(items, name)
-        if other is not None and other is not current:
-            raise ApiError(409, f"A handle named {name} already exists")  # 409 is in the spec; wording assumed
+    groups = (store.tenant_handles, store.workflows_handles)
+    unique(groups, name, f"A handle named {name} already exists", current)  # 409 is in the spec; wording assumed
 
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_tenant_handles(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     handles = store.tenant_handles
     for key in ("tenant_id", "name"):
         if request.query.get(key):
@@ -174,7 +145,7 @@ async def list_tenant_handles(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_tenant_handle(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     attrs, _ = await attributes(request, "tenant-based-handle", ("name", *IDS))
     handle = {"id": new_uuid(request), **{k: attrs[k] for k in ("name", *IDS)}}
     _check_channel(store, handle)
@@ -190,7 +161,7 @@ async def get_tenant_handle(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_tenant_handle(request: web.Request) -> web.Response:
-    store, handle = _store(request), _tenant_handle(request)
+    store, handle = store_of(request), _tenant_handle(request)
     attrs, _ = await attributes(request, "tenant-based-handle")
     updated = {**handle, **{k: attrs[k] for k in ("name", *IDS) if isinstance(attrs.get(k), str) and attrs[k]}}
     _check_channel(store, updated)
@@ -201,7 +172,7 @@ async def update_tenant_handle(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_tenant_handle(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     handle = store.by_id(store.tenant_handles, request.match_info["id"])
     if handle is not None:  # the spec declares no 404 for this DELETE
         store.tenant_handles.remove(handle)
@@ -210,7 +181,7 @@ async def delete_tenant_handle(request: web.Request) -> web.Response:
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def get_channel_by_name(request: web.Request) -> web.Response:
-    store, m = _store(request), request.match_info
+    store, m = store_of(request), request.match_info
     for tenant in store.ms_teams_tenants:
         if tenant.get("tenant_name") != m["tenant"]:
             continue
@@ -236,16 +207,12 @@ def _workflows_view(handle: dict[str, Any]) -> dict[str, Any]:
 
 
 def _workflows_handle(request: web.Request) -> dict[str, Any]:
-    store = _store(request)
-    handle = store.by_id(store.workflows_handles, request.match_info["id"])
-    if handle is None:
-        raise ApiError(404, "Handle not found")  # assumed wording
-    return handle
+    return item_of(store_of(request).workflows_handles, request, "Handle not found")  # assumed wording
 
 
 @endpoint(permission=INTEGRATIONS_READ)
 async def list_workflows_handles(request: web.Request) -> web.Response:
-    handles = _store(request).workflows_handles
+    handles = store_of(request).workflows_handles
     if request.query.get("name"):
         handles = [h for h in handles if h["name"] == request.query["name"]]
     return ok({"data": [_workflows_view(h) for h in handles]})
@@ -253,7 +220,7 @@ async def list_workflows_handles(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def create_workflows_handle(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     attrs, _ = await attributes(request, "workflows-webhook-handle", ("name", "url"))
     _unique(store, attrs["name"])
     handle = {"id": new_uuid(request), "name": attrs["name"], "url": attrs["url"]}
@@ -268,7 +235,7 @@ async def get_workflows_handle(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def update_workflows_handle(request: web.Request) -> web.Response:
-    store, handle = _store(request), _workflows_handle(request)
+    store, handle = store_of(request), _workflows_handle(request)
     attrs, _ = await attributes(request, "workflows-webhook-handle")
     if isinstance(attrs.get("name"), str) and attrs["name"]:
         _unique(store, attrs["name"], handle)
@@ -280,7 +247,7 @@ async def update_workflows_handle(request: web.Request) -> web.Response:
 
 @endpoint(permission=MANAGE_INTEGRATIONS)
 async def delete_workflows_handle(request: web.Request) -> web.Response:
-    store = _store(request)
+    store = store_of(request)
     handle = store.by_id(store.workflows_handles, request.match_info["id"])
     if handle is not None:
         store.workflows_handles.remove(handle)
@@ -288,24 +255,18 @@ async def delete_workflows_handle(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    tenant, workflows = f"{TEAMS}/tenant-based-handles", f"{TEAMS}/workflows-webhook-handles"
+    opsgenie = (list_opsgenie, create_opsgenie, get_opsgenie, update_opsgenie, delete_opsgenie)
+    tenant = (list_tenant_handles, create_tenant_handle, get_tenant_handle, update_tenant_handle, delete_tenant_handle)
+    workflows = (
+        list_workflows_handles,
+        create_workflows_handle,
+        get_workflows_handle,
+        update_workflows_handle,
+        delete_workflows_handle,
+    )
     app.router.add_routes(
-        [
-            web.get(OPSGENIE, list_opsgenie, allow_head=False),
-            web.post(OPSGENIE, create_opsgenie),
-            web.get(f"{OPSGENIE}/{{id}}", get_opsgenie, allow_head=False),
-            web.patch(f"{OPSGENIE}/{{id}}", update_opsgenie),
-            web.delete(f"{OPSGENIE}/{{id}}", delete_opsgenie),
-            web.get(f"{TEAMS}/channel/{{tenant}}/{{team}}/{{channel}}", get_channel_by_name, allow_head=False),
-            web.get(tenant, list_tenant_handles, allow_head=False),
-            web.post(tenant, create_tenant_handle),
-            web.get(f"{tenant}/{{id}}", get_tenant_handle, allow_head=False),
-            web.patch(f"{tenant}/{{id}}", update_tenant_handle),
-            web.delete(f"{tenant}/{{id}}", delete_tenant_handle),
-            web.get(workflows, list_workflows_handles, allow_head=False),
-            web.post(workflows, create_workflows_handle),
-            web.get(f"{workflows}/{{id}}", get_workflows_handle, allow_head=False),
-            web.patch(f"{workflows}/{{id}}", update_workflows_handle),
-            web.delete(f"{workflows}/{{id}}", delete_workflows_handle),
-        ]
+        collection_routes(OPSGENIE, opsgenie)
+        + [web.get(f"{TEAMS}/channel/{{tenant}}/{{team}}/{{channel}}", get_channel_by_name, allow_head=False)]
+        + collection_routes(f"{TEAMS}/tenant-based-handles", tenant)
+        + collection_routes(f"{TEAMS}/workflows-webhook-handles", workflows)
     )

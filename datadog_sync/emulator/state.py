@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -470,9 +470,9 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def redact_secrets(
-    value: Any,
-    keys: Iterable[str] = (
+#: Fields whose values are secrets wherever a request body holds them (the request log shows them as "***").
+SECRET_FIELDS = frozenset(
+    {
         "secret_access_key",
         "client_secret",
         "private_key",
@@ -481,12 +481,30 @@ def redact_secrets(
         "opsgenie_api_key",
         "api_secret",
         "api_token",
-    ),
-) -> Any:
-    """Deep copy of a JSON value with secret values replaced by "***" (for the request log)."""
-    keys = frozenset(keys)
-    if isinstance(value, dict):
-        return {k: "***" if k in keys and v is not None else redact_secrets(v, keys) for k, v in value.items()}
+        "api_key",  # Fastly, Cloudflare and Okta accounts
+    }
+)
+#: JSON:API types whose ``attributes`` hold more secrets, or fewer: a Workflows handle's ``url`` is its secret; a
+#: Confluent account's ``api_key`` is its natural key (shown in state keys and diffs; its ``api_secret`` is the secret).
+_TYPED_SECRETS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "workflows-webhook-handle": (frozenset({"url"}), frozenset()),
+    "confluent-cloud-accounts": (frozenset(), frozenset({"api_key"})),
+}
+_PLAIN: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+
+
+def redact_secrets(value: Any, keys: frozenset[str] = SECRET_FIELDS) -> Any:
+    """Deep copy of a JSON value with secret values replaced by "***" (for the request log): ``keys`` anywhere, the
+    ``value`` of a secret webhook custom variable (``is_secret: true``), and the secrets of typed JSON:API bodies."""
     if isinstance(value, list):
         return [redact_secrets(v, keys) for v in value]
-    return value
+    if not isinstance(value, dict):
+        return value
+    masked = keys | {"value"} if value.get("is_secret") is True else keys
+    kind = value.get("type")
+    more, fewer = _TYPED_SECRETS.get(kind, _PLAIN) if isinstance(kind, str) else _PLAIN
+    inner = (keys | more) - fewer
+    return {
+        k: "***" if k in masked and v is not None else redact_secrets(v, inner if k == "attributes" else keys)
+        for k, v in value.items()
+    }

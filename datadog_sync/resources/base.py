@@ -9,7 +9,8 @@ Objects flow like this:
 * import:  ``list_resources(source)`` -> raw items -> ``import_resource(raw)`` -> ``(key, stored object)``
   kept in source state under ``key``.
 * plan:    ``current_destination(...)`` gives the destination's object for every key; ``diff`` compares
-  it with the (dependency-remapped) source object.
+  it with the (dependency-remapped) source object. A type made of parts that can fail alone raises
+  :class:`PartialDestination` with what it read: the other parts are still planned.
 * apply:   ``create`` / ``update`` / ``delete`` return what the destination state keeps for the key; a plugin
   never writes host state itself (:class:`PartialFailure` keeps an object despite a failure, and files beside
   state go through ``ctx.sidechannel``).
@@ -74,6 +75,19 @@ class PartialListing(Exception):
         self.items = items
         self.unlisted = dict(unlisted)
         self.keeps = keeps
+
+
+class PartialDestination(Exception):
+    """A ``current_destination`` that read some of a type's destination but not all (a subtype of a composite type
+    failed or was refused): ``current`` is the destination's object for every key of what was read; ``unread`` maps
+    what could not be read (a subtype) to its error, and ``covers(key)`` tells the keys it covers. The planner plans
+    the rest and reports each unread part as failed; the keys it covers are neither planned, deleted nor forgotten."""
+
+    def __init__(self, current: dict[str, dict], unread: Mapping[str, Exception], covers: Callable[[str], bool]):
+        super().__init__("; ".join(f"{name}: {err}" for name, err in unread.items()))
+        self.current = current
+        self.unread = dict(unread)
+        self.covers = covers
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,12 @@ class BaseResource:
     def update_note(self, key: str, desired: dict, current: dict) -> str:
         """A note shown with a planned update (e.g. that it replaces the object), or ``""``."""
         return ""
+
+    def adopted_current(self, key: str, desired: dict, current: dict) -> dict:
+        """The destination's object as the plan compares it when adopting it (found in the destination, with no
+        destination state entry for ``key``): e.g. marked so that ``diff`` shows a write-only secret that the plan
+        must write once. Default: as it is."""
+        return current
 
     def remap(
         self, obj: dict, destination: Mapping[str, Mapping[str, dict]] | None = None

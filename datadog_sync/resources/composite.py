@@ -10,12 +10,18 @@ one (AWS v2 accounts) can take over existing state by registering under the same
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
-from datadog_sync.resources.base import BaseResource, PartialListing, ResourceConfig, ResourceError
+from datadog_sync.resources.base import (
+    BaseResource,
+    PartialDestination,
+    PartialListing,
+    ResourceConfig,
+    ResourceError,
+)
 from datadog_sync.resources.schema import schema_problems
 from datadog_sync.state import sanitize_id
 
@@ -105,6 +111,8 @@ class CompositeResource(BaseResource):
     def __init__(self, ctx: RunContext):
         super().__init__(ctx)
         self._subtypes: dict[str, SubtypeResource] | None = None
+        #: The subtypes whose destination the last plan could not read, and why (reports word their entries so).
+        self.unread_subtypes: dict[str, Exception] = {}
 
     def new_subtype(self, part: type[SubtypeResource]) -> SubtypeResource:
         """One subtype plugin for this run (a composite with a secrets file hands each its section)."""
@@ -116,6 +124,14 @@ class CompositeResource(BaseResource):
             config = self.ctx.config
             self._subtypes = {name: self.new_subtype(cls.variant(config)) for name, cls in self.subtype_classes.items()}
         return self._subtypes
+
+    @property
+    def selected(self) -> dict[str, SubtypeResource]:
+        """The subtypes the run's filters can select: all of them, unless plain ``Name=name;Value=<subtype>`` filters
+        name some (``Filters.pinned_values``; every stored object's ``name`` is its subtype). The others' objects would
+        all be filtered out, so they are not listed, and their monitor handles are not read or reported."""
+        pinned = self.ctx.config.filters.pinned_values(self.resource_type, "name")
+        return {name: sub for name, sub in self.subtypes.items() if pinned is None or name in pinned}
 
     def plugin_of(self, key: str | None = None, obj: Mapping | None = None) -> BaseResource:
         return self.subtype_of(key, obj)
@@ -136,15 +152,14 @@ class CompositeResource(BaseResource):
 
     # -------------------------------------------------------------------------------------------- import
     async def list_resources(self, client: Client) -> list[dict]:
-        """Every subtype's objects. When some subtypes cannot be listed (an AWS-only key may not read GCP), the
-        others still are: :class:`PartialListing` says which were not, so their state is kept, never forgotten.
+        """Every selected subtype's objects. When some subtypes cannot be listed (an AWS-only key may not read GCP),
+        the others still are: :class:`PartialListing` says which were not, so their state is kept, never forgotten.
         When none can, the first failure in registration order is raised, whichever answered first."""
-        lists = await asyncio.gather(
-            *(sub.list_resources(client) for sub in self.subtypes.values()), return_exceptions=True
-        )
+        selected = self.selected
+        lists = await asyncio.gather(*(sub.list_resources(client) for sub in selected.values()), return_exceptions=True)
         items: list[dict] = []
         unlisted: dict[str, Exception] = {}
-        for name, listed in zip(self.subtypes, lists, strict=True):
+        for name, listed in zip(selected, lists, strict=True):
             if isinstance(listed, BaseException):
                 if not isinstance(listed, Exception):
                     raise listed  # Ctrl-C, SIGTERM
@@ -158,13 +173,18 @@ class CompositeResource(BaseResource):
         return self._partial(items, unlisted)
 
     def _partial(self, items: list[dict], unlisted: dict[str, Exception]) -> list[dict]:
-        def keeps(key: str) -> bool:
+        raise PartialListing(items, unlisted, self._of_subtypes(unlisted))
+
+    def _of_subtypes(self, names: Mapping[str, object]) -> Callable[[str], bool]:
+        """Whether a state key belongs to one of the subtypes ``names`` (a key of no known subtype belongs to none)."""
+
+        def belongs(key: str) -> bool:
             try:
-                return self.subtype_of(key).subtype in unlisted
+                return self.subtype_of(key).subtype in names
             except ResourceError:
                 return False
 
-        raise PartialListing(items, unlisted, keeps)
+        return belongs
 
     def key_of(self, raw: dict) -> str | None:
         return self.subtype_of(obj=raw).key_of(raw)
@@ -180,11 +200,27 @@ class CompositeResource(BaseResource):
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
     ) -> dict[str, dict]:
         sources, states = self._split(self._valid(source)), self._split(destination_state)
-        names = [name for name in self.subtypes if sources[name] or states[name]]
+        everything = self.ctx.state.source.get(self.resource_type, {})
+        # A subtype with nothing to plan is not read: no source entry passes the filters, and every destination
+        # state entry has a source entry (filtered out: no cleanup candidate), so its plan is empty whatever it reads.
+        names = [name for name in self.subtypes if sources[name] or any(k not in everything for k in states[name])]
         results = await asyncio.gather(
-            *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names)
+            *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names),
+            return_exceptions=True,
         )
-        return {key: obj for result in results for key, obj in result.items()}
+        current: dict[str, dict] = {}
+        unread: dict[str, Exception] = {}
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result  # Ctrl-C, SIGTERM
+                unread[name] = result
+            else:
+                current.update(result)
+        self.unread_subtypes = unread
+        if unread:  # one subtype failing (an unreadable listing, a key refused one integration) stops no other
+            raise PartialDestination(current, unread, self._of_subtypes(unread))
+        return current
 
     def _valid(self, source: Mapping[str, dict]) -> dict[str, dict]:
         """The source entries that can be planned, so one hand-edited entry never fails the others (and is never
@@ -224,6 +260,9 @@ class CompositeResource(BaseResource):
 
     def update_note(self, key: str, desired: dict, current: dict) -> str:
         return self.subtype_of(key, desired).update_note(key, desired, current)
+
+    def adopted_current(self, key: str, desired: dict, current: dict) -> dict:
+        return self.subtype_of(key, desired).adopted_current(key, desired, current)
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
         return self.subtype_of(obj=desired).diff(current, desired)

@@ -277,6 +277,6 @@ def test_a_wrong_application_key_on_the_destination_read_keeps_its_hint_line(env
     wrong = {**env, "DD_DESTINATION_APP_KEY": "wrong-app-key-0000000000000000"}
     result = run(wrong, "diffs", "--resources=integrations", "--verify-ddr-status=false")
     assert result.exit_code == 1
-    assert "failed, so none was planned or applied: 403 Forbidden on GET" in result.stderr
+    assert "integrations aws failed, so none of them was planned or applied (their state is kept): 403" in result.stderr
     assert "(destination): Forbidden\nhint: the destination application key or its owner lacks the" in result.stderr
     assert "\\nhint" not in result.stderr

@@ -44,7 +44,7 @@ def test_unreadable_destination_plan_is_unknown_and_sync_writes_nothing(workdir)
             result = invoke(emu, *args, destination=no_read)
             assert result.exit_code == 1, args
             assert result.stdout.startswith(
-                "Plan: unknown for integrations (reading the destination failed, see the error above).\n"
+                "Plan: unknown for integrations aws (reading the destination failed, see the error above).\n"
             )
             assert "unchanged" not in result.stdout.splitlines()[0]
             assert "aws_configuration_read" in result.stderr

@@ -216,3 +216,37 @@ async def test_an_emulator_bug_answers_500_and_keeps_serving(api: Api, emu: Emul
     assert (reply.status, reply.body) == (500, {"errors": ["Internal Server Error"]})
     assert emu.requests("main")[-1]["injected"] == "emulator_error"
     assert (await api.get("/api/v1/validate")).status == 200
+
+
+async def test_request_log_masks_every_secret_the_service_integrations_take(api: Api) -> None:
+    v2 = "/api/v2/integrations"
+    hooks = "/api/v1/integration/webhooks/configuration"
+    bodies = {
+        f"{v2}/cloudflare/accounts": {
+            "data": {"type": "cloudflare-accounts", "attributes": {"name": "cf", "api_key": "k1" * 20}}
+        },
+        f"{v2}/fastly/accounts": {"data": {"type": "fastly-accounts", "attributes": {"name": "fa", "api_key": "k2"}}},
+        f"{v2}/okta/accounts": {"data": {"type": "okta-accounts", "attributes": {"name": "ok", "api_key": "k3"}}},
+        "/api/v2/integration/ms-teams/configuration/workflows-webhook-handles": {
+            "data": {"type": "workflows-webhook-handle", "attributes": {"name": "wf", "url": "https://k4.example"}}
+        },
+        f"{v2}/confluent-cloud/accounts": {
+            "data": {"type": "confluent-cloud-accounts", "attributes": {"api_key": "NATURALKEY", "api_secret": "k5"}}
+        },
+        f"{hooks}/custom-variables": {"name": "S", "value": "k6", "is_secret": True},
+        f"{hooks}/webhooks": {"name": "h", "url": "https://hooks.example/plain"},
+    }
+    for path, body in bodies.items():
+        await api.post(path, body)
+    await api.post(f"{hooks}/custom-variables", {"name": "P", "value": "plain", "is_secret": False})
+    entries = (await api.as_org(None).get(f"{ADMIN}/requests")).body["requests"]
+    assert len(entries) == len(bodies) + 1
+    text = json.dumps(entries)
+    logged = {e["path"]: e["body"] for e in entries}
+    assert not any(f'"{secret}' in text for secret in ("k1", "k2", "k3", "https://k4", "k5", "k6"))
+    assert logged[f"{v2}/confluent-cloud/accounts"]["data"]["attributes"] == {
+        "api_key": "NATURALKEY",
+        "api_secret": "***",
+    }
+    assert logged[f"{hooks}/webhooks"]["url"] == "https://hooks.example/plain"  # a webhook's url is no secret
+    assert logged[f"{hooks}/custom-variables"]["value"] == "plain"  # the last one: a variable that is not secret

@@ -14,13 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import aiohttp
 import pytest
-import yaml
 
-from datadog_sync.emulator import Emulator, OrgSpec
+from datadog_sync.emulator import Emulator
+from tests.emulator.replay import answer_problem, load_interactions, load_only, replay, report, shape_mismatch
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = Path(os.environ.get("DD_SYNC_REFERENCE") or ROOT.parent / "shared" / "reference")
@@ -35,101 +33,30 @@ MISSING = (
 )
 
 
-def load_interactions(path: Path) -> list[dict[str, Any]]:
-    """Normalise vcrpy and go-vcr v2 cassettes to {method, path, body, status, response}."""
-    data = yaml.safe_load(path.read_text())
-    out = []
-    for item in data["interactions"]:
-        req, resp = item["request"], item["response"]
-        url = urlsplit(req.get("uri") or req["url"])
-        if isinstance(resp.get("status"), dict):  # vcrpy
-            status, text = resp["status"]["code"], resp["body"]["string"]
-        else:  # go-vcr v2
-            status, text = resp["code"], resp["body"]
-        out.append(
-            {
-                "method": req["method"],
-                "path": url.path + (f"?{url.query}" if url.query else ""),
-                "body": req.get("body") or None,
-                "status": status,
-                "response": json.loads(text) if text.strip() else None,
-            }
-        )
-    return out
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return type(value).__name__
-
-
-def shape_mismatch(got: Any, recorded: Any, where: str = "$") -> str | None:
-    """None if `got` has the shape of `recorded`, else a description of the first difference."""
-    if isinstance(recorded, dict):
-        if not isinstance(got, dict):
-            return f"{where}: expected object, got {json_type(got)}"
-        if got.keys() != recorded.keys():
-            return f"{where}: keys {sorted(got)} != recorded {sorted(recorded)}"
-        for key in recorded:
-            problem = shape_mismatch(got[key], recorded[key], f"{where}.{key}")
-            if problem:
-                return problem
-        return None
-    if isinstance(recorded, list):
-        if not isinstance(got, list):
-            return f"{where}: expected array, got {json_type(got)}"
-        if not recorded:
-            return None if not got else f"{where}: recorded [] but got {len(got)} elements"
-        for i, element in enumerate(got):
-            problems = [shape_mismatch(element, r, f"{where}[{i}]") for r in recorded]
-            if all(problems):
-                return problems[0]
-        return None
-    if json_type(got) != json_type(recorded):
-        return f"{where}: expected {json_type(recorded)}, got {json_type(got)}"
-    return None
-
-
 def cassette_files() -> list[Path]:
     return sorted(CASSETTES.glob("*/*.yaml"))
 
 
+def v1_problem(status: int, body: Any, text: str, rec: dict[str, Any]) -> str | None:
+    return answer_problem(status, body, text, rec, v1_answer_problem)
+
+
+def v1_answer_problem(body: Any, recorded: Any) -> str | None:
+    problem = shape_mismatch(body, recorded)
+    if problem is None and isinstance(body, dict) and "external_id" in body:
+        if not re.fullmatch(r"[0-9a-f]{32}", body["external_id"]):
+            problem = f"external_id {body['external_id']!r} is not 32 hex characters"
+    return problem
+
+
+def cassette_label(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
 @pytest.mark.skipif(not CASSETTES.is_dir(), reason=MISSING)
 async def test_replays_every_recorded_v1_interaction() -> None:
-    files = cassette_files()
-    orgs = [OrgSpec(f"org{i}", f"api-{i}", f"app-{i}") for i in range(len(files))]
-    total, matched, failures = 0, 0, []
-    async with Emulator(orgs) as emu, aiohttp.ClientSession() as session:
-        for org, path in zip(orgs, files, strict=True):
-            headers = {"DD-API-KEY": org.api_key, "DD-APPLICATION-KEY": org.app_key, "Content-Type": "application/json"}
-            for n, rec in enumerate(load_interactions(path)):
-                total += 1
-                url = emu.url + rec["path"]
-                async with session.request(rec["method"], url, data=rec["body"], headers=headers) as resp:
-                    text = await resp.text()
-                    status, body = resp.status, json.loads(text) if text else None
-                problem = None
-                if status != rec["status"]:
-                    problem = f"status {status} != recorded {rec['status']} ({text})"
-                elif rec["status"] >= 400 and body != rec["response"]:
-                    problem = f"error body {body} != recorded {rec['response']}"
-                else:
-                    problem = shape_mismatch(body, rec["response"])
-                if problem is None and isinstance(body, dict) and "external_id" in body:
-                    if not re.fullmatch(r"[0-9a-f]{32}", body["external_id"]):
-                        problem = f"external_id {body['external_id']!r} is not 32 hex characters"
-                if problem:
-                    failures.append(f"{path.parent.name}/{path.name}#{n} {rec['method']} {rec['path']}: {problem}")
-                else:
-                    matched += 1
-    print(f"conformance: {matched}/{total} interactions match")
-    for failure in failures:
-        print("  mismatch:", failure)
+    total, matched, failures = await replay(cassette_files(), cassette_label, load_only, v1_problem)
+    report("conformance", total, matched, failures)
     assert total == EXPECTED_INTERACTIONS, "the reference cassettes changed; review EXPECTED_* and docs/emulator.md"
     assert matched >= EXPECTED_MATCHES, "\n".join(failures)
 
@@ -187,17 +114,29 @@ def without_volatile(value: Any) -> Any:
 
 
 def v2_problem(status: int, body: Any, text: str, rec: dict[str, Any]) -> str | None:
-    if status != rec["status"]:
-        return f"status {status} != recorded {rec['status']} ({text})"
-    if rec["status"] >= 400:
-        return None if body == rec["response"] else f"error body {body} != recorded {rec['response']}"
-    problem = shape_mismatch(body, rec["response"])
-    data = (rec["response"] or {}).get("data")
+    return answer_problem(status, body, text, rec, v2_answer_problem)
+
+
+def v2_answer_problem(body: Any, recorded: Any) -> str | None:
+    problem = shape_mismatch(body, recorded)
+    data = (recorded or {}).get("data")
     # One account (or ccm config) answered for a request replayed as recorded: every value must match too.
     if problem is None and isinstance(data, dict) and data.get("type") in ("account", "ccm_config"):
-        if without_volatile(body) != without_volatile(rec["response"]):
-            problem = f"values {without_volatile(body)} != recorded {without_volatile(rec['response'])}"
+        if without_volatile(body) != without_volatile(recorded):
+            problem = f"values {without_volatile(body)} != recorded {without_volatile(recorded)}"
     return problem
+
+
+def seeded_external_ids(emu: Emulator, org: str, path: Path) -> list[dict[str, Any]]:
+    interactions = load_interactions(path)
+    emu.seed(org, {"aws": {"external_ids": recorded_external_ids(interactions)}})
+    return interactions
+
+
+def learn_config_id(rec: dict[str, Any], status: int, body: Any, ids: dict[str, str]) -> None:
+    recorded_data = (rec["response"] or {}).get("data")
+    if isinstance(recorded_data, dict) and recorded_data.get("type") == "account" and status == 200:
+        ids[recorded_data["id"]] = body["data"]["id"]
 
 
 @pytest.mark.skipif(not CASSETTES_V2.is_dir(), reason=MISSING.replace(str(CASSETTES), str(CASSETTES_V2)))
@@ -205,32 +144,7 @@ async def test_replays_every_recorded_v2_interaction() -> None:
     """Like the v1 replay, plus: config ids (per org) are mapped from the recorded ones to the emulator's as they
     are created, and the external IDs the recorded requests send are seeded as generated by the replay org."""
     files = sorted(CASSETTES_V2.glob("*/*.yaml"))
-    orgs = [OrgSpec(f"org{i}", f"api-{i}", f"app-{i}") for i in range(len(files))]
-    total, matched, failures = 0, 0, []
-    async with Emulator(orgs) as emu, aiohttp.ClientSession() as session:
-        for org, path in zip(orgs, files, strict=True):
-            interactions = load_interactions(path)
-            emu.seed(org.name, {"aws": {"external_ids": recorded_external_ids(interactions)}})
-            headers = {"DD-API-KEY": org.api_key, "DD-APPLICATION-KEY": org.app_key, "Content-Type": "application/json"}
-            ids: dict[str, str] = {}  # recorded config id -> the emulator's
-            for n, rec in enumerate(interactions):
-                total += 1
-                url = emu.url + rec["path"]
-                for recorded_id, ours in ids.items():
-                    url = url.replace(recorded_id, ours)
-                async with session.request(rec["method"], url, data=rec["body"], headers=headers) as resp:
-                    text = await resp.text()
-                    status, body = resp.status, _body(text)
-                problem = v2_problem(status, body, text, rec)
-                recorded_data = (rec["response"] or {}).get("data")
-                if isinstance(recorded_data, dict) and recorded_data.get("type") == "account" and status == 200:
-                    ids[recorded_data["id"]] = body["data"]["id"]
-                if problem:
-                    failures.append(f"{path.parent.name}/{path.name}#{n} {rec['method']} {rec['path']}: {problem}")
-                else:
-                    matched += 1
-    print(f"conformance v2: {matched}/{total} interactions match")
-    for failure in failures:
-        print("  mismatch:", failure)
+    total, matched, failures = await replay(files, cassette_label, seeded_external_ids, v2_problem, learn_config_id)
+    report("conformance v2", total, matched, failures)
     assert total == EXPECTED_V2_INTERACTIONS, "the reference cassettes changed; review EXPECTED_V2_* and docs"
     assert matched >= EXPECTED_V2_MATCHES, "\n".join(failures)

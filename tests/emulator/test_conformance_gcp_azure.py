@@ -14,27 +14,26 @@ import json
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import yaml
 
-from datadog_sync.emulator import Emulator, OrgSpec
-from tests.emulator.test_conformance import MISSING, REFERENCE, load_interactions, shape_mismatch
+from datadog_sync.emulator import Emulator
+from tests.emulator.replay import (
+    answer_problem,
+    api_date,
+    load_interactions,
+    replay,
+    report,
+    shape_mismatch,
+    without_ids,
+)
+from tests.emulator.test_conformance import MISSING, REFERENCE
 
 FOLDERS = {name: REFERENCE / "cassettes" / name for name in ("gcp", "azure")}
 EXPECTED = {"gcp": 114, "azure": 44}  # interactions recorded
 #: The deliberate deviations (docs/emulator.md, GCP and Azure): the logs-archive calls of the two logs-archive
 #: cassettes (another API, not emulated): 5 in TestAccDatadogLogsArchiveGCS_basic, 5 in ..._LogsArchiveAzure_basic.
 EXPECTED_MATCHES = {"gcp": 109, "azure": 39}
-
-
-def api_date(cassette: Path) -> str:
-    """The recording day, from the `.frozen` (vcrpy) or `.freeze` (go-vcr) file beside the cassette."""
-    for suffix in (".frozen", ".freeze"):
-        stamp = cassette.with_suffix(suffix)
-        if stamp.exists():
-            return stamp.read_text().strip()[:10]
-    raise AssertionError(f"no recording time beside {cassette}")
 
 
 def recorded_delegate(interactions: list[dict[str, Any]]) -> str | None:
@@ -66,14 +65,6 @@ def identity(item: Any) -> Any:
     return item.get("client_email")
 
 
-def without_ids(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: without_ids(v) for k, v in value.items() if k != "id"}
-    if isinstance(value, list):
-        return [without_ids(v) for v in value]
-    return value
-
-
 def value_problem(body: Any, recorded: Any) -> str | None:
     data = recorded.get("data") if isinstance(recorded, dict) else None
     if isinstance(data, dict) and data.get("type") in ("gcp_service_account", "gcp_sts_delegate"):
@@ -93,46 +84,26 @@ def value_problem(body: Any, recorded: Any) -> str | None:
 
 
 def problem_of(status: int, body: Any, text: str, rec: dict[str, Any]) -> str | None:
-    if status != rec["status"]:
-        return f"status {status} != recorded {rec['status']} ({text[:300]})"
-    if rec["status"] >= 400:
-        return None if body == rec["response"] else f"error body {body} != recorded {rec['response']}"
-    return shape_mismatch(body, rec["response"]) or value_problem(body, rec["response"])
+    return answer_problem(status, body, text, rec, success_problem)
 
 
-async def replay(folder: Path) -> tuple[int, int, list[str]]:
-    files = sorted(folder.rglob("*.yaml"))
-    orgs = [OrgSpec(f"org{i}", f"api-{i}", f"app-{i}") for i in range(len(files))]
-    total, matched, failures = 0, 0, []
-    async with Emulator(orgs) as emu, aiohttp.ClientSession() as session:
-        for org, path in zip(orgs, files, strict=True):
-            interactions = load_interactions(path) if yaml.safe_load(path.read_text()).get("interactions") else []
-            date = api_date(path)
-            emu.seed(org.name, {"gcp": {"api_date": date, "delegate": recorded_delegate(interactions)}})
-            emu.seed(
-                org.name, {**emu.dump(org.name), "azure": {"api_date": date, "accounts": azure_bystander(interactions)}}
-            )
-            headers = {"DD-API-KEY": org.api_key, "DD-APPLICATION-KEY": org.app_key, "Content-Type": "application/json"}
-            ids: dict[str, str] = {}  # recorded GCP account id -> the emulator's
-            for n, rec in enumerate(interactions):
-                total += 1
-                url, data = emu.url + rec["path"], rec["body"]
-                for recorded_id, ours in ids.items():
-                    url, data = url.replace(recorded_id, ours), data and data.replace(recorded_id, ours)
-                async with session.request(rec["method"], url, data=data, headers=headers) as resp:
-                    text = await resp.text()
-                    status, body = resp.status, json.loads(text) if text else None
-                recorded_data = (rec["response"] or {}).get("data") if isinstance(rec["response"], dict) else None
-                if isinstance(recorded_data, dict) and recorded_data.get("type") == "gcp_service_account":
-                    if status == 201:
-                        ids[recorded_data["id"]] = body["data"]["id"]
-                problem = problem_of(status, body, text, rec)
-                if problem:
-                    where = path.relative_to(folder)
-                    failures.append(f"{where}#{n} {rec['method']} {rec['path']}: {problem}")
-                else:
-                    matched += 1
-    return total, matched, failures
+def success_problem(body: Any, recorded: Any) -> str | None:
+    return shape_mismatch(body, recorded) or value_problem(body, recorded)
+
+
+def recording_org(emu: Emulator, org: str, path: Path) -> list[dict[str, Any]]:
+    """Seeds the org as the recording org was that day (its api_date, GCP principal and Azure bystander)."""
+    interactions = load_interactions(path) if yaml.safe_load(path.read_text()).get("interactions") else []
+    date = api_date(path)
+    emu.seed(org, {"gcp": {"api_date": date, "delegate": recorded_delegate(interactions)}})
+    emu.seed(org, {**emu.dump(org), "azure": {"api_date": date, "accounts": azure_bystander(interactions)}})
+    return interactions
+
+
+def learn_gcp_account_id(rec: dict[str, Any], status: int, body: Any, ids: dict[str, str]) -> None:
+    recorded_data = (rec["response"] or {}).get("data") if isinstance(rec["response"], dict) else None
+    if isinstance(recorded_data, dict) and recorded_data.get("type") == "gcp_service_account" and status == 201:
+        ids[recorded_data["id"]] = body["data"]["id"]
 
 
 @pytest.mark.parametrize("name", sorted(FOLDERS))
@@ -140,10 +111,11 @@ async def test_replays_every_recorded_gcp_and_azure_interaction(name: str) -> No
     folder = FOLDERS[name]
     if not folder.is_dir():
         pytest.skip(MISSING.replace(str(REFERENCE / "cassettes" / "v1"), str(folder)))
-    total, matched, failures = await replay(folder)
-    print(f"conformance {name}: {matched}/{total} interactions match")
-    for failure in failures:
-        print("  mismatch:", failure)
+    files = sorted(folder.rglob("*.yaml"))
+    total, matched, failures = await replay(
+        files, lambda path: str(path.relative_to(folder)), recording_org, problem_of, learn_gcp_account_id
+    )
+    report(f"conformance {name}", total, matched, failures)
     assert total == EXPECTED[name], "the reference cassettes changed; review EXPECTED* and docs/emulator.md"
     assert matched >= EXPECTED_MATCHES[name], "\n".join(failures)
     assert all("/logs/config/archives" in f for f in failures), "\n".join(failures)

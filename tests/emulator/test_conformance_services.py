@@ -18,9 +18,17 @@ from typing import Any
 import aiohttp
 import pytest
 
-from datadog_sync.emulator import Emulator, OrgSpec
-from tests.emulator.test_conformance import MISSING, REFERENCE, load_interactions, shape_mismatch
-from tests.emulator.test_conformance_gcp_azure import api_date, without_ids
+from datadog_sync.emulator import Emulator
+from tests.emulator.replay import (
+    answer_problem,
+    api_date,
+    load_interactions,
+    replay,
+    report,
+    shape_mismatch,
+    without_ids,
+)
+from tests.emulator.test_conformance import MISSING, REFERENCE
 
 FOLDER = REFERENCE / "cassettes" / "services"
 FAMILIES = (
@@ -115,53 +123,38 @@ def _key(item: dict[str, Any]) -> Any:
 
 
 def problem_of(status: int, body: Any, text: str, rec: dict[str, Any]) -> str | None:
-    if status != rec["status"]:
-        return f"status {status} != recorded {rec['status']} ({text[:300]})"
-    if rec["status"] >= 400:
-        return None if body == rec["response"] else f"error body {body} != recorded {rec['response']}"
-    if rec["response"] is None:
-        return None if body is None else f"recorded no body, got {text[:200]}"
-    return shape_mismatch(body, rec["response"]) or value_problem(body, rec["response"])
+    return answer_problem(status, body, text, rec, success_problem)
 
 
-async def replay(folder: Path) -> tuple[int, int, list[str]]:
-    files = sorted(folder.rglob("*.yaml"))
-    orgs = [OrgSpec(f"org{i}", f"api-{i}", f"app-{i}") for i in range(len(files))]
-    total, matched, failures = 0, 0, []
-    async with Emulator(orgs) as emu, aiohttp.ClientSession() as session:
-        for org, path in zip(orgs, files, strict=True):
-            interactions = load_interactions(path)
-            emu.seed(org.name, {"services": recording_org(interactions, api_date(path))})
-            headers = {"DD-API-KEY": org.api_key, "DD-APPLICATION-KEY": org.app_key, "Content-Type": "application/json"}
-            ids: dict[str, str] = {}  # recorded id -> the emulator's
-            for n, rec in enumerate(interactions):
-                total += 1
-                url, data = emu.url + rec["path"], rec["body"]
-                for recorded_id, ours in ids.items():
-                    url, data = url.replace(recorded_id, ours), data and data.replace(recorded_id, ours)
-                async with session.request(rec["method"], url, data=data, headers=headers) as resp:
-                    text = await resp.text()
-                    status, body = resp.status, json.loads(text) if text else None
-                recorded = rec["response"]
-                if status in (200, 201) and isinstance(recorded, dict) and isinstance(recorded.get("data"), dict):
-                    if isinstance(body, dict) and isinstance(body.get("data"), dict) and "id" in body["data"]:
-                        ids.setdefault(recorded["data"]["id"], body["data"]["id"])
-                problem = problem_of(status, body, text, rec)
-                if problem:
-                    failures.append(f"{path.relative_to(folder)}#{n} {rec['method']} {rec['path']}: {problem}")
-                else:
-                    matched += 1
-    return total, matched, failures
+def success_problem(body: Any, recorded: Any) -> str | None:
+    if recorded is None:
+        return None if body is None else f"recorded no body, got {json.dumps(body)[:200]}"
+    return shape_mismatch(body, recorded) or value_problem(body, recorded)
+
+
+def seeded_recording_org(emu: Emulator, org: str, path: Path) -> list[dict[str, Any]]:
+    interactions = load_interactions(path)
+    emu.seed(org, {"services": recording_org(interactions, api_date(path))})
+    return interactions
+
+
+def learn_answered_id(rec: dict[str, Any], status: int, body: Any, ids: dict[str, str]) -> None:
+    """The id a create or update answered (the Okta PATCH's new one included), first answer kept."""
+    recorded = rec["response"]
+    if status in (200, 201) and isinstance(recorded, dict) and isinstance(recorded.get("data"), dict):
+        if isinstance(body, dict) and isinstance(body.get("data"), dict) and "id" in body["data"]:
+            ids.setdefault(recorded["data"]["id"], body["data"]["id"])
 
 
 async def test_replays_every_recorded_service_integration_interaction() -> None:
     if not FOLDER.is_dir():
         pytest.skip(MISSING.replace(str(REFERENCE / "cassettes" / "v1"), str(FOLDER)))
     assert sorted(p.name for p in FOLDER.iterdir() if p.is_dir()) == sorted(FAMILIES)
-    total, matched, failures = await replay(FOLDER)
-    print(f"conformance services: {matched}/{total} interactions match")
-    for failure in failures:
-        print("  mismatch:", failure)
+    files = sorted(FOLDER.rglob("*.yaml"))
+    total, matched, failures = await replay(
+        files, lambda path: str(path.relative_to(FOLDER)), seeded_recording_org, problem_of, learn_answered_id
+    )
+    report("conformance services", total, matched, failures)
     assert total == EXPECTED, "the reference cassettes changed; review EXPECTED* and docs/emulator.md"
     assert matched >= EXPECTED_MATCHES, "\n".join(failures)
     assert all(IP_RANGES in f for f in failures), "\n".join(failures)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from tests.emulator.conftest import KEY_ACCOUNT, ROLE_ACCOUNT, V2_KEY_ACCOUNT, V
 
 pytest.importorskip("datadog_api_client")
 
-from datadog_api_client import ApiClient, Configuration  # noqa: E402
 from datadog_api_client.model_utils import OpenApiModel  # noqa: E402
 from datadog_api_client.v1.model.api_error_response import APIErrorResponse  # noqa: E402
 from datadog_api_client.v1.model.authentication_validation_response import (  # noqa: E402
@@ -25,12 +23,9 @@ from datadog_api_client.v1.model.aws_tag_filter_list_response import AWSTagFilte
 from datadog_api_client.v2.model.list_application_keys_response import ListApplicationKeysResponse  # noqa: E402
 from datadog_api_client.v2.model.permissions_response import PermissionsResponse  # noqa: E402
 
+from tests.client_models import assert_deep_parsed, deserialize  # noqa: E402
+
 BASE = "/api/v1/integration/aws"
-
-
-def deserialize(body: Any, response_type: tuple) -> Any:
-    """What the official client does with a response body (ApiClient.deserialize, check_type=True)."""
-    return ApiClient(Configuration()).deserialize(json.dumps(body), response_type, True)
 
 
 def assert_parsed(value: Any) -> None:
@@ -105,21 +100,6 @@ async def test_platform_bodies_match_official_models(api: Api) -> None:
     assert_parsed(perms)
     assert_parsed(perms.data)
     assert "aws_configuration_edit" in {p.attributes.name for p in perms.data}
-
-
-def assert_deep_parsed(value: Any) -> None:
-    """Every model in a deserialized tree parsed fully: oneOf and nested ones included."""
-    if isinstance(value, list):
-        for item in value:
-            assert_deep_parsed(item)
-    elif isinstance(value, OpenApiModel):
-        assert not value._unparsed, value
-        composed = getattr(value, "_composed_instances", None) or []
-        for inner in composed:
-            assert_deep_parsed(inner)
-        for name in value.attribute_map:
-            if name in value._data_store:
-                assert_deep_parsed(value._data_store[name])
 
 
 async def test_v2_aws_bodies_match_official_models(api: Api) -> None:

@@ -27,7 +27,7 @@ from datadog_api_client.v2.model.gcpsts_service_account_update_request import ( 
 )
 from datadog_api_client.v2.model.gcpsts_service_accounts_response import GCPSTSServiceAccountsResponse  # noqa: E402
 
-from tests.emulator.test_models import assert_deep_parsed, deserialize  # noqa: E402
+from tests.client_models import assert_deep_parsed, deserialize  # noqa: E402
 
 #: A create using every documented attribute (the spec's GCPSTSServiceAccountAttributes).
 FULL: dict[str, Any] = {

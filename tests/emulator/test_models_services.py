@@ -13,7 +13,7 @@ from tests.emulator.test_services_v2 import CONNECTED
 
 pytest.importorskip("datadog_api_client")
 
-from tests.emulator.test_models import assert_deep_parsed, deserialize  # noqa: E402
+from tests.client_models import assert_deep_parsed, deserialize  # noqa: E402
 
 
 def model(version: str, module: str, name: str) -> Any:

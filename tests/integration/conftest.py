@@ -25,7 +25,8 @@ stored anywhere in the cassette; and a replay must play every recorded interacti
 
 Each test module runs with only its own ``integrations`` subtypes registered (module attribute ``SUBTYPES``,
 default ``("aws",)``), so a cassette holds the calls of the subtypes it tests and keeps replaying when another
-subtype is added.
+subtype is added. Its tests get their orgs from the ``orgs`` fixture, an instance of the module's ``ORGS`` (default
+helpers.Orgs, AWS v1).
 """
 
 from __future__ import annotations
@@ -194,6 +195,22 @@ def only_tested_subtypes(request: pytest.FixtureRequest):
             IntegrationsResource.unregister_subtype(part)
         for cls in registered.values():  # in the order they were registered
             IntegrationsResource.register_subtype(cls)
+
+
+@pytest.fixture
+def orgs(request: pytest.FixtureRequest, vcr, workdir):
+    """The module's ``ORGS`` for one test: prepared (``prepare``: emptied, or what only the UI does seeded) before
+    it, both orgs emptied after it."""
+    from tests.integration.helpers import Orgs
+
+    orgs = getattr(request.module, "ORGS", Orgs)(vcr, workdir)
+    try:
+        orgs.prepare()
+        yield orgs
+        orgs.wipe("source")
+        orgs.wipe("destination")
+    finally:
+        orgs.close()
 
 
 @pytest.fixture(scope="module")

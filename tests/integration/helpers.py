@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -22,14 +24,20 @@ from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.aws import model
 from datadog_sync.resources.integrations.aws.api import AwsV1Api
 from tests.integration.conftest import REAL_ORGS, RECORDING
-from tests.support import QUIET, invoke
+from tests.support import QUIET, invoke, secrets_file_env
 
 REPLAY_URL = "https://api.datadog-sync.test"
 COMMON = ["--resources=integrations", "--validate=false", "--verify-ddr-status=false"]
 
 
 class Orgs:
-    """The source and destination orgs of one test: the emulator or real orgs while recording, nothing in replay."""
+    """The source and destination orgs of one test: the emulator or real orgs while recording, nothing in replay.
+
+    A test module names its subclass in ``ORGS`` (the ``orgs`` fixture, conftest.py); a subclass says which API its
+    reads and writes go through (``make_api``) and how a test's orgs start (``prepare``)."""
+
+    #: What ``_run`` hands its work: the subtype's API over the HTTP client.
+    make_api: Callable[[Client], Any] = AwsV1Api
 
     def __init__(self, cassette, tmp_path: Path):
         self.cassette = cassette
@@ -54,6 +62,11 @@ class Orgs:
 
     def close(self) -> None:
         self._stack.close()
+
+    def prepare(self) -> None:
+        """Before a test: both orgs emptied of what the tests write (the ``orgs`` fixture empties them after it)."""
+        self.wipe("source")
+        self.wipe("destination")
 
     # ---------------------------------------------------------------------------------------------- the CLI
     def env(self, **extra: str) -> dict[str, str]:
@@ -81,32 +94,73 @@ class Orgs:
     def write_source_state(self, entries: dict) -> None:
         (self.tmp_path / "resources" / "source" / "integrations.json").write_text(json.dumps(entries))
 
+    def state_files(self, origin: str) -> list[str]:
+        """The names of the JSON files of a state root, sorted."""
+        return sorted(p.name for p in (self.tmp_path / "resources" / origin).glob("*.json"))
+
+    def backups(self) -> list[Path]:
+        """The destination's saved ``integrations`` states (an update or a reset saves the one it replaces)."""
+        return list((self.tmp_path / "resources/destination/.backup").glob("*/integrations.json"))
+
+    def handed_off_external_ids(self) -> dict[str, str]:
+        """``{state key: external id}`` of the AWS hand-off file a sync writes beside destination state."""
+        handoff = json.loads((self.tmp_path / "resources/destination/handoff/aws-external-ids.json").read_text())
+        return {a["state_key"]: a["external_id"] for a in handoff["accounts"]}
+
+    def assert_per_file_import_and_sync(self, files: list[str], first: str) -> None:
+        """``import`` and ``sync`` with ``--resource-per-file``: the source state is ``files``, the first holding the
+        entry ``first``, and the sync succeeds without writing the combined destination file."""
+        self.cli("import", "--resource-per-file")
+        assert self.state_files("source") == files
+        assert set(json.loads((self.tmp_path / "resources/source" / files[0]).read_text())) == {first}
+        result = self.cli("sync", "--resource-per-file")
+        assert result.exit_code == 0, result.stderr
+        assert not (self.tmp_path / "resources/destination/integrations.json").exists()
+
+    def assert_resync_is_noop(self, state: dict, unchanged: int) -> None:
+        """After a complete sync: ``diffs`` plans nothing, and a sync writes nothing and keeps ``state``."""
+        mark = self.mark()
+        result = self.cli("diffs")
+        assert f"Plan: 0 to create, 0 to update, 0 to delete, {unchanged} unchanged." in result.stdout
+        result = self.cli("sync")
+        assert result.exit_code == 0, result.stderr
+        assert self.writes_since(mark) == []  # unchanged accounts: not a single write
+        assert self.state("destination") == state  # config and external ids kept, never drift
+
     # ------------------------------------------------------------------------------------- requests made
     def mark(self) -> tuple[int, dict]:
         return len(self.cassette.data), dict(self.cassette.play_counts)
 
-    def requests_since(self, mark: tuple[int, dict]) -> list[tuple[str, str, str]]:
-        """(method, org host, path) of the requests made since ``mark``, recorded or replayed."""
+    def recorded_since(self, mark: tuple[int, dict]) -> list:
+        """The cassette's requests made since ``mark`` (recorded, or replayed), in the order they were made."""
         count, plays = mark
         if RECORDING:
-            requests = [r for r, _ in self.cassette.data[count:]]
-        else:
-            played = [i for i, n in self.cassette.play_counts.items() if n > plays.get(i, 0)]
-            requests = [self.cassette.data[i][0] for i in sorted(played)]
-        return [(r.method, r.host.split(".")[0], r.path) for r in requests]
+            return [r for r, _ in self.cassette.data[count:]]
+        played = [i for i, n in self.cassette.play_counts.items() if n > plays.get(i, 0)]
+        return [self.cassette.data[i][0] for i in sorted(played)]
+
+    def requests_since(self, mark: tuple[int, dict]) -> list[tuple[str, str, str]]:
+        """(method, org host, path) of the requests made since ``mark``, recorded or replayed."""
+        return [(r.method, r.host.split(".")[0], r.path) for r in self.recorded_since(mark)]
 
     def writes_since(self, mark, org: str = "destination") -> list[tuple[str, str]]:
         return [(m, p) for m, host, p in self.requests_since(mark) if host == org and m != "GET"]
 
     # -------------------------------------------------------------------------------- the orgs over HTTP
-    def _run(self, org: str, work):
+    def _run(self, org: str, work, api: Callable[[Client], Any] | None = None):
+        """``await work(api)`` against ``org`` through the real HTTP client (``api`` by default ``make_api``)."""
+
         async def go():
             api_key, app_key = self.keys[org]
             policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
             async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(AwsV1Api(client))
+                return await work((api or self.make_api)(client))
 
         return asyncio.run(go())
+
+    def write_secrets(self, entries: dict) -> dict[str, str]:
+        """The CLI's environment naming an integrations secrets file that holds ``entries`` (owner-only)."""
+        return secrets_file_env(self.tmp_path, entries)
 
     def accounts(self, org: str = "destination") -> dict[str, dict]:
         """The org's accounts as the API reports them, in the stored shape, keyed like state (no secrets)."""
@@ -191,26 +245,14 @@ class V2Orgs(Orgs):
     def bodies_since(self, mark, method: str) -> list[dict]:
         """The JSON bodies of the destination's ``method`` requests to the v2 accounts API since ``mark``, as
         recorded (scrubbed: secrets masked), in the order they were made."""
-        count, plays = mark
-        if RECORDING:
-            requests = [r for r, _ in self.cassette.data[count:]]
-        else:
-            played = [i for i, n in self.cassette.play_counts.items() if n > plays.get(i, 0)]
-            requests = [self.cassette.data[i][0] for i in sorted(played)]
         return [
             json.loads(r.body)
-            for r in requests
+            for r in self.recorded_since(mark)
             if r.method == method and r.host.startswith("destination.") and r.path.startswith(V2_ACCOUNTS)
         ]
 
     def _client_run(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(client)
-
-        return asyncio.run(go())
+        return self._run(org, work, api=lambda client: client)
 
     def raw_accounts(self, org: str = "destination") -> dict[str, dict]:
         """``{aws_account_id: {"id": config id, **attributes}}`` as the v2 list reports them (read-only values and

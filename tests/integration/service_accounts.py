@@ -3,11 +3,7 @@ and written through the real HTTP client and the subtype's own API paths (record
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 from datadog_sync.http.client import Client
-from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.v2_accounts import AccountsApi, AccountsSubtype
 from tests.integration.helpers import Orgs
 
@@ -17,14 +13,8 @@ class AccountOrgs(Orgs):
 
     subtype: type[AccountsSubtype]
 
-    def _api(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(AccountsApi(client, self.subtype.path, self.subtype.children))
-
-        return asyncio.run(go())
+    def make_api(self, client: Client) -> AccountsApi:
+        return AccountsApi(client, self.subtype.path, self.subtype.children)
 
     def _plugin(self) -> AccountsSubtype:
         return self.subtype.__new__(self.subtype)  # the pure model hooks only: no run context needed
@@ -35,7 +25,7 @@ class AccountOrgs(Orgs):
         async def work(api: AccountsApi):
             return {plugin.state_key(o): o for o in map(plugin.from_api, await api.list_accounts())}
 
-        return self._api(org, work)
+        return self._run(org, work)
 
     def seed(self, org: str, *accounts: tuple[dict, str]) -> None:
         plugin = self._plugin()
@@ -44,21 +34,29 @@ class AccountOrgs(Orgs):
             for obj, secret in accounts:
                 await api.create_account(plugin.create_payload(obj, secret))
 
-        self._api(org, work)
+        self._run(org, work)
 
     def wipe(self, org: str) -> None:
         async def work(api: AccountsApi):
             for item in await api.list_accounts():
                 await api.delete_account(item["id"])
 
-        self._api(org, work)
+        self._run(org, work)
 
     def secrets(self, *accounts: tuple[dict, str]) -> dict[str, str]:
         plugin = self._plugin()
-        path = self.tmp_path / "secrets.json"
-        path.write_text(json.dumps({self.subtype.subtype: {plugin.natural(o): s for o, s in accounts}}))
-        path.chmod(0o600)
-        return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+        return self.write_secrets({self.subtype.subtype: {plugin.natural(o): s for o, s in accounts}})
+
+    def first_sync(self, *accounts: tuple[dict, str]) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        """``accounts`` seeded in the source and imported, then a sync with their secrets, which must succeed: the
+        destination writes it made, and the secrets' environment."""
+        self.seed("source", *accounts)
+        env = self.secrets(*accounts)
+        assert self.cli("import").exit_code == 0
+        mark = self.mark()
+        result = self.cli("sync", **env)
+        assert result.exit_code == 0, result.stderr
+        return self.writes_since(mark), env
 
 
 def same(a: dict, b: dict) -> bool:

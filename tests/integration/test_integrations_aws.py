@@ -9,6 +9,7 @@ import pytest
 
 from tests.integration.conftest import SECRET_MASK
 from tests.integration.helpers import Orgs
+from tests.support import write_secrets
 
 ROLE_A = {
     "account_id": "999000000001",
@@ -32,6 +33,7 @@ KEY_C = {
     "tag_filters": {"rds": "env:gov"},
     "logs": {"lambda_arns": ["arn:aws-us-gov:lambda:us-gov-west-1:999000000003:function:fwd"], "services": []},
 }
+FILES = ["integrations.aws.999000000001.json", "integrations.aws.999000000002.json"]  # --resource-per-file
 A, B, C = "aws:999000000001", "aws:999000000002", "aws:AKIADDSYNCTEST000003"
 
 
@@ -39,24 +41,9 @@ def comparable(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if k != "external_id"}
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = Orgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
-
-
 def secrets_file(tmp_path, with_account_id: bool = True) -> str:
     entry = {"secret_access_key": SECRET, "account_id": KEY_C["account_id"]} if with_account_id else SECRET
-    path = tmp_path / "secrets.json"
-    path.write_text(json.dumps({"aws": {KEY_C["access_key_id"]: entry}}))
-    return str(path)
+    return write_secrets(tmp_path, {"aws": {KEY_C["access_key_id"]: entry}})
 
 
 @pytest.mark.vcr
@@ -95,20 +82,10 @@ class TestIntegrationsAws:
         assert destination == orgs.state("source")
         state = orgs.state("destination")
         assert {k: comparable(v) for k, v in state.items()} == destination
-        handoff = json.loads((orgs.tmp_path / "resources/destination/handoff/aws-external-ids.json").read_text())
-        assert {a["state_key"]: a["external_id"] for a in handoff["accounts"]} == {
-            A: state[A]["external_id"],
-            B: state[B]["external_id"],
-        }
+        assert orgs.handed_off_external_ids() == {A: state[A]["external_id"], B: state[B]["external_id"]}
         assert "got a new external ID" in result.stderr and state[A]["external_id"] in result.stderr
 
-        mark = orgs.mark()
-        result = orgs.cli("diffs")
-        assert "Plan: 0 to create, 0 to update, 0 to delete, 2 unchanged." in result.stdout
-        result = orgs.cli("sync")
-        assert result.exit_code == 0, result.stderr
-        assert orgs.writes_since(mark) == []  # unchanged accounts: not a single write
-        assert orgs.state("destination") == state  # external ids kept, never drift
+        orgs.assert_resync_is_noop(state, unchanged=2)
 
     def test_update_after_source_change(self, orgs: Orgs):
         orgs.seed("source", ROLE_A)
@@ -133,7 +110,7 @@ class TestIntegrationsAws:
             ("PUT", "/api/v1/integration/aws"),
         ]
         assert orgs.accounts("destination")[A] == {k: v for k, v in orgs.state("source")[A].items()}
-        backups = list((orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json"))
+        backups = orgs.backups()
         assert len(backups) == 1  # the destination's previous configuration, saved before the update
         backed_up = json.loads(backups[0].read_text())[A]
         assert "updated" not in backed_up["host_tags"] and "external_id" not in backed_up
@@ -153,19 +130,13 @@ class TestIntegrationsAws:
         result = orgs.cli("reset", "--yes")
         assert result.exit_code == 0, result.stderr
         assert orgs.accounts("destination") == {}
-        (backup,) = (orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json")
+        (backup,) = orgs.backups()
         saved = json.loads(backup.read_text())
         assert set(saved) == {A, B} and saved[A]["tag_filters"] == ROLE_A["tag_filters"]
 
     def test_resource_per_file(self, orgs: Orgs):
         orgs.seed("source", ROLE_A, ROLE_B)
-        orgs.cli("import", "--resource-per-file")
-        files = sorted(p.name for p in (orgs.tmp_path / "resources/source").glob("*.json"))
-        assert files == ["integrations.aws.999000000001.json", "integrations.aws.999000000002.json"]
-        assert set(json.loads((orgs.tmp_path / "resources/source" / files[0]).read_text())) == {A}
-        result = orgs.cli("sync", "--resource-per-file")
-        assert result.exit_code == 0, result.stderr
-        assert not (orgs.tmp_path / "resources/destination/integrations.json").exists()
+        orgs.assert_per_file_import_and_sync(FILES, A)
         assert set(orgs.state("destination")) == {A, B}
         assert set(orgs.accounts("destination")) == {A, B}
 

@@ -16,6 +16,7 @@ import yaml
 
 from tests.integration.conftest import SCRUBBED_ID, SECRET_MASK, v2_body_problems
 from tests.integration.helpers import V2_ACCOUNTS, V2Orgs
+from tests.support import write_secrets
 
 pytestmark = pytest.mark.aws_api("v2")
 
@@ -60,6 +61,7 @@ KEY_C = {
     "aws_regions": {"include_all": True},
     "logs_config": {"lambda_forwarder": {"lambdas": [], "sources": ["s3"]}},
 }
+FILES = ["integrations.aws.999000000001.json", "integrations.aws.999000000002.json"]  # --resource-per-file
 A, B, C = "aws:999000000001", "aws:999000000002", "aws:999000000003"
 #: What the tool adds to the API's attributes in state.
 LOCAL = ("name", "account_id", "id", "external_id")
@@ -86,10 +88,8 @@ def same_accounts(raw: dict[str, dict], state: dict[str, dict]) -> None:
 
 
 def secrets_file(tmp_path: Path) -> str:
-    path = tmp_path / "secrets.json"
     entry = {"secret_access_key": SECRET, "account_id": KEY_C["aws_account_id"]}
-    path.write_text(json.dumps({"aws": {KEY_ID: entry}}))
-    return str(path)
+    return write_secrets(tmp_path, {"aws": {KEY_ID: entry}})
 
 
 def aws_requests(orgs: V2Orgs, mark, org: str) -> list[tuple[str, str]]:
@@ -101,17 +101,7 @@ def account_writes(orgs: V2Orgs, mark) -> list[tuple[str, str]]:
     return [(m, p if p == V2_ACCOUNTS else V2_ACCOUNTS + "/{id}") for m, p in orgs.writes_since(mark)]
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = V2Orgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = V2Orgs
 
 
 @pytest.mark.vcr
@@ -158,20 +148,10 @@ class TestIntegrationsAwsV2:
         assert {k: v["id"] for k, v in state.items()} == {f"aws:{k}": v["id"] for k, v in destination.items()}
         live_ids = orgs.external_ids("destination")
         assert {k: v["external_id"] for k, v in state.items()} == {f"aws:{k}": v for k, v in live_ids.items()}
-        handoff = json.loads((orgs.tmp_path / "resources/destination/handoff/aws-external-ids.json").read_text())
-        assert {a["state_key"]: a["external_id"] for a in handoff["accounts"]} == {
-            A: state[A]["external_id"],
-            B: state[B]["external_id"],
-        }
+        assert orgs.handed_off_external_ids() == {A: state[A]["external_id"], B: state[B]["external_id"]}
         assert "got a new external ID" in result.stderr and state[A]["external_id"] in result.stderr
 
-        mark = orgs.mark()
-        result = orgs.cli("diffs")
-        assert "Plan: 0 to create, 0 to update, 0 to delete, 2 unchanged." in result.stdout
-        result = orgs.cli("sync")
-        assert result.exit_code == 0, result.stderr
-        assert orgs.writes_since(mark) == []  # unchanged accounts: not a single write
-        assert orgs.state("destination") == state  # config and external ids kept, never drift
+        orgs.assert_resync_is_noop(state, unchanged=2)
 
     def test_v2_only_settings_arrive(self, orgs: V2Orgs):
         orgs.seed_v2("source", ROLE_A)
@@ -228,7 +208,7 @@ class TestIntegrationsAwsV2:
         assert set(sent) == set(source[A]) - {"name", "account_id", "auth_config"}  # auth unchanged: not sent
         assert canonical(sent["logs_config"]) == canonical(ROLE_A["logs_config"])
         same_accounts(orgs.raw_accounts("destination"), orgs.state("source"))
-        backups = list((orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json"))
+        backups = orgs.backups()
         assert len(backups) == 1  # the destination's previous configuration, saved before the update
         backed_up = json.loads(backups[0].read_text())[A]
         assert "updated" not in backed_up["account_tags"] and backed_up["metrics_config"]["automute_enabled"] is False
@@ -256,7 +236,7 @@ class TestIntegrationsAwsV2:
             ("DELETE", f"{V2_ACCOUNTS}/{before[n]['id']}") for n in ("999000000001", "999000000002")
         )
         assert orgs.raw_accounts("destination") == {}
-        (backup,) = (orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json")
+        (backup,) = orgs.backups()
         saved = json.loads(backup.read_text())
         assert set(saved) == {A, B}
         same_accounts(before, saved)  # the whole v2 configuration, v2-only settings included
@@ -264,15 +244,8 @@ class TestIntegrationsAwsV2:
 
     def test_resource_per_file(self, orgs: V2Orgs):
         orgs.seed_v2("source", ROLE_A, ROLE_B)
-        orgs.cli("import", "--resource-per-file")
-        files = sorted(p.name for p in (orgs.tmp_path / "resources/source").glob("*.json"))
-        assert files == ["integrations.aws.999000000001.json", "integrations.aws.999000000002.json"]
-        assert set(json.loads((orgs.tmp_path / "resources/source" / files[0]).read_text())) == {A}
-        result = orgs.cli("sync", "--resource-per-file")
-        assert result.exit_code == 0, result.stderr
-        assert not (orgs.tmp_path / "resources/destination/integrations.json").exists()
-        files = sorted(p.name for p in (orgs.tmp_path / "resources/destination").glob("*.json"))
-        assert files == ["integrations.aws.999000000001.json", "integrations.aws.999000000002.json"]
+        orgs.assert_per_file_import_and_sync(FILES, A)
+        assert orgs.state_files("destination") == FILES
         assert set(orgs.raw_accounts("destination")) == {"999000000001", "999000000002"}
         mark = orgs.mark()
         result = orgs.cli("sync", "--resource-per-file")
@@ -369,7 +342,7 @@ class TestIntegrationsAwsV2:
         assert destination["999000000002"]["auth_config"] == {"access_key_id": KEY_ID}
         state = orgs.state("destination")
         assert state[B]["id"] == destination["999000000002"]["id"] and "external_id" not in state[B]
-        (backup,) = (orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json")
+        (backup,) = orgs.backups()
         assert json.loads(backup.read_text())[B]["auth_config"] == {"role_name": "DatadogIntegrationRole"}
 
         mark = orgs.mark()
@@ -397,8 +370,7 @@ class TestIntegrationsAwsV2:
         # The new role account got its external id from Datadog: kept in state, handed off.
         state = orgs.state("destination")
         assert state[C]["external_id"] == orgs.external_ids("destination")["999000000003"]
-        handoff = json.loads((orgs.tmp_path / "resources/destination/handoff/aws-external-ids.json").read_text())
-        assert {a["state_key"]: a["external_id"] for a in handoff["accounts"]} == {C: state[C]["external_id"]}
+        assert orgs.handed_off_external_ids() == {C: state[C]["external_id"]}
 
     def test_api_refusal_names_the_account_and_the_others_proceed(self, orgs: V2Orgs):
         orgs.seed_v2("source", ROLE_A, ROLE_B)

@@ -4,13 +4,10 @@ scrubbed from the recorded requests (conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from datadog_sync.http.client import Client
-from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.azure import model
 from datadog_sync.resources.integrations.azure.api import AzureApi
 from tests.integration.conftest import SECRET_MASK
@@ -42,14 +39,7 @@ A, B = f"azure:{TENANT}:{APP_A['client_id']}", f"azure:{TENANT}:{APP_B['client_i
 class AzureOrgs(Orgs):
     """The orgs of one test, their Azure app registrations read and written through the API."""
 
-    def _azure(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(AzureApi(client))
-
-        return asyncio.run(go())
+    make_api = AzureApi
 
     def accounts(self, org: str = "destination") -> dict[str, dict]:
         """The org's app registrations in the stored shape, keyed like state (no secrets, no per-org status)."""
@@ -57,14 +47,14 @@ class AzureOrgs(Orgs):
         async def work(api: AzureApi):
             return {model.state_key(i): model.from_api(i) for i in await api.list_accounts()}
 
-        return self._azure(org, work)
+        return self._run(org, work)
 
     def seed(self, org: str, *apps: dict) -> None:
         async def work(api: AzureApi):
             for app in apps:
                 await api.create_account(model.create_payload(app, SECRET))
 
-        self._azure(org, work)
+        self._run(org, work)
 
     def wipe(self, org: str) -> None:
         """Delete every Azure app registration of the org (real test orgs must be dedicated to these tests)."""
@@ -73,26 +63,13 @@ class AzureOrgs(Orgs):
             for item in await api.list_accounts():
                 await api.delete_account(model.delete_payload(item))
 
-        self._azure(org, work)
+        self._run(org, work)
 
     def secrets(self, *apps: dict) -> dict[str, str]:
-        path = self.tmp_path / "secrets.json"
-        path.write_text(json.dumps({"azure": {model.pair_id(app): SECRET for app in apps}}))
-        path.chmod(0o600)
-        return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+        return self.write_secrets({"azure": {model.pair_id(app): SECRET for app in apps}})
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = AzureOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = AzureOrgs
 
 
 def writes(orgs: AzureOrgs, mark) -> list[tuple[str, str]]:
@@ -150,7 +127,7 @@ class TestIntegrationsAzure:
         assert result.exit_code == 0 and "1 updated" in result.stdout
         assert writes(orgs, mark) == [("PUT", "/api/v1/integration/azure")]
         assert orgs.accounts("destination")[A] == source[A]
-        (backup,) = (orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json")
+        (backup,) = orgs.backups()
         assert json.loads(backup.read_text())[A]["host_filters"] == "env:prod,team:a"
 
     def test_cleanup_and_rename(self, orgs: AzureOrgs):
@@ -173,13 +150,13 @@ class TestIntegrationsAzure:
         result = orgs.cli("reset", "--yes")
         assert result.exit_code == 0, result.stderr
         assert orgs.accounts("destination") == {}
-        (backup,) = (orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json")
+        (backup,) = orgs.backups()
         assert set(json.loads(backup.read_text())) == {A, B}
 
     def test_resource_per_file_and_filters(self, orgs: AzureOrgs):
         orgs.seed("source", APP_A, APP_B)
         orgs.cli("import", "--resource-per-file", "--filter", "Type=integrations;Name=host_filters;Value=env:dev")
-        files = sorted(p.name for p in (orgs.tmp_path / "resources/source").glob("*.json"))
+        files = orgs.state_files("source")
         assert files == [f"integrations.azure.{TENANT}.{APP_B['client_id']}.json"]
         result = orgs.cli("sync", "--resource-per-file", **orgs.secrets(APP_B))
         assert result.exit_code == 0, result.stderr

@@ -23,30 +23,15 @@ class CloudflareOrgs(AccountOrgs):
     subtype = CloudflareSubtype
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = CloudflareOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = CloudflareOrgs
 
 
 @pytest.mark.vcr
 @pytest.mark.integration
 class TestIntegrationsCloudflare:
     def test_sync_then_noop_resync(self, orgs: CloudflareOrgs):
-        orgs.seed("source", (PROD, TOKEN), (DEV, TOKEN))
-        env = orgs.secrets((PROD, TOKEN), (DEV, TOKEN))
-        assert orgs.cli("import").exit_code == 0
-        mark = orgs.mark()
-        result = orgs.cli("sync", **env)
-        assert result.exit_code == 0, result.stderr
-        assert orgs.writes_since(mark) == [("POST", PATH)] * 2
+        writes, _ = orgs.first_sync((PROD, TOKEN), (DEV, TOKEN))
+        assert writes == [("POST", PATH)] * 2
         assert same(orgs.accounts("destination"), orgs.state("source"))
         mark = orgs.mark()
         result = orgs.cli("sync")  # nothing differs: nothing needs the key
@@ -74,5 +59,5 @@ class TestIntegrationsCloudflare:
         orgs.seed("destination", (PROD, TOKEN), (DEV, TOKEN))
         result = orgs.cli("reset", "--yes")
         assert result.exit_code == 0 and orgs.accounts("destination") == {}
-        (backup,) = (orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json")
+        (backup,) = orgs.backups()
         assert set(json.loads(backup.read_text())) == {"cloudflare:cf-prod", "cloudflare:cf-dev"}

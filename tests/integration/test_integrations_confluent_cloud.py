@@ -23,30 +23,15 @@ class ConfluentOrgs(AccountOrgs):
     subtype = ConfluentCloudSubtype
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = ConfluentOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = ConfluentOrgs
 
 
 @pytest.mark.vcr
 @pytest.mark.integration
 class TestIntegrationsConfluentCloud:
     def test_sync_then_noop_resync(self, orgs: ConfluentOrgs):
-        orgs.seed("source", (ONE, SECRET), (TWO, SECRET))
-        env = orgs.secrets((ONE, SECRET), (TWO, SECRET))
-        assert orgs.cli("import").exit_code == 0
-        mark = orgs.mark()
-        result = orgs.cli("sync", **env)
-        assert result.exit_code == 0, result.stderr
-        assert orgs.writes_since(mark) == [("POST", PATH)] * 2
+        writes, env = orgs.first_sync((ONE, SECRET), (TWO, SECRET))
+        assert writes == [("POST", PATH)] * 2
         assert same(orgs.accounts("destination"), orgs.state("source"))
         mark = orgs.mark()
         result = orgs.cli("sync", **env)

@@ -24,30 +24,15 @@ class FastlyOrgs(AccountOrgs):
     subtype = FastlySubtype
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = FastlyOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = FastlyOrgs
 
 
 @pytest.mark.vcr
 @pytest.mark.integration
 class TestIntegrationsFastly:
     def test_sync_then_noop_resync(self, orgs: FastlyOrgs):
-        orgs.seed("source", (EDGE, KEY), (CDN, KEY))
-        env = orgs.secrets((EDGE, KEY), (CDN, KEY))
-        assert orgs.cli("import").exit_code == 0
-        mark = orgs.mark()
-        result = orgs.cli("sync", **env)
-        assert result.exit_code == 0, result.stderr
-        assert orgs.writes_since(mark) == [("POST", PATH)] * 2
+        writes, env = orgs.first_sync((EDGE, KEY), (CDN, KEY))
+        assert writes == [("POST", PATH)] * 2
         assert same(orgs.accounts("destination"), orgs.state("source"))
         sent = [r for r, _ in orgs.cassette.data if r.method == "POST" and r.host.startswith("destination")]
         assert sent and all(json.loads(r.body)["data"]["attributes"]["api_key"] == SECRET_MASK for r in sent)

@@ -3,18 +3,16 @@ cassettes of the v2 STS accounts, principal and v1 key endpoints, assertions on 
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from datadog_sync.http.client import Client
-from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.gcp import model
 from datadog_sync.resources.integrations.gcp.api import GcpApi
 from datadog_sync.resources.integrations.gcp.subtype import _merged
 from tests.integration.conftest import SECRET_MASK
 from tests.integration.helpers import Orgs
+from tests.support import write_secrets
 
 #: Only the gcp subtype runs in these tests (tests/integration/conftest.py).
 SUBTYPES = ("gcp",)
@@ -50,14 +48,7 @@ HANDOFF = "resources/destination/handoff/gcp-sts-principal.json"
 class GcpOrgs(Orgs):
     """The orgs of one test, read and written through the GCP APIs."""
 
-    def _gcp(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(GcpApi(client))
-
-        return asyncio.run(go())
+    make_api = GcpApi
 
     def accounts(self, org: str = "destination") -> dict[str, dict]:
         """The org's service accounts in the stored shape, keyed like state (no ids, no keys)."""
@@ -66,10 +57,10 @@ class GcpOrgs(Orgs):
             sts, v1 = await api.list_all()
             return {model.state_key(o): o for o in map(model.from_api, _merged(sts, v1))}
 
-        return self._gcp(org, work)
+        return self._run(org, work)
 
     def principal(self, org: str = "destination") -> str | None:
-        return self._gcp(org, lambda api: api.delegate())
+        return self._run(org, lambda api: api.delegate())
 
     def seed(self, org: str, *accounts: dict) -> None:
         async def work(api: GcpApi):
@@ -79,7 +70,7 @@ class GcpOrgs(Orgs):
                 else:
                     await api.create_account(model.sts_create_payload(account))
 
-        self._gcp(org, work)
+        self._run(org, work)
 
     def wipe(self, org: str) -> None:
         """Delete every GCP integration of the org (real test orgs must be dedicated to these tests)."""
@@ -92,27 +83,14 @@ class GcpOrgs(Orgs):
                 else:
                     await api.delete_v1(model.v1_delete_payload(item))
 
-        self._gcp(org, work)
+        self._run(org, work)
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = GcpOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = GcpOrgs
 
 
 def secrets_file(tmp_path) -> str:
-    path = tmp_path / "secrets.json"
-    path.write_text(json.dumps({"gcp": {EMAIL_K: KEY_FILE}}))
-    path.chmod(0o600)
-    return str(path)
+    return write_secrets(tmp_path, {"gcp": {EMAIL_K: KEY_FILE}})
 
 
 @pytest.mark.vcr
@@ -178,7 +156,7 @@ class TestIntegrationsGcp:
         assert method == "PATCH" and path == f"/api/v2/integration/gcp/accounts/{orgs.state('destination')[A]['id']}"
         live = orgs.accounts("destination")[A]
         assert "updated" in live["account_tags"] and live["metric_namespace_configs"] == []
-        (backup,) = (orgs.tmp_path / "resources/destination/.backup").glob("*/integrations.json")
+        (backup,) = orgs.backups()
         assert "updated" not in json.loads(backup.read_text())[A]["account_tags"]
 
     def test_cleanup_and_reset(self, orgs: GcpOrgs):
@@ -208,7 +186,7 @@ class TestIntegrationsGcp:
     def test_resource_per_file_and_filters(self, orgs: GcpOrgs):
         orgs.seed("source", STS_A, STS_B)
         orgs.cli("import", "--resource-per-file", "--filter", "Type=integrations;Name=host_filters;Value=team:b")
-        files = sorted(p.name for p in (orgs.tmp_path / "resources/source").glob("*.json"))
+        files = orgs.state_files("source")
         assert files == [f"integrations.gcp.{EMAIL_B}.json"]
         result = orgs.cli("sync", "--resource-per-file")
         assert result.exit_code == 0, result.stderr

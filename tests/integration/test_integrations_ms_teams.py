@@ -7,13 +7,10 @@ connected the tenant "Example, Inc." with the Datadog app in its team "Ops" (cha
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from datadog_sync.http.client import Client
-from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.ms_teams import model
 from datadog_sync.resources.integrations.ms_teams.api import PATHS, MsTeamsApi
 from tests.integration.conftest import SECRET_MASK
@@ -52,26 +49,24 @@ WF, TH = PATHS[model.WORKFLOWS], PATHS[model.TENANT]
 
 
 class TeamsOrgs(Orgs):
+    make_api = MsTeamsApi
+
     def ui(self, org: str, connected: bool = True) -> None:
         if self.emulator is not None:
             tenants = json.loads(json.dumps(TENANTS)) if connected else []
             self.emulator.seed(org, {"services": {"ms_teams_tenants": tenants}})
 
-    def _teams(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(MsTeamsApi(client))
-
-        return asyncio.run(go())
+    def prepare(self) -> None:
+        """The tenant connected in both orgs; the handles the tests make are deleted after each test."""
+        self.ui("source")
+        self.ui("destination")
 
     def handles(self, org: str = "destination") -> dict[str, dict]:
         async def work(api: MsTeamsApi):
             items = [i for kind in (model.WORKFLOWS, model.TENANT) for i in await api.list_handles(kind)]
             return {model.state_key(o): o for o in map(model.from_api, items)}
 
-        return self._teams(org, work)
+        return self._run(org, work)
 
     def seed(self, org: str, *handles: dict) -> None:
         async def work(api: MsTeamsApi):
@@ -82,7 +77,7 @@ class TeamsOrgs(Orgs):
                     ids = await api.channel_ids(*(obj[n] for n in model.NAMES))
                     await api.create(model.TENANT, model.tenant_payload(obj, ids or {}))
 
-        self._teams(org, work)
+        self._run(org, work)
 
     def wipe(self, org: str) -> None:
         async def work(api: MsTeamsApi):
@@ -91,26 +86,13 @@ class TeamsOrgs(Orgs):
                     if str((item.get("attributes") or {}).get("name", "")).startswith("ddsync-"):
                         await api.delete(kind, item["id"])
 
-        self._teams(org, work)
+        self._run(org, work)
 
     def secrets(self) -> dict[str, str]:
-        path = self.tmp_path / "secrets.json"
-        path.write_text(json.dumps({"ms_teams": {FLOW["handle_name"]: URL}}))
-        path.chmod(0o600)
-        return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+        return self.write_secrets({"ms_teams": {FLOW["handle_name"]: URL}})
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = TeamsOrgs(vcr, workdir)
-    try:
-        orgs.ui("source")
-        orgs.ui("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = TeamsOrgs
 
 
 @pytest.mark.vcr

@@ -25,30 +25,15 @@ class OktaOrgs(AccountOrgs):
     subtype = OktaSubtype
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = OktaOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = OktaOrgs
 
 
 @pytest.mark.vcr
 @pytest.mark.integration
 class TestIntegrationsOkta:
     def test_sync_then_noop_resync(self, orgs: OktaOrgs):
-        orgs.seed("source", (CORP, SECRET))
-        env = orgs.secrets((CORP, SECRET))
-        assert orgs.cli("import").exit_code == 0
-        mark = orgs.mark()
-        result = orgs.cli("sync", **env)
-        assert result.exit_code == 0, result.stderr
-        assert orgs.writes_since(mark) == [("POST", PATH)]
+        writes, env = orgs.first_sync((CORP, SECRET))
+        assert writes == [("POST", PATH)]
         assert same(orgs.accounts("destination"), orgs.state("source"))
         mark = orgs.mark()
         result = orgs.cli("sync", **env)

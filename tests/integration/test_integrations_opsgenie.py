@@ -4,13 +4,10 @@ recorded requests (conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from datadog_sync.http.client import Client
-from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.opsgenie import model
 from datadog_sync.resources.integrations.opsgenie.api import BASE, OpsgenieApi
 from tests.integration.conftest import SECRET_MASK
@@ -29,53 +26,33 @@ def comparable(objs: dict[str, dict]) -> dict[str, dict]:
 
 
 class OpsgenieOrgs(Orgs):
-    def _og(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(OpsgenieApi(client))
-
-        return asyncio.run(go())
+    make_api = OpsgenieApi
 
     def services(self, org: str = "destination") -> dict[str, dict]:
         async def work(api: OpsgenieApi):
             return {model.state_key(o): o for o in map(model.from_api, await api.list_services())}
 
-        return self._og(org, work)
+        return self._run(org, work)
 
     def seed(self, org: str, *services: dict) -> None:
         async def work(api: OpsgenieApi):
             for service in services:
                 await api.create_service(model.create_payload(service, API_KEY))
 
-        self._og(org, work)
+        self._run(org, work)
 
     def wipe(self, org: str) -> None:
         async def work(api: OpsgenieApi):
             for item in await api.list_services():
                 await api.delete_service(item["id"])
 
-        self._og(org, work)
+        self._run(org, work)
 
     def secrets(self, *services: dict) -> dict[str, str]:
-        path = self.tmp_path / "secrets.json"
-        path.write_text(json.dumps({"opsgenie": {s["service_name"]: API_KEY for s in services}}))
-        path.chmod(0o600)
-        return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+        return self.write_secrets({"opsgenie": {s["service_name"]: API_KEY for s in services}})
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = OpsgenieOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = OpsgenieOrgs
 
 
 @pytest.mark.vcr

@@ -4,13 +4,10 @@ scrubbed from the recorded requests (conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from datadog_sync.http.client import Client
-from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.pagerduty import model
 from datadog_sync.resources.integrations.pagerduty.api import SERVICES, PagerDutyApi
 from tests.integration.conftest import SECRET_MASK
@@ -23,53 +20,33 @@ A, B = "pagerduty:payments", "pagerduty:ops team"
 
 
 class PagerDutyOrgs(Orgs):
-    def _pd(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(PagerDutyApi(client))
-
-        return asyncio.run(go())
+    make_api = PagerDutyApi
 
     def services(self, org: str = "destination") -> dict[str, dict]:
         async def work(api: PagerDutyApi):
             return {model.state_key(s): s for s in await api.list_services()}
 
-        return self._pd(org, work)
+        return self._run(org, work)
 
     def seed(self, org: str, *names: str) -> None:
         async def work(api: PagerDutyApi):
             for name in names:
                 await api.create_service(model.create_payload({model.NAME: name}, SERVICE_KEY))
 
-        self._pd(org, work)
+        self._run(org, work)
 
     def wipe(self, org: str) -> None:
         async def work(api: PagerDutyApi):
             for service in await api.list_services():
                 await api.delete_service(model.service_name(service))
 
-        self._pd(org, work)
+        self._run(org, work)
 
     def secrets(self, *names: str) -> dict[str, str]:
-        path = self.tmp_path / "secrets.json"
-        path.write_text(json.dumps({"pagerduty": {name: SERVICE_KEY for name in names}}))
-        path.chmod(0o600)
-        return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+        return self.write_secrets({"pagerduty": {name: SERVICE_KEY for name in names}})
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = PagerDutyOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = PagerDutyOrgs
 
 
 @pytest.mark.vcr

@@ -7,12 +7,8 @@ and the source must hold a monitor notifying ``@slack-ops-alerts``."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from datadog_sync.http.client import Client
-from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.slack import model
 from datadog_sync.resources.integrations.slack.api import SlackApi
 from tests.integration.helpers import Orgs
@@ -27,6 +23,8 @@ PATH = f"/api/v1/integration/slack/configuration/accounts/{ACCOUNT}/channels"
 
 
 class SlackOrgs(Orgs):
+    make_api = SlackApi
+
     def ui(self, org: str, installed: bool = True, monitors: tuple[str, ...] = ()) -> None:
         """What only the UI does (install the workspace) and the monitors, seeded into the emulator while recording."""
         if self.emulator is not None:
@@ -34,48 +32,35 @@ class SlackOrgs(Orgs):
             state["monitors"] = [{"name": f"m{i}", "message": m} for i, m in enumerate(monitors)]
             self.emulator.seed(org, state)
 
-    def _slack(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(SlackApi(client))
-
-        return asyncio.run(go())
+    def prepare(self) -> None:
+        """The workspace installed in both orgs, the source's monitor naming a channel; the channels the tests make
+        are deleted after each test."""
+        self.ui("source", monitors=(f"CPU high @slack-{ACCOUNT}-alerts",))
+        self.ui("destination")
 
     def channels(self, org: str = "destination") -> dict[str, dict]:
         async def work(api: SlackApi):
             items = await api.list_channels(ACCOUNT) or []
             return {model.state_key(o): o for o in (model.from_api(ACCOUNT, i) for i in items)}
 
-        return self._slack(org, work)
+        return self._run(org, work)
 
     def seed(self, org: str, *channels: dict) -> None:
         async def work(api: SlackApi):
             for channel in channels:
                 await api.create_channel(ACCOUNT, model.payload({**channel, "channel_name": channel["name"]}))
 
-        self._slack(org, work)
+        self._run(org, work)
 
     def wipe(self, org: str) -> None:
         async def work(api: SlackApi):
             for item in await api.list_channels(ACCOUNT) or []:
                 await api.delete_channel(ACCOUNT, item["name"])
 
-        self._slack(org, work)
+        self._run(org, work)
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = SlackOrgs(vcr, workdir)
-    try:
-        orgs.ui("source", monitors=(f"CPU high @slack-{ACCOUNT}-alerts",))
-        orgs.ui("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = SlackOrgs
 
 
 @pytest.mark.vcr

@@ -4,13 +4,10 @@ variable values are scrubbed from the recorded requests (conftest.py, ``value``)
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from datadog_sync.http.client import Client
-from datadog_sync.http.retry import RetryPolicy
 from datadog_sync.resources.integrations.webhooks import model
 from datadog_sync.resources.integrations.webhooks.api import WebhooksApi
 from datadog_sync.resources.integrations.webhooks.model import VARIABLE, WEBHOOK
@@ -40,14 +37,7 @@ S, P = model.state_key(VARIABLE, VAR_SECRET["name"]), model.state_key(VARIABLE, 
 class WebhookOrgs(Orgs):
     """The orgs of one test, their webhooks and custom variables read and written through the API."""
 
-    def _hooks(self, org: str, work):
-        async def go():
-            api_key, app_key = self.keys[org]
-            policy = RetryPolicy(retry_timeout=30, backoff_base=0.05, backoff_max=1)
-            async with Client(self.urls[org], api_key=api_key, app_key=app_key, org=org, retry=policy) as client:
-                return await work(WebhooksApi(client))
-
-        return asyncio.run(go())
+    make_api = WebhooksApi
 
     def objects(self, org: str = "destination") -> dict[str, dict]:
         """The test's webhooks and variables the org has, in the stored shape, keyed like state."""
@@ -61,7 +51,7 @@ class WebhookOrgs(Orgs):
                         out[model.state_key(kind, name)] = model.from_api(kind, found)
             return out
 
-        return self._hooks(org, work)
+        return self._run(org, work)
 
     def seed(self, org: str, *hooks: dict, variables: tuple[dict, ...] = ()) -> None:
         async def work(api: WebhooksApi):
@@ -70,7 +60,7 @@ class WebhookOrgs(Orgs):
             for hook in hooks:
                 await api.create(WEBHOOK, dict(hook))
 
-        self._hooks(org, work)
+        self._run(org, work)
 
     def wipe(self, org: str) -> None:
         """Delete the test's names (there is no listing; real test orgs must not use them otherwise)."""
@@ -81,26 +71,13 @@ class WebhookOrgs(Orgs):
                     if await api.get(kind, name) is not None:
                         await api.delete(kind, name)
 
-        self._hooks(org, work)
+        self._run(org, work)
 
     def secrets(self) -> dict[str, str]:
-        path = self.tmp_path / "secrets.json"
-        path.write_text(json.dumps({"webhooks": {VAR_SECRET["name"]: TOKEN}}))
-        path.chmod(0o600)
-        return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+        return self.write_secrets({"webhooks": {VAR_SECRET["name"]: TOKEN}})
 
 
-@pytest.fixture
-def orgs(vcr, workdir):
-    orgs = WebhookOrgs(vcr, workdir)
-    try:
-        orgs.wipe("source")
-        orgs.wipe("destination")
-        yield orgs
-        orgs.wipe("source")
-        orgs.wipe("destination")
-    finally:
-        orgs.close()
+ORGS = WebhookOrgs
 
 
 @pytest.mark.vcr

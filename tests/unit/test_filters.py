@@ -381,3 +381,32 @@ def test_path_check_is_silent_without_objects_or_when_some_object_has_the_path()
     check.see({"x": 1})
     check.see({"a": {"b": 2}})  # the value need not match: the path exists
     assert check.warnings() == []
+
+
+def test_pinned_values_are_told_only_by_plain_exact_filters_of_that_attribute():
+    def pinned(*expressions: str, operator: str = "OR") -> frozenset[str] | None:
+        return Filters.parse(list(expressions), operator).pinned_values("integrations", "name")
+
+    assert pinned() is None
+    assert pinned("Type=integrations;Name=name;Value=aws") == {"aws"}
+    assert pinned("Type=integrations;Name=name;Value=aws", "Type=integrations;Name=name;Value=ms_teams") == {
+        "aws",
+        "ms_teams",
+    }
+    assert pinned("Type=integrations;Name=name;Value=aws;Operator=ExactMatch") == {"aws"}
+    for other in (
+        "Type=integrations;Name=name;Value=aws|gcp",
+        "Type=integrations;Name=name;Value=a.s",
+        "Type=integrations;Name=name;Value=aws;Operator=Not",
+        "Type=integrations;Name=name;Value=aws;Operator=SubString",
+        "Type=integrations;Name=account_id;Value=123",
+        "Type=integrations;Name=name.x;Value=aws",
+    ):
+        assert pinned(other) is None, other
+        assert pinned("Type=integrations;Name=name;Value=aws", other) is None, other  # OR: any one lets through
+        assert pinned("Type=integrations;Name=name;Value=aws", other, operator="AND") == {"aws"}, other
+    assert (
+        pinned("Type=integrations;Name=name;Value=aws", "Type=integrations;Name=name;Value=gcp", operator="AND")
+        == set()
+    )
+    assert Filters.parse(["Type=monitors;Name=name;Value=aws"]).pinned_values("integrations", "name") is None

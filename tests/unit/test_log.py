@@ -38,6 +38,15 @@ def test_own_lines_escape_every_part_but_keep_a_nested_errors_hint():
     assert str(OwnLines("a %s", "b\nc")) == "a b\nc"  # --json escapes by itself
 
 
+def test_own_lines_keep_the_templates_line_breaks_and_escape_its_other_controls():
+    text = line("%s", OwnLines("found %d:\n  %s\n  %s\t", 2, FORGED, "b"))
+    assert text.split("\n") == [
+        "found 2:",
+        "  Forbidden\\n2026-01-01 00:00:00,000 - ERROR - forged\\u001b[2J",
+        "  b\\t",
+    ]
+
+
 def test_an_error_subclass_with_its_own_text_is_logged_as_that_text():
     class Custom(HTTPError):
         def __str__(self) -> str:

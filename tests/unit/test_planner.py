@@ -153,6 +153,22 @@ def test_plan_summary_says_a_type_whose_destination_read_failed_is_unknown():
     )
 
 
+def test_plan_summary_names_each_part_of_a_type_whose_destination_read_failed():
+    parts = Plan([], unread_parts={("things", "red"), ("things", "blue")}, planned={"things"})
+    assert parts.unknown == ["things blue", "things red"]
+    assert parts.summary() == (
+        "Plan: unknown for things blue, things red (reading the destination failed, see the error above); "
+        "the rest: 0 to create, 0 to update, 0 to delete, 0 unchanged."
+    )
+    alone = Plan([], unread={"holders"}, unread_parts={("things", "red")})
+    assert alone.unknown == ["holders", "things red"]
+    assert (
+        alone.summary()
+        == "Plan: unknown for holders, things red (reading the destination failed, see the error above)."
+    )
+    assert Plan([], planned={"things"}).unknown == []
+
+
 class AdoptingThings(Things):
     """Finds t1 in the destination although destination state does not know it (an adoption)."""
 

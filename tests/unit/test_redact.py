@@ -55,13 +55,18 @@ def clean_registry():
         "client_secret",
         "Authorization",
         "dd-auth-jwt",
+        "service_key",
+        "opsgenie_api_key",
+        "api_secret",
     ],
 )
 def test_secret_field_names(name):
     assert SECRET_FIELD_PATTERN.search(name)
 
 
-@pytest.mark.parametrize("name", ["access_key_id", "account_id", "role_name", "external_id", "name", "key_id_hint"])
+@pytest.mark.parametrize(
+    "name", ["access_key_id", "account_id", "role_name", "external_id", "name", "key_id_hint", "service_name"]
+)
 def test_non_secret_field_names(name):
     assert not SECRET_FIELD_PATTERN.search(name)
 
@@ -87,6 +92,31 @@ def test_redact_nested_copy_without_mutating_input():
         "nested": {"deeper": [{"client_secret": "***"}]},
     }
     assert out["items"][1] is data["items"][1]  # untouched branches are shared, not copied
+
+
+def test_booleans_and_null_are_never_secrets_but_every_other_value_is_masked():
+    data = {
+        "secretless_auth_enabled": True,
+        "is_secret": False,
+        "client_secret": None,
+        "api_key": 1234567890,
+        "service_key": "0123abcd",
+        "private_key": ["-----BEGIN PRIVATE KEY-----", "MIIE"],
+        "token": {"value": "t0k3n", "enabled": True},
+        "settings": [{"secret_enabled": False, "api_token": 0}],
+    }
+    assert redact(data) == {
+        "secretless_auth_enabled": True,
+        "is_secret": False,
+        "client_secret": None,
+        "api_key": "***",
+        "service_key": "***",
+        "private_key": "***",
+        "token": "***",
+        "settings": [{"secret_enabled": False, "api_token": "***"}],
+    }
+    flags = {"secretless_auth_enabled": False, "nested": [{"is_secret": True}]}
+    assert redact(flags) is flags  # nothing to mask: the input itself
 
 
 def test_redact_fast_path_returns_same_object():

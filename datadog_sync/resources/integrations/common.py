@@ -3,7 +3,7 @@ a Datadog answer from a server that answers anything to every path."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from datadog_sync.http.errors import HTTPError
@@ -28,6 +28,40 @@ async def call(label: str, request: Awaitable[_T]) -> _T:
         return await request
     except HTTPError as err:
         raise ResourceError(error_message(label, err)) from err
+
+
+def matched(
+    live: Mapping[str, dict],
+    source: Mapping[str, dict],
+    destination_state: Mapping[str, dict],
+    natural: Callable[[Mapping[str, Any]], str],
+) -> dict[str, dict]:
+    """The destination's object (``live``: natural key -> listed object) for every key of ``source`` or
+    ``destination_state``, matched by the natural key of the source entry, else of the state entry; never by a
+    per-org id, so an object made by hand, or whose id changed, is found."""
+    current: dict[str, dict] = {}
+    for key in {**destination_state, **source}:
+        ref = source.get(key) or destination_state.get(key)
+        found = live.get(natural(ref)) if isinstance(ref, Mapping) else None
+        if found is not None:
+            current[key] = found
+    return current
+
+
+class ServiceCalls:
+    """The calls of one service integration's API on one org's client; a 404 means the object is absent (deleted,
+    or never made), a 409 that a create met an existing name (subclasses say more where the API does)."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    @staticmethod
+    def is_absent(err: HTTPError) -> bool:
+        return err.status == 404
+
+    @staticmethod
+    def is_duplicate(err: HTTPError) -> bool:
+        return err.status == 409
 
 
 def not_an_answer(client: Client, path: str, body: Any, expected: str) -> str:

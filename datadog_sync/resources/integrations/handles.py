@@ -45,14 +45,26 @@ SERVICE_KINDS = (
 # "@" at the start or after a blank or a template brace, then the handle up to a blank, brace, quote or bracket.
 _HANDLE = re.compile(r"(?<![^\s{}>(\[,;])@([^\s{}()\[\],;\"'<>@][^\s{}()\[\],;\"'<>]*)")
 _TRAILING = ".:!?"
+#: A template tag that ends a handle: a block (``{{#is_alert}}``, ``{{/is_alert}}``, ``{{^is_warning}}``,
+#: ``{{else}}``) or a comment. Any other ``{{...}}`` right after a handle is a variable completing its name.
+_BLOCK_TAG = re.compile(r"\{\{~?\s*(?:[#/^!]|else\b)")
 
 
 def parse_handles(text: Any) -> list[str]:
-    """Every ``@handle`` of a monitor message, in order, once each, with its ``@`` (``[]`` for a non-string)."""
+    """Every ``@handle`` of a monitor message, in order, once each, with its ``@`` (``[]`` for a non-string).
+
+    A handle completed by a template variable (``@webhook-hook-{{service.name}}``, ``@slack-{{team}}-alerts``:
+    https://docs.datadoghq.com/monitors/notify/variables/) names an integration only when the monitor notifies, so
+    its name cannot be known here: it is left out, never cut at the brace into a name that does not exist."""
     if not isinstance(text, str):
         return []
-    found = (m.group(1).rstrip(_TRAILING) for m in _HANDLE.finditer(text))
+    found = (m.group(1).rstrip(_TRAILING) for m in _HANDLE.finditer(text) if not _dynamic(text, m.end()))
     return list(dict.fromkeys(f"@{h}" for h in found if h))
+
+
+def _dynamic(text: str, end: int) -> bool:
+    """Whether the handle ending at ``end`` goes on with a template variable."""
+    return text.startswith("{{", end) and not _BLOCK_TAG.match(text, end)
 
 
 def kind(handle: str) -> str | None:

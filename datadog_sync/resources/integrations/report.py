@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from datadog_sync.http.errors import HTTPError, TransportError
+from datadog_sync.log import OwnLines
 from datadog_sync.resources.base import ResourceError
 from datadog_sync.resources.integrations.handles import Unrouted, unrouted
 
@@ -60,9 +61,19 @@ class UnroutedReport:
                 await client.close()
 
     def provides_handles(self) -> bool:
-        """Whether a subtype of this run provides notification handles (``handle_kind``): without one (cloud
-        integrations only: AWS, GCP, Azure, Fastly, Cloudflare, Confluent Cloud, Okta), the monitors are not read."""
-        return any(sub.handle_kind for sub in self.resource.subtypes.values())
+        """Whether a subtype the run's filters select provides notification handles (``handle_kind``): without one
+        (cloud integrations only: AWS, GCP, Azure, Fastly, Cloudflare, Confluent Cloud, Okta), the monitors are not
+        read."""
+        return any(sub.handle_kind for sub in self.resource.selected.values())
+
+    def kinds(self) -> set[str] | None:
+        """The handle kinds the report covers: those of the selected subtypes when the filters select only some
+        (``--filter 'Type=integrations;Name=name;Value=pagerduty'`` reports PagerDuty handles alone), else every
+        service kind (None), also those no subtype copies (``@jira-...``)."""
+        selected, every = self.resource.selected, self.resource.subtypes
+        if len(selected) == len(every):
+            return None
+        return {sub.handle_kind for sub in selected.values() if sub.handle_kind}
 
     def unrouted(self, changes: list[Change]) -> list[Unrouted]:
         """The referenced handles of service kinds that no destination state object provides, with why."""
@@ -75,14 +86,17 @@ class UnroutedReport:
         reasons: dict[str, str] = {}
         for key, obj in resource.ctx.state.source.get(rtype, {}).items():
             for handle in self._handles(key, obj):
-                reasons.setdefault(handle.lower(), "filtered out of this run")
+                unread = resource.subtype_of(key, obj).subtype in resource.unread_subtypes
+                why = "its subtype could not be read in the destination" if unread else "filtered out of this run"
+                reasons.setdefault(handle.lower(), why)
         for change in changes:
             for handle in self._handles(change.key, change.desired):
                 if change.action == "skip":
                     reasons[handle.lower()] = f"skipped: {change.reason}" if change.reason else "skipped"
                 elif change.key not in destination:
                     reasons[handle.lower()] = f"its {change.action} failed"
-        return unrouted(self.referenced, provided, reasons)
+        kinds = self.kinds()
+        return [u for u in unrouted(self.referenced, provided, reasons) if kinds is None or u.kind in kinds]
 
     def _handles(self, key: str, obj: Any) -> list[str]:
         if not isinstance(obj, dict):
@@ -105,9 +119,10 @@ class UnroutedReport:
                 }
             )
         if found:
-            self.resource.log.warning(
+            # One line per handle: the handles, reasons and monitor names are API data, escaped; the breaks are ours.
+            header = (
                 "%d notification handle(s) of the source's monitors have no integration in the destination: these "
-                "notifications would go nowhere:\n%s",
-                len(found),
-                "\n".join(f"  {u.line()}" for u in found),
+                "notifications would go nowhere:"
             )
+            lines = OwnLines(header + "\n  %s" * len(found), len(found), *(u.line() for u in found))
+            self.resource.log.warning("%s", lines)

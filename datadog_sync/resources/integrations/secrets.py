@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from datadog_sync.diffing import Difference
 from datadog_sync.redact import register_secret
 from datadog_sync.resources.composite import SubtypeResource
 
@@ -157,13 +158,31 @@ def parse_keyed(
     return KeyedSecrets(subtype, key_doc, value_doc, path, out)
 
 
+class UnknownSecret(dict):
+    """The destination's object as an adopting plan sees it: found under the source object's natural key with no
+    destination state entry, so the write-only secret it holds is unknown, and the secrets file has one. The plan
+    updates it once, writing the file's secret, so that the destination matches the source; the next plans find
+    the state entry and never rewrite it (no drift of a write-only secret can be seen). The marker rides on the
+    type: never stored."""
+
+
+def secret_unknown(current: Mapping[str, Any]) -> bool:
+    """Whether an update of ``current`` is an adoption's one write of the secret (see :class:`UnknownSecret`)."""
+    return isinstance(current, UnknownSecret)
+
+
 class KeyedSecretsSubtype(SubtypeResource):
-    """A subtype whose secrets-file section is :class:`KeyedSecrets`: ``{"<subtype>": {key_doc: value_doc}}``."""
+    """A subtype whose secrets-file section is :class:`KeyedSecrets`: ``{"<subtype>": {key_doc: value_doc}}``.
+
+    **What adoption writes** (the same for every such subtype): an adopted object whose secrets the file gives is
+    updated once with them (``adopted_current``); without them it is adopted as it is, keeping the destination's."""
 
     has_secrets: ClassVar[bool] = True
     #: What the section's keys and values are, for messages (e.g. "<service_name>", "service key").
     key_doc: ClassVar[str]
     value_doc: ClassVar[str]
+    #: Where the secret goes in the API's object, as ``diffs`` names it (e.g. "service_key").
+    secret_field: ClassVar[str] = ""
 
     secrets: KeyedSecrets
 
@@ -180,3 +199,26 @@ class KeyedSecretsSubtype(SubtypeResource):
     @classmethod
     def parse_secrets(cls, section: Any, path: Path | None) -> KeyedSecrets:
         return parse_keyed(section, path, cls.subtype, cls.key_doc, cls.value_doc, cls.key_problem)
+
+    def adopted_current(self, key: str, desired: dict, current: dict) -> dict:
+        """An adopted object whose secrets the file gives: marked, so the plan writes them once (see
+        :class:`UnknownSecret`)."""
+        names = self.secret_names(desired)
+        if names and all(self.secrets.get(name) for name in names):
+            return UnknownSecret(current)
+        return current
+
+    def secret_path(self, obj: Mapping[str, Any]) -> str:
+        """The secret's field in ``obj``'s API object, as ``diffs`` shows it."""
+        return self.secret_field
+
+    def secret_differences(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Difference]:
+        """The difference an adoption's one write of the secret makes, shown without any value."""
+        if not isinstance(current, UnknownSecret):
+            return []
+        return [Difference(self.secret_path(desired), "changed", "(unknown: never returned)", "(the secrets file's)")]
+
+    def update_note(self, key: str, desired: dict, current: dict) -> str:
+        if isinstance(current, UnknownSecret):
+            return f"its {self.value_doc} is never returned, so the secrets file's is written once"
+        return ""

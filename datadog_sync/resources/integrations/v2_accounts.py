@@ -14,6 +14,10 @@ this module holds the HTTP calls and the plan/apply logic they have in common:
   inline. **Update** ``PATCH``es the account only when an account field differs (with the secret when the API needs
   it on every update: an update without it is a skip with the same message), then writes only the children that
   differ. **Delete** of an absent account is done already.
+* **What no write carries**: a subtype declares the fields its updates can write (``writable_fields``: its update
+  schema's attributes and its child collection). A difference in any other field is never planned as an update
+  that writes nothing: alone, it is a skip saying so; beside writable ones, the update writes those and its note
+  says what stays as it is. So ``diffs`` shows exactly what ``sync`` writes.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.integrations.common import call, error_message, not_an_answer
+from datadog_sync.resources.integrations.common import call, error_message, matched, not_an_answer
 from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,6 +98,11 @@ class AccountsApi:
         await self.client.request("DELETE", self._child(account_id, child_id), permission=MANAGE)
 
 
+def top_field(difference: Difference) -> str:
+    """The stored field a difference is in (``services`` for ``services.<id>``)."""
+    return difference.path.split(".", 1)[0]
+
+
 def _data(answer: Any) -> dict:
     data = answer.get("data") if isinstance(answer, dict) else None
     return data if isinstance(data, dict) else {}
@@ -114,6 +123,9 @@ class AccountsSubtype(KeyedSecretsSubtype):
     natural_field: ClassVar[str] = "account_name"
     #: Stored fields that are secrets (never shown: a hand-edited state file may hold one).
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: The stored fields an update can write: the attributes of the API's account update schema, and the child
+    #: collection. A difference in any other field (one the update schema lacks) cannot be copied in place.
+    writable_fields: ClassVar[frozenset[str]]
 
     #: The subtype's model module: its ``from_api``, ``differences`` and ``create_payload`` serve the hooks below.
     model: ClassVar[ModuleType]
@@ -130,7 +142,8 @@ class AccountsSubtype(KeyedSecretsSubtype):
         return self.model.create_payload(obj, secret)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        """The PATCH body an update sends to the account itself, None when no account field differs."""
+        """The PATCH body an update sends to the account itself, None when no account field differs and no secret
+        is to be written (``secret_unknown(current)``: an adoption writes the file's once)."""
         raise NotImplementedError  # pragma: no cover
 
     def update_needs_secret(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
@@ -158,6 +171,9 @@ class AccountsSubtype(KeyedSecretsSubtype):
     def secret_names(self, obj: Mapping[str, Any]) -> list[str]:
         """The keys of this subtype's secrets-file section that ``obj`` needs."""
         return [self.natural(obj)] if self.natural(obj) else []
+
+    def secret_path(self, obj: Mapping[str, Any]) -> str:
+        return self.secret_fields[0]
 
     def _api(self, client: Client) -> AccountsApi:
         return AccountsApi(client, self.path, self.children)
@@ -209,16 +225,23 @@ class AccountsSubtype(KeyedSecretsSubtype):
         """List the destination once and match accounts by natural key (never by id)."""
         if client is None:
             return dict(destination_state)
-        live = await self._live(client)
-        current: dict[str, dict] = {}
-        for key in {**destination_state, **source}:
-            ref = source.get(key) or destination_state.get(key)
-            found = live.get(self.natural(ref)) if isinstance(ref, Mapping) else None
-            if found is not None:
-                current[key] = found
-        return current
+        return matched(await self._live(client), source, destination_state, self.natural)
+
+    def unwritable(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
+        """The fields in which ``current`` differs from ``desired`` that no update can write, sorted."""
+        return sorted({top_field(d) for d in self.differences(current, desired)} - self.writable_fields)
+
+    def writable_part(self, obj: Mapping[str, Any]) -> dict:
+        """``obj`` with only what an account update sends: its identity and the writable fields (a PATCH never
+        carries a field the plan says it cannot write)."""
+        keep = {"name", "id", self.natural_field, *self.writable_fields}
+        return {k: v for k, v in obj.items() if k in keep}
 
     def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
+        if current is not None:
+            fixed = self.unwritable(current, desired)
+            if fixed and not self.diff(current, desired):
+                return self._unwritable_message(desired, fixed)
         if self.secrets.get(self.natural(desired)):
             return None
         if current is None:
@@ -227,8 +250,27 @@ class AccountsSubtype(KeyedSecretsSubtype):
             return self._missing(desired, " (the API needs it on every update)")
         return None
 
+    def _unwritable_message(self, obj: Mapping[str, Any], fields: list[str]) -> str:
+        names = ", ".join(fields)
+        can = ", ".join(sorted(self.writable_fields))
+        return (
+            f"{self.label(obj)}: {names} {'differs' if len(fields) == 1 else 'differ'} in the destination, and the "
+            f"API cannot change {'it' if len(fields) == 1 else 'them'} in place (an update writes only {can}): "
+            "nothing to write. To copy it, delete the account in the destination and sync again, which creates it"
+        )
+
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return self.differences(current, desired)
+        """What an update writes: the differences in writable fields only (``unwritable`` tells the others), and an
+        adoption's one write of the secret."""
+        fixed = set(self.unwritable(current, desired))
+        found = [d for d in self.differences(current, desired) if top_field(d) not in fixed]
+        return found + self.secret_differences(current, desired)
+
+    def update_note(self, key: str, desired: dict, current: dict) -> str:
+        fixed = self.unwritable(current, desired)
+        names = ", ".join(fixed)
+        note = f"{names} {'differs' if len(fixed) == 1 else 'differ'} too, which the API cannot change: not written"
+        return "; ".join(n for n in (super().update_note(key, desired, current), note if fixed else "") if n)
 
     def redacted(self, obj: dict) -> dict:
         return {k: v for k, v in obj.items() if k not in self.secret_fields}

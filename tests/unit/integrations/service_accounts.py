@@ -1,5 +1,5 @@
 """Helpers of the account-based service subtypes' CLI tests (fastly, cloudflare, confluent_cloud, okta): seeding the
-emulator with ``make_service_org``, the matching secrets file, the writes each org received, editing source state."""
+emulator with ``make_service_org``, the matching secrets file, the writes each org received."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from datadog_sync.emulator.service_seed import make_service_secrets
+from tests.support import secrets_file_env
 
 BASE = "/api/v2/integrations"
 
@@ -23,10 +24,7 @@ def secrets_env(workdir: Path, state: dict, drop: tuple[str, ...] = ()) -> dict[
     for section in data.values():
         for key in drop:
             section.pop(key, None)
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps(data))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, data)
 
 
 def requests(emu, integration: str, org: str = "destination") -> list[tuple[str, str]]:
@@ -41,13 +39,6 @@ def writes(emu, integration: str, org: str = "destination") -> list[dict]:
 
 def live(emu, section: str, key: str = "name", org: str = "destination") -> dict[str, dict]:
     return {a[key]: a for a in (emu.dump(org).get("services") or {}).get(section) or []}
-
-
-def edit_source(workdir: Path, key: str, **fields: Any) -> None:
-    path = workdir / "resources/source/integrations.json"
-    state = json.loads(path.read_text())
-    state[key].update(fields)
-    path.write_text(json.dumps(state))
 
 
 def outcomes(stdout: str) -> list[dict]:

@@ -12,8 +12,8 @@ from datadog_sync.emulator.cloud_seed import make_azure_org, make_cloud_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from tests.e2e.test_cli_answers import portal
 from tests.e2e.test_cli_answers import run as run_against
+from tests.support import edit_source, read_state, secrets_file_env
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
 
 BASE = "/api/v1/integration/azure"
 TENANT = "4d3bac44-0230-4732-9e70-cc00736f0a97"
@@ -40,10 +40,7 @@ def org(*accounts: dict, api_date: str | None = None) -> dict:
 
 
 def secrets_file(workdir: Path, *accounts: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps(make_cloud_secrets(org(*accounts))))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, make_cloud_secrets(org(*accounts)))
 
 
 def azure_requests(emu, org: str = "destination") -> list[tuple[str, str]]:
@@ -57,13 +54,6 @@ def writes(emu, org: str = "destination") -> list[dict]:
 def live(emu, org: str = "destination") -> dict[str, dict]:
     accounts = (emu.dump(org).get("azure") or {}).get("accounts", [])
     return {a["client_id"]: a for a in accounts}
-
-
-def edit_source(workdir: Path, key: str, **fields) -> None:
-    path = workdir / "resources/source/integrations.json"
-    state = json.loads(path.read_text())
-    state[key].update(fields)
-    path.write_text(json.dumps(state))
 
 
 def test_import_lists_every_registration_in_one_request_and_an_empty_org_imports_none(workdir):

@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.model.azure_account import AzureAccount
 from datadog_api_client.v1.model.azure_account_list_response import AzureAccountListResponse
 
@@ -15,6 +11,7 @@ from datadog_sync.redact import redact_text
 from datadog_sync.resources.integrations.azure import model
 from datadog_sync.resources.integrations.azure import secrets as azure_secrets
 from datadog_sync.resources.integrations.secrets import SecretsFileError
+from tests.client_models import deserialize
 
 TENANT, CLIENT = "testc7f6-1234-5678-9101-3fcbf464test", "testc7f6-1234-5678-9101-3fcbf464test"
 SECRET = "testingx./Sw*g/Y33t..R1cH+hScMDt"
@@ -41,11 +38,6 @@ ITEM = {
     "warnings": [],
 }
 KEY = f"azure:{TENANT}:{CLIENT}"
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    """What the official client makes of a body, type-checked (ApiClient.deserialize, check_type=True)."""
-    return ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
 
 
 def test_from_api_drops_per_org_status_and_what_is_never_returned_and_carries_the_rest():

@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 
 from datadog_sync.emulator.testing import emulated_orgs
+from tests.support import edit_source, read_state
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
-from tests.unit.integrations.service_accounts import (
-    edit_source,
-    live,
-    outcomes,
-    requests,
-    secrets_env,
-    services,
-    writes,
-)
+from tests.unit.integrations.service_accounts import live, outcomes, requests, secrets_env, services, writes
 
 TOKEN = "cfTokenAbCdEfGhIjKlMnOpQrStUvWxYz01234567"[:40]
 PROD = {"id": "a" * 32, "name": "cf-prod", "api_key": TOKEN, "email": "", "resources": ["web", "dns"], "zones": []}

@@ -8,7 +8,7 @@ from datadog_api_client.v2.model.cloudflare_account_update_request import Cloudf
 from datadog_api_client.v2.model.cloudflare_accounts_response import CloudflareAccountsResponse
 
 from datadog_sync.resources.integrations.cloudflare import model
-from tests.unit.integrations.api_models import valid
+from tests.client_models import valid
 
 #: A token account as listed (datadog-api-client-python cassette test_list_cloudflare_accounts_returns_ok_response).
 ITEM = {

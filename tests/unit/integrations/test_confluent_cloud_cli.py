@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from datadog_sync.emulator.testing import emulated_orgs
+from tests.support import edit_source, read_state
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
-from tests.unit.integrations.service_accounts import edit_source, live, outcomes, secrets_env, services, writes
+from tests.unit.integrations.service_accounts import live, outcomes, secrets_env, services, writes
 
 SECRET = "confluentSecret" + "x" * 49
 KAFKA = {"id": "lkc-abc123", "resource_type": "kafka", "tags": ["myTag", "Env:Prod"], "enable_custom_metrics": False}
@@ -40,6 +40,25 @@ def test_sync_creates_with_resources_inline_and_lower_cased_tags_are_no_drift(wo
     assert sync.exit_code == 0, sync.output
     assert post["body"]["data"]["attributes"]["resources"][0]["id"] == "lkc-abc123"
     assert SECRET not in sync.output + json.dumps(read_state(workdir, "destination", "integrations"))
+    assert again.exit_code == 0 and second == [] and "1 unchanged" in again.stdout
+
+
+def test_tags_are_sent_as_the_source_has_them_and_only_compared_without_case(workdir):
+    env = secrets_env(workdir, STATE)
+    with emulated_orgs(source_state=STATE) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        # A source org that kept its resource tags' case (the emulator lower-cases them, as the resources endpoint
+        # is recorded to do), and account tags in no sorted order.
+        edit_source(workdir, KEY, tags=["tier:1", "Team:Data"], resources=[KAFKA])
+        sync = invoke(emu, "sync", **env)
+        (post,) = writes(emu, "confluent-cloud")
+        emu.clear_requests()
+        again = invoke(emu, "sync", **env)
+        second = writes(emu, "confluent-cloud")
+    attributes = post["body"]["data"]["attributes"]
+    assert sync.exit_code == 0, sync.output
+    assert attributes["tags"] == ["tier:1", "Team:Data"]
+    assert attributes["resources"][0]["tags"] == ["myTag", "Env:Prod"]
     assert again.exit_code == 0 and second == [] and "1 unchanged" in again.stdout
 
 

@@ -9,7 +9,7 @@ from datadog_api_client.v2.model.confluent_account_update_request import Conflue
 from datadog_api_client.v2.model.confluent_resource_request import ConfluentResourceRequest
 
 from datadog_sync.resources.integrations.confluent_cloud import model
-from tests.unit.integrations.api_models import valid
+from tests.client_models import valid
 
 #: As recorded (datadog-api-client-python cassette test_get_confluent_account_returns_ok_response).
 ITEM = {
@@ -61,6 +61,21 @@ def test_payloads_and_minimal_resource_writes():
     }
     writes = model.resource_writes(current, desired)
     assert [(m, i) for m, i, _ in writes] == [("PATCH", "r1"), ("POST", "new"), ("DELETE", "old")]
+    assert writes[0][2]["data"]["attributes"]["tags"] == ["tag1", "tag2:val2"]
     for _, _, body in writes[:2]:
         valid(body, ConfluentResourceRequest)
     assert model.resource_writes(obj, obj) == []
+
+
+def test_payloads_send_tags_as_the_source_has_them():
+    obj = {
+        **model.from_api(ITEM),
+        "tags": ["Team:Data", "a"],
+        "resources": [{"id": "r1", "resource_type": "kafka", "tags": ["myTag", "Env:Prod"]}],
+    }
+    create = model.create_payload(obj, "secret")["data"]["attributes"]
+    assert create["tags"] == ["Team:Data", "a"] and create["resources"][0]["tags"] == ["myTag", "Env:Prod"]
+    assert model.update_payload(obj, "secret")["data"]["attributes"]["tags"] == ["Team:Data", "a"]
+    current = {**obj, "resources": [{"id": "r1", "resource_type": "kafka", "tags": ["mytag"]}]}
+    ((method, _, body),) = model.resource_writes(current, obj)
+    assert method == "PATCH" and body["data"]["attributes"]["tags"] == ["myTag", "Env:Prod"]

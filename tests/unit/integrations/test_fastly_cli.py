@@ -7,9 +7,9 @@ import json
 import pytest
 
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
+from tests.support import edit_source, read_state
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
-from tests.unit.integrations.service_accounts import edit_source, live, secrets_env, services, writes
+from tests.unit.integrations.service_accounts import live, secrets_env, services, writes
 
 EDGE = {
     "id": "a" * 32,

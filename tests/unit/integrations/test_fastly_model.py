@@ -8,7 +8,7 @@ from datadog_api_client.v2.model.fastly_account_response import FastlyAccountRes
 from datadog_api_client.v2.model.fastly_service_request import FastlyServiceRequest
 
 from datadog_sync.resources.integrations.fastly import model
-from tests.unit.integrations.api_models import valid
+from tests.client_models import valid
 
 #: As recorded (datadog-api-client-python cassette test_add_fastly_account_returns_created_response).
 ITEM = {

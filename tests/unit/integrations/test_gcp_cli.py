@@ -11,8 +11,8 @@ from datadog_sync.emulator import make_gcp_org
 from datadog_sync.emulator.cloud_seed import make_cloud_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from datadog_sync.resources.integrations.gcp.model import normalize
+from tests.support import edit_source, read_state, write_secrets
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
 
 ACCOUNTS = "/api/v2/integration/gcp/accounts"
 V1 = "/api/v1/integration/gcp"
@@ -51,10 +51,7 @@ def org(*accounts: dict, **store) -> dict:
 
 
 def secrets_file(workdir: Path, state: dict | None = None) -> str:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps(make_cloud_secrets(state or org(KEY))))
-    path.chmod(0o600)
-    return str(path)
+    return write_secrets(workdir, make_cloud_secrets(state or org(KEY)))
 
 
 def writes(emu, name: str = "destination") -> list[tuple[str, str]]:
@@ -67,13 +64,6 @@ def gcp_requests(emu, name: str) -> list[tuple[str, str]]:
 
 def dest_accounts(emu) -> dict[str, dict]:
     return {a["client_email"]: a for a in emu.dump("destination")["gcp"]["accounts"]}
-
-
-def edit_source(workdir: Path, key: str, **changes) -> None:
-    path = workdir / "resources/source/integrations.json"
-    source = json.loads(path.read_text())
-    source[key].update(changes)
-    path.write_text(json.dumps(source))
 
 
 def test_import_is_two_requests_whatever_the_number_and_lists_each_email_once(workdir):
@@ -318,6 +308,49 @@ def test_a_lost_v1_create_is_adopted_too(workdir):
     assert sync.exit_code == 0, sync.output
     assert done == [("POST", 504), ("POST", 409)]
     assert read_state(workdir, "destination", "integrations")[K_KEY]["project_id"] == "legacy-project"
+
+
+def test_key_account_writes_are_read_back_with_one_listing_after_all_of_them(workdir):
+    """v1 writes answer ``{}``: one v1 listing after the run's writes, not one per key account written (that read the
+    whole list back per write); state keeps what the destination lists, and a lost read-back converges."""
+    state = make_gcp_org(4, seed=7, key_account_share=0.75)
+    state["gcp"]["api_date"] = "2025-06-01"  # the source's v1 list predates is_resource_change_collection_enabled
+    env = {"DD_INTEGRATIONS_SECRETS_FILE": secrets_file(workdir, state)}
+    keys = [f"gcp:{a['client_email']}" for a in state["gcp"]["accounts"] if a.get("private_key")]
+    with emulated_orgs(source_state=state) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        emu.clear_requests()
+        created = invoke(emu, "sync", **env)
+        create_requests = gcp_requests(emu, "destination")
+        after_create = read_state(workdir, "destination", "integrations")
+        for key in keys:
+            edit_source(workdir, key, automute=not after_create[key]["automute"])
+        emu.clear_requests()
+        # The plan's listing is answered; the read-back after the writes gets 503s, and no time to retry them.
+        lost = [{"fault": "fault", "method": "GET", "path": V1, "org": "destination", "skip": 1, "times": 50}]
+        emu.set_knobs(script=lost)
+        updated = invoke(emu, "sync", DD_HTTP_CLIENT_RETRY_TIMEOUT="0", **env)
+        emu.set_knobs(script=[])
+        update_requests = gcp_requests(emu, "destination")
+        after_update = read_state(workdir, "destination", "integrations")
+        emu.clear_requests()
+        again = invoke(emu, "sync", **env)
+        written_again = writes(emu)
+        live = dest_accounts(emu)
+    assert len(keys) == 3
+    assert created.exit_code == 0, created.output
+    assert create_requests.count(("POST", V1)) == 3 and create_requests.count(("GET", V1)) == 2  # plan, read-back
+    for key in keys:  # what the v1 list shows (a server default the create did not send), never the JSON key
+        assert after_create[key]["is_resource_change_collection_enabled"] is False
+    assert "PRIVATE KEY" not in json.dumps(after_create)
+    assert updated.exit_code == 0 and "3 updated" in updated.stdout
+    assert update_requests.count(("PUT", V1)) == 3 and update_requests.count(("GET", V1)) == 2
+    assert "reading back the destination after the writes failed; state keeps what was written" in updated.stderr
+    for key in keys:  # what was sent: the update's value, and no server default
+        assert after_update[key]["automute"] is not after_create[key]["automute"]
+        assert "is_resource_change_collection_enabled" not in after_update[key]
+    assert again.exit_code == 0 and written_again == [] and "4 unchanged" in again.stdout
+    assert len(live) == 4
 
 
 def test_a_destination_without_a_principal_gets_one_before_the_first_create(workdir):

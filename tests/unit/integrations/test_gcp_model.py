@@ -4,12 +4,9 @@ lists, fields one org lacks), payloads validated against datadog-api-client's mo
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
-from datadog_api_client.model_utils import OpenApiModel
 from datadog_api_client.v1.model.gcp_account import GCPAccount
 from datadog_api_client.v2.model.gcpsts_service_account_create_request import GCPSTSServiceAccountCreateRequest
 from datadog_api_client.v2.model.gcpsts_service_account_update_request import GCPSTSServiceAccountUpdateRequest
@@ -18,6 +15,7 @@ from datadog_sync.redact import redact_text
 from datadog_sync.resources.integrations.gcp import handoff, model
 from datadog_sync.resources.integrations.gcp import secrets as gcp_secrets
 from datadog_sync.resources.integrations.secrets import SecretsFileError
+from tests.client_models import deep_parsed
 
 EMAIL = "datadog@payments-prod.iam.gserviceaccount.com"
 # The create answer of terraform-provider-datadog's cassette TestAccIntegrationGcpStsDefault (2026-01-15): the
@@ -73,24 +71,6 @@ KEY_FILE = {
     "auth_uri": "https://accounts.google.com/o/oauth2/auth",
     "token_uri": "https://oauth2.googleapis.com/token",
 }
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    """What the official client makes of a body, type-checked."""
-    value = ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
-    _deep_parsed(value)
-    return value
-
-
-def _deep_parsed(value: Any) -> None:
-    if isinstance(value, list):
-        for item in value:
-            _deep_parsed(item)
-    elif isinstance(value, OpenApiModel):
-        assert not value._unparsed, value
-        for name in value.attribute_map:
-            if name in value._data_store:
-                _deep_parsed(value._data_store[name])
 
 
 def test_an_sts_item_is_stored_without_its_per_org_values_and_with_sorted_lists():
@@ -178,10 +158,10 @@ def test_the_deprecated_filter_lists_mirror_monitored_resource_configs():
 
 def test_sts_payloads_are_valid_for_the_official_client():
     obj = model.from_api(STS_ITEM)
-    create = deserialize(model.sts_create_payload(obj), GCPSTSServiceAccountCreateRequest)
+    create = deep_parsed(model.sts_create_payload(obj), GCPSTSServiceAccountCreateRequest)
     assert create.data.attributes.client_email == EMAIL
     assert "name" not in model.sts_create_payload(obj)["data"]["attributes"]
-    update = deserialize(
+    update = deep_parsed(
         model.sts_update_payload(obj, {**obj, "id": STS_ITEM["id"]}), GCPSTSServiceAccountUpdateRequest
     )
     assert update.data.id == STS_ITEM["id"]
@@ -190,11 +170,11 @@ def test_sts_payloads_are_valid_for_the_official_client():
 def test_v1_payloads_are_valid_for_the_official_client_and_carry_the_key_on_create_only():
     obj = model.from_api(V1_ITEM)
     create = model.v1_create_payload(obj, KEY_FILE)
-    parsed = deserialize(create, GCPAccount)
+    parsed = deep_parsed(create, GCPAccount)
     assert parsed.private_key == KEY_FILE["private_key"] and parsed.project_id == "legacy-project"
     assert "host_filters" not in create and create["monitored_resource_configs"] == obj["monitored_resource_configs"]
     update = model.v1_update_payload(obj)
-    deserialize(update, GCPAccount)
+    deep_parsed(update, GCPAccount)
     assert not set(model.KEY_FIELDS) & set(update) and update["client_email"] == V1_ITEM["client_email"]
     assert model.v1_delete_payload(obj) == {"client_email": V1_ITEM["client_email"], "project_id": "legacy-project"}
     plain = {"name": "gcp", "client_email": "a@b.iam.gserviceaccount.com", "project_id": "b", "host_filters": ["x:y"]}

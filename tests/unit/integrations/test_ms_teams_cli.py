@@ -10,7 +10,7 @@ import pytest
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
+from tests.support import read_state, secrets_file_env
 
 BASE = "/api/v2/integration/ms-teams/configuration"
 WF, TH = f"{BASE}/workflows-webhook-handles", f"{BASE}/tenant-based-handles"
@@ -54,10 +54,7 @@ SOURCE_ORG = org([OPS], [FLOW])
 
 
 def secrets_file(workdir: Path, state: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps({"ms_teams": make_service_secrets(state).get("ms_teams", {})}))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, {"ms_teams": make_service_secrets(state).get("ms_teams", {})})
 
 
 def writes(emu, name: str = "destination") -> list[tuple[str, str, dict | None]]:
@@ -165,9 +162,17 @@ def test_changes_are_one_patch_existing_handles_adopted_and_a_changed_kind_repla
         replaced = invoke(emu, "sync", **env)
         kinds = [(m, p) for m, p, _ in writes(emu)]
         handles = live(emu)
-    assert '~ channel_name: "Alerts" -> "General"' in diffs.stdout and "1 unchanged" in diffs.stdout
-    assert sync.exit_code == 0 and [(m, p) for m, p, _ in adopted] == [("PATCH", f"{TH}/h-1")]
-    assert adopted[0][2]["data"]["attributes"]["channel_id"] == CHANNEL_ID
+    assert '~ channel_name: "Alerts" -> "General"' in diffs.stdout and "2 to update" in diffs.stdout
+    # The adopted Workflows handle's URL is unknown: the secrets file's is written once (masked in the log).
+    assert "its workflow url is never returned, so the secrets file's is written once" in diffs.stdout
+    assert '~ url: "(unknown: never returned)" -> "(the secrets file\'s)"' in diffs.stdout
+    assert sync.exit_code == 0 and sorted((m, p) for m, p, _ in adopted) == [
+        ("PATCH", f"{TH}/h-1"),
+        ("PATCH", f"{WF}/h-2"),
+    ]
+    by_path = {p: body for _, p, body in adopted}
+    assert by_path[f"{TH}/h-1"]["data"]["attributes"]["channel_id"] == CHANNEL_ID
+    assert by_path[f"{WF}/h-2"]["data"]["attributes"]["url"] == "***"
     assert replaced.exit_code == 0, replaced.output
     assert kinds == [("DELETE", f"{WF}/x-9"), ("POST", TH)]
     assert handles["ops"]["channel_id"] == CHANNEL_ID and "url" not in handles["ops"]

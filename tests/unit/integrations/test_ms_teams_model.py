@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v2.model.microsoft_teams_create_tenant_based_handle_request import (
     MicrosoftTeamsCreateTenantBasedHandleRequest,
 )
@@ -29,6 +25,7 @@ from datadog_api_client.v2.model.microsoft_teams_workflows_webhook_handles_respo
 from datadog_sync.resources.integrations.ms_teams import model
 from datadog_sync.resources.integrations.ms_teams.subtype import MsTeamsSubtype
 from datadog_sync.resources.integrations.secrets import SecretsFileError
+from tests.client_models import deserialize
 
 IDS = {"tenant_id": "t-1", "team_id": "team-1", "channel_id": "19:x@thread.tacv2"}
 TENANT_ITEM = {
@@ -50,10 +47,6 @@ TENANT = {
     "tenant_name": "Example, Inc.",
 }
 FLOW = {"name": "ms_teams", "handle_name": "wf", "handle_type": "workflows"}
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    return ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
 
 
 def test_from_api_keeps_names_never_ids():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from datadog_sync.emulator.testing import emulated_orgs
+from tests.support import edit_source, read_state
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
-from tests.unit.integrations.service_accounts import edit_source, live, secrets_env, services, writes
+from tests.unit.integrations.service_accounts import live, secrets_env, services, writes
 
 CLIENT_SECRET = "oktaClientSecret" + "z" * 24
 CORP = {

@@ -8,7 +8,7 @@ from datadog_api_client.v2.model.okta_account_update_request import OktaAccountU
 from datadog_api_client.v2.model.okta_accounts_response import OktaAccountsResponse
 
 from datadog_sync.resources.integrations.okta import model
-from tests.unit.integrations.api_models import valid
+from tests.client_models import valid
 
 #: As recorded (datadog-api-client-python cassette test_list_okta_accounts_returns_ok_response).
 ITEM = {

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
+from tests.support import edit_source, read_state, secrets_file_env
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
 
 BASE = "/api/v2/integration/opsgenie/services"
 
@@ -28,10 +28,7 @@ def org(*services: dict) -> dict:
 
 
 def secrets_file(workdir: Path, state: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps(make_service_secrets(state)))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, make_service_secrets(state))
 
 
 def writes(emu, org: str = "destination") -> list[dict]:
@@ -40,15 +37,6 @@ def writes(emu, org: str = "destination") -> list[dict]:
 
 def live(emu, org: str = "destination") -> dict[str, dict]:
     return {s["name"]: s for s in (emu.dump(org).get("services") or {}).get("opsgenie", [])}
-
-
-def edit_source(workdir: Path, key: str, new_key: str | None = None, **fields) -> None:
-    path = workdir / "resources/source/integrations.json"
-    state = json.loads(path.read_text())
-    state[key].update(fields)
-    if new_key:
-        state[new_key] = state.pop(key)
-    path.write_text(json.dumps(state))
 
 
 def test_migrate_creates_every_service_and_a_second_sync_writes_nothing(workdir):
@@ -136,18 +124,23 @@ def test_a_missing_api_key_skips_the_create_with_the_line_to_add(workdir):
 def test_a_renamed_source_service_is_renamed_in_place(workdir):
     a, b = service("payments", n=1), service("search", n=2)
     with emulated_orgs(source_state=org(a, b)) as emu:
-        assert invoke(emu, "migrate", **secrets_file(workdir, org(a, b))).exit_code == 0
+        env = secrets_file(workdir, org(a, b))
+        assert invoke(emu, "migrate", **env).exit_code == 0
         before = live(emu)["payments"]["id"]
         renamed = dict(a, name="payments-oncall")
         emu.seed("source", org(renamed, b))
         assert invoke(emu, "import").exit_code == 0
         emu.clear_requests()
+        # The file has a key for the new name, but the service is ours, renamed: no adoption's write of the key.
+        keyed = invoke(emu, "diffs", "--cleanup=force", **secrets_file(workdir, org(a, renamed, b)))
         diffs = invoke(emu, "diffs", "--cleanup=force")
         sync = invoke(emu, "sync", "--cleanup=force")  # no secrets: a rename needs no API key
         made = writes(emu)
         destination = live(emu)
         again = invoke(emu, "diffs", "--cleanup=force")
     assert "renames the Opsgenie service payments to payments-oncall in place" in diffs.stdout
+    assert "renames the Opsgenie service payments to payments-oncall in place" in keyed.stdout
+    assert "never returned" not in keyed.stdout and "1 to update" in keyed.stdout
     assert sync.exit_code == 0, sync.output
     assert [(w["method"], w["path"]) for w in made] == [("PATCH", f"{BASE}/{before}")]
     assert set(destination) == {"payments-oncall", "search"} and destination["payments-oncall"]["id"] == before

@@ -3,25 +3,18 @@ datadog-api-client's models."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v2.model.opsgenie_service_create_request import OpsgenieServiceCreateRequest
 from datadog_api_client.v2.model.opsgenie_service_response import OpsgenieServiceResponse
 from datadog_api_client.v2.model.opsgenie_service_update_request import OpsgenieServiceUpdateRequest
 from datadog_api_client.v2.model.opsgenie_services_response import OpsgenieServicesResponse
 
 from datadog_sync.resources.integrations.opsgenie import model
+from tests.client_models import deserialize
 
 ID = "596da4af-0563-4097-90ff-07230c3f9db3"
 #: An item as recorded (test_create_a_new_service_object_returns_created_response #0): custom_url null when unset.
 ITEM = {"type": "opsgenie-service", "id": ID, "attributes": {"name": "payments", "region": "us", "custom_url": None}}
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    return ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
 
 
 def test_a_listed_item_in_the_stored_shape():

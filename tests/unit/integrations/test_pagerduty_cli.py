@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
+from tests.support import read_state, secrets_file_env
 
 LEGACY = "/api/v1/integration/pagerduty"
 SERVICES = f"{LEGACY}/configuration/services"
@@ -21,10 +20,7 @@ def org(*names: str) -> dict:
 
 
 def secrets_file(workdir: Path, state: dict, **extra: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps({**make_service_secrets(state), **extra}))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, {**make_service_secrets(state), **extra})
 
 
 def writes(emu, org: str = "destination") -> list[dict]:
@@ -91,20 +87,36 @@ def test_a_missing_service_key_skips_that_service_with_the_line_to_add(workdir):
     assert set(destination) == {"payments"}
 
 
-def test_an_existing_service_is_adopted_without_any_write_and_names_with_spaces_are_encoded(workdir):
+def test_an_existing_service_is_adopted_with_one_put_of_its_key_and_names_with_spaces_are_encoded(workdir):
     state = org("payments", "ops team")
-    with emulated_orgs(source_state=state, destination_state=org("payments")) as emu:
+    by_hand = {
+        "services": {"pagerduty": {"subdomain": "x", "services": [{"service_name": "payments", "service_key": "old"}]}}
+    }
+    with emulated_orgs(source_state=state, destination_state=by_hand) as emu:
         env = secrets_file(workdir, state)
         assert invoke(emu, "import", **env).exit_code == 0
+        diffs = invoke(emu, "diffs", **env)
         sync = invoke(emu, "sync", **env)
         made = writes(emu)
+        keys = live(emu)
+        emu.clear_requests()
+        again = invoke(emu, "sync", **env)  # the key is known now: never rewritten
+        rewritten = writes(emu)
         emu.seed("source", org("payments"))
         assert invoke(emu, "import", **env).exit_code == 0
         emu.clear_requests()
         cleanup = invoke(emu, "sync", "--cleanup=force", **env)
         deleted = writes(emu)
         destination = live(emu)
-    assert sync.exit_code == 0 and [(w["method"], w["body"]["service_name"]) for w in made] == [("POST", "ops team")]
+    assert (
+        "~ integrations pagerduty:payments: update  (adopting the destination's existing object; its service "
+        "key is never returned, so the secrets file's is written once)" in diffs.stdout
+    )
+    assert '~ service_key: "(unknown: never returned)" -> "(the secrets file\'s)"' in diffs.stdout
+    assert sync.exit_code == 0, sync.output
+    assert sorted((w["method"], w["path"]) for w in made) == [("POST", SERVICES), ("PUT", f"{SERVICES}/payments")]
+    assert keys["payments"] == make_service_secrets(state)["pagerduty"]["payments"] and "old" not in keys.values()
+    assert again.exit_code == 0 and rewritten == [] and "2 unchanged" in again.stdout
     assert cleanup.exit_code == 0 and [(w["method"], w["path"]) for w in deleted] == [
         ("DELETE", f"{SERVICES}/ops team")  # sent as ops%20team; the log shows the decoded path
     ]

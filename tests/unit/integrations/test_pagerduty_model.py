@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.model.pager_duty_service import PagerDutyService
 from datadog_api_client.v1.model.pager_duty_service_key import PagerDutyServiceKey
 from datadog_api_client.v1.model.pager_duty_service_name import PagerDutyServiceName
 
 from datadog_sync.resources.integrations.pagerduty import model
+from tests.client_models import deserialize
 
 #: The legacy listing as recorded (TestAccDatadogIntegrationPagerdutyServiceObject_Basic #1).
 LEGACY = {
@@ -25,10 +22,6 @@ LEGACY = {
     "show_all_incidents": False,
     "filter_services": [],
 }
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    return ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
 
 
 def test_the_legacy_listing_gives_names_only_and_the_2018_shape_too():

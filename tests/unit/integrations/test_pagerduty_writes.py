@@ -66,3 +66,10 @@ async def test_an_org_without_the_integration_lists_none_and_a_foreign_answer_is
             await sub.list_resources(client)
     finally:
         await client.close()
+
+
+async def test_a_listed_service_without_a_name_is_skipped(harness, clients):
+    sub = harness().resource.subtypes["pagerduty"]
+    with pytest.raises(SkipResource, match="a PagerDuty service without a name was listed"):
+        await sub.import_resource({"name": "pagerduty", "service_name": ""}, clients[0])
+    assert sub.key_of({"name": "pagerduty"}) is None

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from datadog_sync.emulator.service_seed import make_service_org
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
+from tests.support import edit_source, read_state
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
 
 BASE = "/api/v1/integration/slack/configuration/accounts"
 OPS = "ops-workspace"
@@ -41,13 +40,6 @@ def live(emu, name: str = "destination") -> dict[str, list[dict]]:
     return (emu.dump(name).get("services") or {}).get("slack", {})
 
 
-def edit_source(workdir: Path, key: str, **fields) -> None:
-    path = workdir / "resources/source/integrations.json"
-    state = json.loads(path.read_text())
-    state[key].update(fields)
-    path.write_text(json.dumps(state))
-
-
 def test_import_discovers_accounts_from_monitor_handles_and_keeps_every_channel(workdir):
     source = org(
         {OPS: [ALERTS, DEPLOYS], "Datadog": [{"name": "#general"}], "unused": [{"name": "#x"}]},
@@ -70,6 +62,37 @@ def test_import_discovers_accounts_from_monitor_handles_and_keeps_every_channel(
     # "ops" is tried before "ops-workspace" (both names may hold "-"); "unused" is never named, never listed.
     assert f"{BASE}/ops/channels" in probed and f"{BASE}/unused/channels" not in probed
     assert "@slack-gone-channel" in result.output
+
+
+@pytest.mark.parametrize("ops_in_state", [False, True])
+def test_an_account_whose_name_is_a_prefix_of_another_does_not_hide_it(workdir, ops_in_state):
+    # "ops" has no #workspace-alerts, so @slack-ops-workspace-alerts is #alerts of "ops-workspace".
+    source = org({"ops": [{"name": "#general"}], OPS: [{"name": "#alerts"}]}, f"@slack-{OPS}-alerts")
+    with emulated_orgs(source_state=source) as emu:
+        if ops_in_state:
+            emu.seed("source", org({"ops": [{"name": "#general"}]}, "@slack-ops-general"))
+            assert invoke(emu, "import").exit_code == 0
+            emu.seed("source", source)
+        result = invoke(emu, "import")
+    state = read_state(workdir, "source", "integrations")
+    assert result.exit_code == 0, result.output
+    assert KEY_ALERTS in state
+    assert "no Slack account of the source has that channel" not in result.output
+
+
+def test_monitors_the_key_may_not_read_import_the_known_accounts_with_a_warning_and_its_hint_line(workdir):
+    from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
+
+    with emulated_orgs(source_state=SOURCE_ORG) as emu:
+        assert invoke(emu, "import").exit_code == 0
+        emu.set_permissions("source", DEFAULT_PERMISSIONS - {"monitors_read"})
+        result = invoke(emu, "import")
+    lines = result.stderr.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if "cannot read the monitors" in line]
+    assert result.exit_code == 0, result.output
+    assert "403" in lines[at] and "\\n" not in lines[at]
+    assert lines[at + 1].startswith("hint: ") and "monitors_read" in lines[at + 1]
+    assert set(read_state(workdir, "source", "integrations")) == {KEY_ALERTS, KEY_DEPLOYS}
 
 
 def test_sync_creates_with_encoded_names_serialized_and_a_resync_writes_nothing(workdir):

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.model.slack_integration_channel import SlackIntegrationChannel
 from datadog_api_client.v1.model.slack_integration_channels import SlackIntegrationChannels
 
 from datadog_sync.resources.integrations.handles import parse_handles
 from datadog_sync.resources.integrations.slack import api, model
 from datadog_sync.resources.integrations.slack.subtype import SlackSubtype
+from tests.client_models import deserialize
 
 ITEM = {
     "name": "#alerts",
     "display": {"message": True, "mute_buttons": False, "notified": True, "snapshot": False, "tags": True},
 }
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    """What the official client makes of a body, type-checked (ApiClient.deserialize, check_type=True)."""
-    return ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
 
 
 def test_from_api_keeps_the_hash_and_a_key_without_it():

@@ -11,7 +11,7 @@ import pytest
 from datadog_sync.emulator import make_aws_org
 from datadog_sync.emulator.testing import DESTINATION, SOURCE, emulated_orgs, org_spec
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state, wait_for
+from tests.support import read_state, wait_for, write_secrets
 
 pytestmark = pytest.mark.aws_api("v2")
 
@@ -46,10 +46,7 @@ def org(*accounts: dict) -> dict:
 
 
 def secrets_file(workdir: Path) -> str:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps({"aws": {KEY["access_key_id"]: SECRET}}))
-    path.chmod(0o600)
-    return str(path)
+    return write_secrets(workdir, {"aws": {KEY["access_key_id"]: SECRET}})
 
 
 def writes(emu, org: str = "destination") -> list[tuple[str, str]]:

@@ -4,16 +4,14 @@ schema problems and keys."""
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
-from datadog_api_client.model_utils import OpenApiModel
 from datadog_api_client.v2.model.aws_account_create_request import AWSAccountCreateRequest
 from datadog_api_client.v2.model.aws_account_update_request import AWSAccountUpdateRequest
 
 from datadog_sync.resources.integrations.aws import v2_model as model
+from tests.client_models import assert_deep_parsed, deserialize
 
 # The create answer of datadog-api-client-python's cassette test_create_an_aws_account_returns_aws_account_object_
 # response (2025-08-06), plus metric_name_filters as terraform-provider-datadog's TestAccIntegrationAwsAccount_
@@ -65,25 +63,6 @@ KEY_ITEM: dict[str, Any] = {
         "aws_regions": {"include_all": True},
     },
 }
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    """What the official client makes of a body, type-checked (ApiClient.deserialize, check_type=True)."""
-    return ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
-
-
-def assert_deep_parsed(value: Any) -> None:
-    """Every model in the tree parsed fully: nothing ``_unparsed``, oneOf and nested models included."""
-    if isinstance(value, list):
-        for item in value:
-            assert_deep_parsed(item)
-    elif isinstance(value, OpenApiModel):
-        assert not value._unparsed, value
-        for inner in getattr(value, "_composed_instances", None) or []:
-            assert_deep_parsed(inner)
-        for name in value.attribute_map:
-            if name in value._data_store:
-                assert_deep_parsed(value._data_store[name])
 
 
 def test_from_api_keeps_every_attribute_but_the_per_org_ones_and_normalises_lists():

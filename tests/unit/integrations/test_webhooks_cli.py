@@ -8,7 +8,7 @@ from pathlib import Path
 from datadog_sync.emulator.service_seed import make_service_org, make_service_secrets
 from datadog_sync.emulator.testing import emulated_orgs
 from tests.support import invoke_emulated as invoke
-from tests.support import read_state
+from tests.support import read_state, secrets_file_env
 
 BASE = "/api/v1/integration/webhooks/configuration"
 HOOKS, VARS = f"{BASE}/webhooks", f"{BASE}/custom-variables"
@@ -57,10 +57,7 @@ def source_org() -> dict:
 
 
 def secrets_file(workdir: Path, state: dict) -> dict[str, str]:
-    path = workdir / "secrets.json"
-    path.write_text(json.dumps(make_service_secrets(state)))
-    path.chmod(0o600)
-    return {"DD_INTEGRATIONS_SECRETS_FILE": str(path)}
+    return secrets_file_env(workdir, make_service_secrets(state))
 
 
 def writes(emu, org: str = "destination") -> list[tuple[str, str]]:
@@ -130,6 +127,26 @@ def test_the_report_lists_handles_that_would_go_nowhere(workdir):
     assert by_handle["@pagerduty-payments"]["kind"] == "pagerduty"
     assert by_handle["@pagerduty-payments"]["monitors"] == ['monitor 3 "paging"']
     assert "@ops@example.com" not in json.dumps(report)  # an e-mail is no integration
+
+
+def test_the_text_report_has_one_line_per_handle_and_escapes_what_the_api_gave(workdir):
+    monitors = [*MONITORS, {"name": "forged\n2026-01-01 - ERROR - x", "message": "@pagerduty-payments"}]
+    with emulated_orgs(source_state=org(DEPLOY, PLAIN, variables=VARIABLES, monitors=monitors)) as emu:
+        result = invoke(emu, "migrate")  # no secrets file: DEPLOY_TOKEN is skipped (exit 1)
+    lines = result.stderr.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if "these notifications would go nowhere:" in line]
+    assert lines[at].endswith(
+        "3 notification handle(s) of the source's monitors have no integration in the "
+        "destination: these notifications would go nowhere:"
+    )
+    assert [line.split(" (")[0] for line in lines[at + 1 : at + 4]] == [
+        "  @jira-OPS-board",
+        "  @pagerduty-payments",
+        "  @webhook-ghost-hook",
+    ]
+    # A monitor's name is API data: its line break is shown escaped, never a forged log line.
+    assert 'monitor 4 "forged\\n2026-01-01 - ERROR - x"' in lines[at + 2]
+    assert not any(line.startswith("2026-01-01 - ERROR - x") for line in lines)
 
 
 def test_a_missing_secret_skips_the_variable_and_its_report_names_the_line_to_add(workdir):
@@ -250,18 +267,25 @@ def test_a_sync_without_source_keys_says_the_handles_are_not_checked_and_with_th
     assert "@webhook-deploy-bot" not in checked.output  # created: it has its integration now
 
 
-def test_monitors_the_key_may_not_read_leave_webhooks_out_and_skip_the_report(workdir):
+def test_monitors_the_key_may_not_read_still_import_listed_and_known_names_and_skip_the_report(workdir):
     from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
 
     with emulated_orgs(source_state=source_org()) as emu:
         assert invoke(emu, "import").exit_code == 0
         emu.set_permissions("source", DEFAULT_PERMISSIONS - {"monitors_read"})
-        imported = invoke(emu, "import")
+        emu.clear_requests()
+        imported = invoke(emu, "import", DD_INTEGRATIONS_WEBHOOKS="only-listed")
+        read = sorted(r["path"].rsplit("/", 1)[-1] for r in emu.requests("source") if r["path"].startswith(HOOKS))
         kept = set(read_state(workdir, "source", "integrations"))
         synced = invoke(emu, "sync")
-    assert imported.exit_code == 0 and "webhooks left out, the key may not read it" in imported.output
-    assert "monitors_read" in imported.output
-    assert kept == {KEY_DEPLOY, KEY_PLAIN, KEY_TOKEN, KEY_ENV}  # the previous state of the subtype is kept
+    lines = imported.stderr.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if "webhook discovery through the source's monitors was skipped" in line]
+    assert imported.exit_code == 0, imported.output
+    assert "its key lacks `monitors_read`" in lines[at] and lines[at + 1].startswith("hint: ")
+    assert "webhooks left out" not in imported.output
+    # What the option lists is imported; what was discovered before is read again, not dropped.
+    assert read == ["deploy-bot", "only-listed", "plain-hook"]
+    assert kept == {KEY_DEPLOY, KEY_PLAIN, KEY_TOKEN, KEY_ENV, "webhooks:webhook:only-listed"}
     assert "cannot read the source org's monitors" in synced.output
 
 
@@ -327,3 +351,28 @@ def test_the_config_file_key_lists_names_and_a_read_only_key_is_stopped_by_the_p
     assert sync.exit_code == 1 and made == []
     assert "1 webhook(s) and custom variable(s) need `create_webhooks`: webhooks:webhook:only-listed" in sync.output
     assert "need `manage_integrations`: webhooks:custom_variable:DEPLOY_ENV" in sync.output
+
+
+def test_a_key_without_create_webhooks_blocks_only_webhook_creates_each_counted_failed_once(workdir):
+    from datadog_sync.emulator.permissions import DEFAULT_PERMISSIONS
+    from datadog_sync.emulator.testing import DESTINATION, SOURCE, org_spec
+
+    no_create = org_spec(DESTINATION, permissions=DEFAULT_PERMISSIONS - {"create_webhooks"})
+    with emulated_orgs(source_state=org(LISTED, variables=VARIABLES[1:]), orgs=[SOURCE, no_create]) as emu:
+        assert invoke(emu, "import", DD_INTEGRATIONS_WEBHOOKS="only-listed,DEPLOY_ENV").exit_code == 0
+        sync = invoke(emu, "sync", "--json", destination=no_create)
+        made = writes(emu)
+    events = [json.loads(line) for line in sync.stdout.splitlines() if line.startswith("{")]
+    errors = [e["message"] for e in events if e.get("type") == "log" and e.get("level") == "ERROR"]
+    failed = [e for e in events if e.get("status") == "failure"]
+    assert sync.exit_code == 1
+    assert made == [("POST", VARS)]  # the variable needs only manage_integrations: created
+    assert [e["id"] for e in failed] == ["webhooks:webhook:only-listed"]
+    # One explanation of the missing permission, then the blocked webhook's own line; no repeat per subtype.
+    assert errors == [
+        "[integrations - ] - permission pre-flight: 1 webhook(s) and custom variable(s) need `create_webhooks`: "
+        "webhooks:webhook:only-listed; the destination application key lacks the `create_webhooks` permission, "
+        "needed to create webhooks",
+        "[integrations - webhooks:webhook:only-listed] - create failed: permission pre-flight failed: the "
+        "destination key lacks `create_webhooks` (see the permission pre-flight above)",
+    ]

@@ -5,10 +5,8 @@ handles parser the subtype discovers its names with."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.model.webhooks_integration import WebhooksIntegration
 from datadog_api_client.v1.model.webhooks_integration_custom_variable import WebhooksIntegrationCustomVariable
 from datadog_api_client.v1.model.webhooks_integration_custom_variable_response import (
@@ -23,6 +21,7 @@ from datadog_sync.resources.integrations import handles
 from datadog_sync.resources.integrations.secrets import SecretsFileError
 from datadog_sync.resources.integrations.webhooks import model
 from datadog_sync.resources.integrations.webhooks.subtype import WebhooksSubtype, is_built_in
+from tests.client_models import deserialize
 
 #: A webhook created without payload, as answered (datadog-api-client-python cassette
 #: test_create_a_webhooks_integration_returns_ok_response #0; auth_method_id as in TestAccDatadogWebhook_Basic).
@@ -37,11 +36,6 @@ CREATED = {
 }
 SECRET_VAR = {"name": "EXAMPLECUSTOMVARIABLE", "is_secret": True}  # test_create_a_custom_variable_returns_ok_response
 KEY = "webhooks:webhook:Example-Webhooks-Integration"
-
-
-def deserialize(body: Any, cls: type) -> Any:
-    """What the official client makes of a body, type-checked (ApiClient.deserialize, check_type=True)."""
-    return ApiClient(Configuration()).deserialize(json.dumps(body), (cls,), True)
 
 
 def test_from_api_keeps_the_answer_under_its_kind_without_auth_method_id():
@@ -167,6 +161,14 @@ def test_handles_are_parsed_as_datadog_documents_them():
     }
     assert handles.monitor_handles(monitor) == ["@webhook-a", "@webhook-b"]
     assert handles.monitor_handles({"message": "@webhook-a", "options": None}) == ["@webhook-a"]
+
+
+def test_handles_completed_by_a_template_variable_are_left_out_not_cut_at_the_brace():
+    message = (
+        "@webhook-name-with-{{var}} @slack-{{team}}-alerts @pagerduty-{{service.name}} @slack-ops-{{ channel }} "
+        "{{#is_alert}}@webhook-static{{/is_alert}} {{^is_warning}}@opsgenie-core{{else}}@teams-room{{~/is_warning}}"
+    )
+    assert handles.parse_handles(message) == ["@webhook-static", "@opsgenie-core", "@teams-room"]
 
 
 def test_unrouted_lists_service_handles_nobody_provides_case_insensitively():

@@ -4,6 +4,8 @@ between plan and write, a refused write, answers of other shapes, monitor pages)
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from datadog_sync.http.client import Client
@@ -77,3 +79,33 @@ async def test_monitors_are_read_page_by_page_once_per_org(emu, clients):
     assert pages == ["0", "1"] and found is again
     assert sorted(found) == ["@webhook-hook-0", "@webhook-hook-1", "@webhook-hook-2"]
     assert len(found["@webhook-hook-0"]) == len(range(0, handles.PAGE_SIZE + 5, 3))
+
+
+@pytest.mark.parametrize("cap", [4, 24])
+async def test_the_per_name_reads_honour_the_subtypes_cap(emu, clients, harness, cap):
+    """One GET per name (there is no listing): as many in flight as ``--max-workers-per-type integrations=N`` (or
+    ``--max-workers``) allows, like every other per-object read (pool.type_cap), not a fixed number. The emulator
+    holds every request until the knob changes, so its count of held requests is the number in flight."""
+    _, dst = clients
+    hooks = harness(max_workers_per_type={"integrations": cap}).resource.subtypes["webhooks"]
+    names = [f"hook-{i}" for i in range(cap + 10)]
+    wanted = {model.state_key(model.WEBHOOK, n): {"name": "webhooks", "webhook": {"name": n}} for n in names}
+    emu.set_knobs(hold_after_writes=0)
+    reading = asyncio.ensure_future(hooks.current_destination(dst, wanted, {}))
+    try:
+        await until(lambda: emu.counters()["held"] >= cap, f"{cap} reads in flight")
+        held = emu.counters()["held"]
+    finally:
+        emu.set_knobs(hold_after_writes=None)
+        found = await reading
+    assert held == cap  # the cap holds back the others: none can be sent before one ends
+    assert found == {}  # the destination has none of them
+    assert len(emu.requests("destination")) == len(names)
+
+
+async def until(condition, what: str, limit_s: float = 30.0) -> None:
+    """Poll until ``condition()`` holds; the limit only turns a hang into a failure, nothing is timed."""
+    end = asyncio.get_running_loop().time() + limit_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < end, f"gave up waiting for {what}"
+        await asyncio.sleep(0.01)

@@ -27,9 +27,11 @@ class CloudflareSubtype(AccountsSubtype):
     path: ClassVar[str] = api.PATH
     title: ClassVar[str] = "Cloudflare account"
     secret_fields: ClassVar[tuple[str, ...]] = (model.SECRET,)
+    #: CloudflareAccountUpdateRequest: ``api_key``, ``email``, ``name`` (the key), ``resources``, ``zones``.
+    writable_fields: ClassVar[frozenset[str]] = frozenset({"email", *model.LISTS})
 
     def update_needs_secret(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
-        return bool(model.differences(current, desired))
+        return bool(self.diff(dict(current), dict(desired)))
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        return model.update_payload(desired, secret or "")
+        return model.update_payload(self.writable_part(desired), secret or "")

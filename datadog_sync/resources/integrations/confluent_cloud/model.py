@@ -10,7 +10,8 @@ Pure: no HTTP here. The stored object is an account of ``GET /api/v2/integration
 
 The ``api_secret`` is never returned: it comes from the secrets file, and every account PATCH needs it. Resource
 tags are lower-cased by the server (cassette test_add_resource_to_confluent_account_returns_ok_response) and
-``enable_custom_metrics`` defaults to false (absent from 2022 recordings): neither is drift.
+``enable_custom_metrics`` defaults to false (absent from 2022 recordings): neither is drift. Payloads carry the
+source's values as they are; only the comparison lower-cases resource tags.
 """
 
 from __future__ import annotations
@@ -83,36 +84,53 @@ def differences(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[
     return compute_diff(_owned(have, want), want)
 
 
-def _resource_attrs(res: Mapping[str, Any]) -> dict:
-    return {k: v for k, v in res.items() if k != "id"}
+# Payloads send the stored values as they are (tags in the source's case and order): only comparisons use the
+# canonical forms above.
+def _as_stored(value: Any) -> dict[str, dict]:
+    """Resource id -> its stored fields but the id, as the source has them."""
+    return {
+        str(r.get("id")): {k: copy.deepcopy(v) for k, v in r.items() if k != "id"}
+        for r in value or []
+        if isinstance(r, Mapping)
+    }
+
+
+def _own_fields(obj: Mapping[str, Any]) -> dict:
+    """The account's own fields (what an account PATCH writes), as stored."""
+    out = {k: copy.deepcopy(v) for k, v in obj.items() if k not in (*LOCAL, KEY, SECRET, RESOURCES)}
+    out["tags"] = list(out.get("tags") or [])
+    return out
 
 
 def create_payload(obj: Mapping[str, Any], secret: str) -> dict:
     """``ConfluentAccountCreateRequest``: the key pair, the tags and the resources inline."""
-    inline = [{"id": rid, **_resource_attrs(res)} for rid, res in resources(obj.get(RESOURCES)).items()]
-    attrs = {KEY: obj[KEY], SECRET: secret, "tags": account_fields(obj)["tags"], RESOURCES: inline}
+    inline = [{"id": rid, **res} for rid, res in _as_stored(obj.get(RESOURCES)).items()]
+    attrs = {KEY: obj[KEY], SECRET: secret, "tags": _own_fields(obj)["tags"], RESOURCES: inline}
     return {"data": {"type": ACCOUNT_TYPE, "attributes": attrs}}
 
 
 def update_payload(obj: Mapping[str, Any], secret: str) -> dict:
     """``ConfluentAccountUpdateRequest``: ``api_key`` and ``api_secret`` are required on every PATCH, which leaves
     the resources alone (cassette test_update_confluent_account_returns_ok_response)."""
-    attrs = {KEY: obj[KEY], SECRET: secret, **account_fields(obj)}
+    attrs = {KEY: obj[KEY], SECRET: secret, **_own_fields(obj)}
     return {"data": {"type": ACCOUNT_TYPE, "attributes": attrs}}
 
 
 def resource_payload(resource_id: str, res: Mapping[str, Any]) -> dict:
     """``ConfluentResourceRequest``."""
-    return {"data": {"type": RESOURCE_TYPE_NAME, "id": resource_id, "attributes": _resource_attrs(res)}}
+    return {"data": {"type": RESOURCE_TYPE_NAME, "id": resource_id, "attributes": dict(res)}}
 
 
 def resource_writes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
+    """The resource writes that make ``current`` hold ``desired``'s resources: compared canonically, sent as
+    stored."""
     have, want = resources(current.get(RESOURCES)), resources(desired.get(RESOURCES))
+    stored = _as_stored(desired.get(RESOURCES))
     writes: list[tuple[str, str, Any]] = []
     for rid, res in want.items():
         if rid not in have:
-            writes.append(("POST", rid, resource_payload(rid, res)))
+            writes.append(("POST", rid, resource_payload(rid, stored[rid])))
         elif _owned(have[rid], res) != res:
-            writes.append(("PATCH", rid, resource_payload(rid, res)))
+            writes.append(("PATCH", rid, resource_payload(rid, stored[rid])))
     writes += [("DELETE", rid, None) for rid in have if rid not in want]
     return writes

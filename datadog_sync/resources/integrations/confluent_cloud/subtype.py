@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.integrations.confluent_cloud import api, model
-from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, account_config
+from datadog_sync.resources.integrations.secrets import secret_unknown
+from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, account_config, top_field
 
 
 class ConfluentCloudSubtype(AccountsSubtype):
@@ -31,14 +32,20 @@ class ConfluentCloudSubtype(AccountsSubtype):
     value_doc: ClassVar[str] = "API secret"
     natural_field: ClassVar[str] = model.KEY
     secret_fields: ClassVar[tuple[str, ...]] = (model.SECRET,)
+    #: ConfluentAccountUpdateRequest: ``api_key`` (the key), ``api_secret`` and ``tags``; resources one by one.
+    writable_fields: ClassVar[frozenset[str]] = frozenset({"tags", model.RESOURCES})
+
+    def _account_changes(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+        """Whether the account itself (not its resources) has a difference an account PATCH writes."""
+        return any(top_field(d) != model.RESOURCES for d in self.diff(dict(current), dict(desired)))
 
     def update_needs_secret(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
-        return bool(model.account_differences(current, desired))
+        return self._account_changes(current, desired)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        if not model.account_differences(current, desired):
+        if not self._account_changes(current, desired) and not (secret and secret_unknown(current)):
             return None
-        return model.update_payload(desired, secret or "")
+        return model.update_payload(self.writable_part(desired), secret or "")
 
     def child_writes(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
         return model.resource_writes(current, desired)

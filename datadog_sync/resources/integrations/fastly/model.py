@@ -75,6 +75,12 @@ def create_payload(obj: Mapping[str, Any], secret: str) -> dict:
     return {"data": {"type": ACCOUNT_TYPE, "attributes": attrs}}
 
 
+def key_payload(secret: str) -> dict:
+    """``FastlyAccountUpdateRequest`` with only the API key: name and services stay as they are (cassette
+    test_update_fastly_account_returns_ok_response)."""
+    return {"data": {"type": ACCOUNT_TYPE, "attributes": {SECRET: secret}}}
+
+
 def service_payload(service_id: str, tags: list[str]) -> dict:
     """``FastlyServiceRequest``: the Fastly service id and its tags."""
     return {"data": {"type": SERVICE_TYPE, "id": service_id, "attributes": {"tags": tags}}}

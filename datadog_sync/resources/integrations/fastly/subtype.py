@@ -5,7 +5,10 @@
 * **Update**: the account's only copyable field is its services (the name is the key, the API key is never read),
   so an update writes only the services that differ (``POST`` / ``PATCH`` / ``DELETE`` under
   ``/accounts/{id}/services``) and needs no secret (a ``PATCH`` with only ``api_key`` keeps name and services:
-  datadog-api-client-python cassette test_update_fastly_account_returns_ok_response).
+  datadog-api-client-python cassette test_update_fastly_account_returns_ok_response): an adopted account gets
+  that ``PATCH`` once, with the secrets file's key, since the destination's is unknown.
+* Any other account field that differs cannot be written (the update takes only the name and the API key): alone,
+  it is a skip saying so, never an update that writes nothing.
 * A renamed account is another account: created under its new key; ``sync --cleanup`` deletes the old one.
 """
 
@@ -17,6 +20,7 @@ from typing import Any, ClassVar
 
 from datadog_sync.resources.base import ResourceConfig
 from datadog_sync.resources.integrations.fastly import api, model
+from datadog_sync.resources.integrations.secrets import secret_unknown
 from datadog_sync.resources.integrations.v2_accounts import AccountsSubtype, account_config
 
 
@@ -29,9 +33,12 @@ class FastlySubtype(AccountsSubtype):
     children: ClassVar[str] = api.CHILDREN
     title: ClassVar[str] = "Fastly account"
     secret_fields: ClassVar[tuple[str, ...]] = (model.SECRET,)
+    #: FastlyAccountUpdateRequest takes only ``name`` (the key) and ``api_key``: services are the only copyable part.
+    writable_fields: ClassVar[frozenset[str]] = frozenset({model.SERVICES})
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        return None  # nothing of the account itself is copied but its services
+        # Nothing of the account itself is copied but its services: only an adoption's one write of the API key.
+        return model.key_payload(secret) if secret and secret_unknown(current) else None
 
     def child_writes(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
         return model.service_writes(current, desired)

@@ -7,7 +7,8 @@
   what a PATCH leaves out and replaces the lists it sends).
 * **Key accounts** (v1): ``POST`` with the JSON key from the secrets file (without it the plan skips the account),
   ``PUT`` without it (the API keeps the key), ``DELETE`` with ``{client_email, project_id}``. They answer ``{}``:
-  the account is read back from the v1 list before it is recorded.
+  state keeps what was sent, and once the run's writes are made one v1 listing reads back what the destination
+  holds (``settle``), whatever the number of key accounts written (a listing per write read N x keys entries).
 * **Replace**: STS <-> key, or a key account's ``project_id``, cannot change in place: delete, then create (the
   applier backs the account up first, as for every update).
 * **Delete**: a 404 means it is gone already (v1 answers 200 either way).
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from datadog_sync.http.errors import HTTPError
@@ -109,7 +111,7 @@ class GcpWrites(SubtypeResource):
             if model.differences(current, obj):
                 return await self._put_v1(api, obj)
             return current
-        return await self._read_back(api, obj)
+        return _sent(obj)
 
     # ------------------------------------------------------------------------------------------- update
     async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
@@ -140,7 +142,7 @@ class GcpWrites(SubtypeResource):
 
     async def _put_v1(self, api: GcpApi, obj: dict) -> dict:
         await call(model.label(obj), api.update_v1(model.v1_update_payload(obj)))
-        return await self._read_back(api, obj)
+        return _sent(obj)
 
     # ------------------------------------------------------------------------------------------- delete
     async def delete(self, client: Client, key: str, current: dict) -> None:
@@ -172,7 +174,29 @@ class GcpWrites(SubtypeResource):
                 return model.from_api(item)
         return None
 
-    async def _read_back(self, api: GcpApi, obj: dict) -> dict:
-        """v1 writes answer ``{}``: what the destination now holds (else what was sent)."""
-        found = await self._read_v1(api, obj)
-        return found if found is not None else model.ordered({"name": model.SUBTYPE, **model.owned(obj)})
+    # -------------------------------------------------------------------------------------------- settle
+    async def settle(self, client: Client, written: Mapping[str, dict]) -> dict[str, dict]:
+        """v1 writes answer ``{}``: one v1 listing after the run's writes, and destination state keeps what it shows
+        for the key accounts written (STS writes answer the account: nothing to read). A run that dies before it
+        keeps what was sent; the next plan lists the destination and matches by email either way."""
+        keys = {key: obj for key, obj in written.items() if model.is_key_account(obj)}
+        if not keys:
+            return {}
+        live = {
+            item.get(model.EMAIL): model.from_api(item)
+            for item in await GcpApi(client).list_v1()
+            if not model.is_listed_sts_in_v1(item)
+        }
+        settled: dict[str, dict] = {}
+        for key, obj in keys.items():
+            found = live.get(obj.get(model.EMAIL))
+            if found is None:
+                self.log.warning("not listed by the destination after its write: state keeps what was sent", id=key)
+            else:
+                settled[key] = found
+        return settled
+
+
+def _sent(obj: dict) -> dict:
+    """What destination state keeps for a v1 write until ``settle`` reads it back: what was sent, without the key."""
+    return model.ordered({"name": model.SUBTYPE, **model.owned(obj)})

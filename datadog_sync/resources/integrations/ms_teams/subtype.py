@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
-from datadog_sync.resources.integrations.common import error_message
+from datadog_sync.resources.integrations.common import error_message, matched
 from datadog_sync.resources.integrations.ms_teams import model
 from datadog_sync.resources.integrations.ms_teams.api import BASE, MANAGE, READ, MsTeamsApi
 from datadog_sync.resources.integrations.secrets import KeyedSecrets, KeyedSecretsSubtype
@@ -49,6 +49,7 @@ class MsTeamsSubtype(KeyedSecretsSubtype):
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     key_doc: ClassVar[str] = "<handle name>"
     value_doc: ClassVar[str] = "workflow url"
+    secret_field: ClassVar[str] = model.URL
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=BASE,
         list_key="data",
@@ -102,10 +103,7 @@ class MsTeamsSubtype(KeyedSecretsSubtype):
         for handle_id, obj in await self._live(client):
             live[model.handle_name(obj)] = obj
             self.ids[model.handle_name(obj)] = (model.kind(obj), handle_id)
-        refs = {key: source.get(key) or destination_state.get(key) for key in {**destination_state, **source}}
-        current = {
-            key: live[model.handle_name(ref)] for key, ref in refs.items() if ref and model.handle_name(ref) in live
-        }
+        current = matched(live, source, destination_state, model.handle_name)
         writes = [
             (key, obj)
             for key, obj in source.items()
@@ -129,7 +127,7 @@ class MsTeamsSubtype(KeyedSecretsSubtype):
         return None
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return model.differences(current, desired)
+        return model.differences(current, desired) + self.secret_differences(current, desired)
 
     def redacted(self, obj: dict) -> dict:
         return {k: v for k, v in obj.items() if k != model.URL}

@@ -29,6 +29,11 @@ class OktaSubtype(AccountsSubtype):
     title: ClassVar[str] = "Okta account"
     value_doc: ClassVar[str] = "API key or client secret"
     secret_fields: ClassVar[tuple[str, ...]] = model.SECRETS
+    #: OktaAccountUpdateRequest: ``auth_method``, ``domain``, ``client_id`` and the secrets; ``name`` is the key.
+    writable_fields: ClassVar[frozenset[str]] = frozenset({"auth_method", "domain", "client_id"})
+
+    def secret_path(self, obj: Mapping[str, Any]) -> str:
+        return model.secret_field(obj)
 
     def account_patch(self, current: Mapping[str, Any], desired: Mapping[str, Any], secret: str | None) -> dict | None:
-        return model.update_payload(desired, secret)
+        return model.update_payload(self.writable_part(desired), secret)

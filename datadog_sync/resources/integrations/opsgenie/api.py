@@ -5,32 +5,18 @@ test_delete_a_single_service_object_returns_ok_response)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceError
-from datadog_sync.resources.integrations.common import not_an_answer
-
-if TYPE_CHECKING:  # pragma: no cover
-    from datadog_sync.http.client import Client
+from datadog_sync.resources.integrations.common import ServiceCalls, not_an_answer
 
 BASE = "/api/v2/integration/opsgenie/services"
 READ = "integrations_read"
 MANAGE = "manage_integrations"
 
 
-def is_absent(err: HTTPError) -> bool:
-    return err.status == 404
-
-
-def is_duplicate(err: HTTPError) -> bool:
-    """409 for an existing name (in the API's spec; never recorded)."""
-    return err.status == 409
-
-
-class OpsgenieApi:
-    def __init__(self, client: Client):
-        self.client = client
+class OpsgenieApi(ServiceCalls):
+    """A create of an existing name answers 409 (in the API's spec; never recorded)."""
 
     async def list_services(self) -> list[dict]:
         body = await self.client.get(BASE, permission=READ)

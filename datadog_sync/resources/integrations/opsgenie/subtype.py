@@ -2,7 +2,8 @@
 
 * **Import** is one ``GET /api/v2/integration/opsgenie/services`` per org.
 * **Plan** lists the destination once and matches services by name (never by the per-org id), so drift shows and
-  an existing service is adopted, never created twice.
+  an existing service is adopted, never created twice (updated once with the secrets file's API key when the file
+  has it: the destination's is unknown).
 * **Create**: one ``POST`` with the API key from the secrets file (without it the plan skips the service and says
   which line to add); a 409 (the name exists after all) updates the listed service instead. **Update**: one
   ``PATCH`` of name, region and custom URL, with the API key when the file has it (an update needs none).
@@ -19,23 +20,20 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
-from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource, Superseded
+from datadog_sync.resources.base import ResourceConfig, ResourceError, Superseded
 from datadog_sync.resources.integrations.common import error_message
-from datadog_sync.resources.integrations.named import NamedServiceSubtype
+from datadog_sync.resources.integrations.named import NamedServiceSubtype, ServiceApi
 from datadog_sync.resources.integrations.opsgenie import model
-from datadog_sync.resources.integrations.opsgenie.api import (
-    BASE,
-    MANAGE,
-    READ,
-    OpsgenieApi,
-    is_absent,
-    is_duplicate,
-)
+from datadog_sync.resources.integrations.opsgenie.api import BASE, MANAGE, READ, OpsgenieApi
 
 if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.http.client import Client
+
+
+class Renamed(dict):
+    """A destination service an earlier sync wrote, found again under a source service's new name: its API key is
+    the one that sync sent, not unknown, so renaming it is no adoption's write of the key. Never stored."""
 
 
 class OpsgenieSubtype(NamedServiceSubtype):
@@ -44,9 +42,12 @@ class OpsgenieSubtype(NamedServiceSubtype):
     handle_kind: ClassVar[str | None] = "opsgenie"
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     model: ClassVar[ModuleType] = model
+    api: ClassVar[type[ServiceApi]] = OpsgenieApi
     listed_noun: ClassVar[str] = "an Opsgenie service"
+    delete_key: ClassVar[str] = model.ID
     key_doc: ClassVar[str] = "<service name>"
     value_doc: ClassVar[str] = "API key"
+    secret_field: ClassVar[str] = model.SECRET
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=BASE,
         id_key=model.ID,
@@ -55,31 +56,14 @@ class OpsgenieSubtype(NamedServiceSubtype):
         noun="Opsgenie service(s)",
     )
 
-    # ------------------------------------------------------------------------------------------- import
-    async def list_resources(self, client: Client) -> list[dict]:
-        return [{**item, "name": self.subtype} for item in await OpsgenieApi(client).list_services()]
-
-    def key_of(self, raw: dict) -> str | None:
-        obj = model.from_api(raw)
-        return model.state_key(obj) if model.service_name(obj) else None
-
     # --------------------------------------------------------------------------------------------- plan
-    async def current_destination(
-        self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
-    ) -> dict[str, dict]:
-        """List the destination once and match services by name; a source service found under no name but
-        written before under another one (same ``source_id``) is that service, renamed (its old key superseded)."""
-        if client is None:
-            return dict(destination_state)
-        listed = [model.from_api(item) for item in await OpsgenieApi(client).list_services()]
-        by_name = {model.service_name(s): s for s in listed}
+    def renamed(
+        self, current: dict[str, dict], listed: list[dict], source: Mapping[str, dict], destination_state: Mapping
+    ) -> None:
+        """A source service found under no name but written before under another one (same ``source_id``) is that
+        service, renamed: its old key is superseded."""
         by_id = {s.get(model.ID): s for s in listed}
-        current: dict[str, dict] = {}
-        for key in {**destination_state, **source}:
-            ref = source.get(key) or destination_state.get(key)
-            found = by_name.get(model.service_name(ref)) if isinstance(ref, Mapping) else None
-            if found is not None:
-                current[key] = found
+        names = {model.service_name(s) for s in source.values()}
         for key, desired in source.items():
             if key in current or not desired.get(model.ID):
                 continue
@@ -87,59 +71,35 @@ class OpsgenieSubtype(NamedServiceSubtype):
                 if old_key in source or known.get(model.SOURCE_ID) != desired[model.ID]:
                     continue
                 found = by_id.get(known.get(model.ID))
-                if found is not None and model.service_name(found) not in {
-                    model.service_name(s) for s in source.values()
-                }:
-                    current[key] = found
+                if found is not None and model.service_name(found) not in names:
+                    current[key] = Renamed(found)
                     current[old_key] = Superseded(
                         key, f"renamed to {model.service_name(desired)} (now kept under {key})"
                     )
                     break
-        return current
 
-    def skip_reason(self, key: str, desired: dict, current: dict | None) -> str | None:
-        if current is None and not self.secrets.get(model.service_name(desired)):
-            return self._missing(desired)
-        return None
+    def adopted_current(self, key: str, desired: dict, current: dict) -> dict:
+        return current if isinstance(current, Renamed) else super().adopted_current(key, desired, current)
 
     def update_note(self, key: str, desired: dict, current: dict) -> str:
         old, new = model.service_name(current), model.service_name(desired)
-        return f"renames the Opsgenie service {old} to {new} in place" if old and old != new else ""
-
-    def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return model.differences(current, desired)
-
-    def redacted(self, obj: dict) -> dict:
-        return {k: v for k, v in obj.items() if k != model.SECRET}
-
-    def same_object(self, stored: Mapping, deleted: Mapping) -> bool:
-        return bool(model.service_name(deleted)) and model.service_name(stored) == model.service_name(deleted)
+        rename = f"renames the Opsgenie service {old} to {new} in place" if old and old != new else ""
+        return "; ".join(note for note in (rename, super().update_note(key, desired, current)) if note)
 
     # -------------------------------------------------------------------------------------------- apply
-    def _kept(self, answer: dict, desired: Mapping) -> dict:
-        """What destination state keeps: the destination's answer, and the source id it was written from."""
+    def kept(self, answer: Any, desired: Mapping) -> dict:
+        """The destination's answer, and the source id it was written from."""
         obj = model.from_api(answer)
         if desired.get(model.ID):
             obj[model.SOURCE_ID] = str(desired[model.ID])
         return obj
 
-    async def create(self, client: Client, key: str, desired: dict) -> dict:
-        secret = self.secrets.get(model.service_name(desired))
-        if not secret:
-            raise SkipResource(self._missing(desired))
-        api = OpsgenieApi(client)
-        try:
-            answer = await api.create_service(model.create_payload(desired, secret))
-        except HTTPError as err:
-            if not is_duplicate(err):
-                raise ResourceError(error_message(model.label(desired), err)) from err
-            listed = {model.service_name(s): s for s in map(model.from_api, await api.list_services())}
-            existing = listed.get(model.service_name(desired))
-            if existing is None:
-                raise ResourceError(error_message(model.label(desired), err)) from err
-            self.log.warning("already exists in the destination: updating it instead of creating it", id=key)
-            return await self.update(client, key, desired, existing)
-        return self._kept(answer, desired)
+    async def on_duplicate(self, client: Client, key: str, desired: dict, secret: str, err: HTTPError) -> dict:
+        existing = {model.service_name(s): s for s in await self.listed(client)}.get(model.service_name(desired))
+        if existing is None:
+            raise ResourceError(error_message(model.label(desired), err)) from err
+        self.log.warning("already exists in the destination: updating it instead of creating it", id=key)
+        return await self.update(client, key, desired, existing)
 
     async def update(self, client: Client, key: str, desired: dict, current: dict) -> dict:
         service_id = str(current.get(model.ID) or "")
@@ -147,19 +107,10 @@ class OpsgenieSubtype(NamedServiceSubtype):
         try:
             answer = await OpsgenieApi(client).update_service(service_id, payload)
         except HTTPError as err:
-            if is_absent(err):
+            if OpsgenieApi.is_absent(err):
                 raise ResourceError(
                     f"{model.label(current)}: it is gone from the destination (404): nothing was written; run sync "
                     "again, its next plan creates it"
                 ) from err
             raise ResourceError(error_message(model.label(desired), err)) from err
-        return self._kept(answer, desired)
-
-    async def delete(self, client: Client, key: str, current: dict) -> None:
-        try:
-            await OpsgenieApi(client).delete_service(str(current.get(model.ID) or ""))
-        except HTTPError as err:
-            if is_absent(err):
-                self.log.info("already absent from the destination", id=key)
-                return
-            raise ResourceError(error_message(model.label(current), err)) from err
+        return self.kept(answer, desired)

@@ -10,15 +10,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from datadog_sync.http.errors import HTTPError
 from datadog_sync.resources.base import ResourceError
-from datadog_sync.resources.integrations.common import not_an_answer
+from datadog_sync.resources.integrations.common import ServiceCalls, not_an_answer
 from datadog_sync.resources.integrations.pagerduty import model
-
-if TYPE_CHECKING:  # pragma: no cover
-    from datadog_sync.http.client import Client
 
 LEGACY = "/api/v1/integration/pagerduty"
 SERVICES = f"{LEGACY}/configuration/services"
@@ -27,19 +24,13 @@ READ = "integrations_read"
 MANAGE = "manage_integrations"
 
 
-def is_absent(err: HTTPError) -> bool:
-    """404 ``{"errors": ["Service not found"]}`` (terraform-provider-datadog GH#299)."""
-    return err.status == 404
+class PagerDutyApi(ServiceCalls):
+    """An absent service answers 404 ``{"errors": ["Service not found"]}`` (terraform-provider-datadog GH#299)."""
 
-
-def is_duplicate(err: HTTPError) -> bool:
-    """A create of a name that exists already (not recorded: a 409, or a 400 saying so)."""
-    return err.status == 409 or (err.status == 400 and "already exist" in " ".join(err.messages).lower())
-
-
-class PagerDutyApi:
-    def __init__(self, client: Client):
-        self.client = client
+    @staticmethod
+    def is_duplicate(err: HTTPError) -> bool:
+        """A create of a name that exists already (not recorded: a 409, or a 400 saying so)."""
+        return err.status == 409 or (err.status == 400 and "already exist" in " ".join(err.messages).lower())
 
     async def list_services(self) -> list[dict]:
         """Every service of the org in the stored shape (an org without the integration: none)."""

@@ -127,6 +127,13 @@ def handle_accounts(handles: Iterable[str]) -> list[str]:
     return sorted(seen, key=lambda a: (a.count("-"), a))
 
 
+def unexplained(handles: Iterable[str], found: Mapping[str, Iterable[Mapping[str, Any]]]) -> set[str]:
+    """The ``handles`` that no listed channel (``found``: account -> its listed channels) provides; handles compare
+    case-insensitively, as the end-of-run report compares them."""
+    provided = {handle(from_api(account, item)).lower() for account, items in found.items() for item in items}
+    return {h for h in handles if h.lower() not in provided}
+
+
 def handles_in(handles: Iterable[str]) -> set[str]:
     """The Slack handles among monitor handles, cut to the characters a Slack account and channel name hold."""
     found = (HANDLE.match(h or "") for h in handles)

@@ -4,7 +4,8 @@
   (``@slack-<account>-<channel>``, https://docs.datadoghq.com/monitors/notify/; the monitors are read once per run
   and org by the integrations resource, :class:`..handles.MonitorHandles`) plus those already in the source
   state; each is listed once (``GET .../accounts/{account}/channels``) and every channel of it is imported. As both
-  names may hold ``-``, a handle's account is found by trying its prefixes, shortest first, until one is installed.
+  names may hold ``-``, a handle's account is found by trying its prefixes, shortest first, until an account has
+  the channel the rest of the handle names.
 * **Plan** lists each account of the plan once in the destination and matches channels by account and name: drift
   shows, an existing channel is adopted (updated, never created twice).
 * **The workspace itself** is installed in the Slack tile of the Datadog UI (OAuth): when the destination has not
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
+from datadog_sync.log import HintedText
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
 from datadog_sync.resources.composite import SubtypeResource
 from datadog_sync.resources.integrations.common import error_message
@@ -86,24 +88,23 @@ class SlackSubtype(SubtypeResource, UsesMonitors):
                 raise
             self.log.warning(
                 "cannot read the monitors, so only the Slack accounts already in the source state are imported: %s",
-                error_message("monitors", err),
+                HintedText(error_message("monitors", err), err),  # the error's hint keeps its own line
             )
             handles = []
-        unexplained = {h for h in model.handles_in(handles) if not self._explained(h, found)}
+        unexplained = model.unexplained(model.handles_in(handles), found)
         for candidate in model.handle_accounts(handles):
+            # A handle is explained by a channel, not by an account whose name is a prefix of it: with accounts
+            # "ops" and "ops-workspace", @slack-ops-workspace-alerts is #alerts of ops-workspace unless ops has
+            # a #workspace-alerts.
             if candidate in found or not any(h.startswith(f"@slack-{candidate}-") for h in unexplained):
                 continue
             channels = await api.list_channels(candidate)
             if channels is not None:
                 found[candidate] = channels
-                unexplained = {h for h in unexplained if not h.startswith(f"@slack-{candidate}-")}
+                unexplained = model.unexplained(unexplained, found)
         for handle in sorted(unexplained):
-            self.log.warning("monitors notify %s, but the source has no Slack account of that name", handle)
+            self.log.warning("monitors notify %s, but no Slack account of the source has that channel", handle)
         return [model.from_api(account, item) for account, items in found.items() for item in items]
-
-    @staticmethod
-    def _explained(handle: str, found: Mapping[str, Any]) -> bool:
-        return any(handle.startswith(f"@slack-{account}-") for account in found)
 
     def key_of(self, raw: dict) -> str | None:
         return model.state_key(raw) if all(model.pair(raw)) else None

@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadog_sync.diffing import Difference
 from datadog_sync.http.errors import HTTPError
+from datadog_sync.log import HintedText
+from datadog_sync.pool import type_cap
 from datadog_sync.resources.base import ResourceConfig, ResourceError, SkipResource
 from datadog_sync.resources.integrations.common import error_message
-from datadog_sync.resources.integrations.handles import UsesMonitors
+from datadog_sync.resources.integrations.handles import MONITORS_READ, UsesMonitors
 from datadog_sync.resources.integrations.secrets import KeyedSecretsSubtype
 from datadog_sync.resources.integrations.webhooks import model
 from datadog_sync.resources.integrations.webhooks.api import (
@@ -42,8 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.planner import Change
 
 HANDLE_PREFIX = "@webhook-"
-#: Reads in flight per org (one GET per name: there is no listing).
-READS = 16
 #: Datadog's built-in webhook variables (https://docs.datadoghq.com/integrations/webhooks/#variables): never custom.
 BUILT_IN = frozenset(
     "AGGREG_KEY DATE EMAIL HOSTNAME ID LAST_UPDATED LINK LOGS_SAMPLE METRIC_NAMESPACE ORG_ID ORG_NAME PRIORITY "
@@ -67,6 +67,7 @@ class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
     schema: ClassVar[Mapping[str, Any]] = model.SCHEMA
     key_doc: ClassVar[str] = "<CUSTOM_VARIABLE_NAME>"
     value_doc: ClassVar[str] = "value"
+    secret_field: ClassVar[str] = f"{VARIABLE}.value"
     config: ClassVar[ResourceConfig] = ResourceConfig(
         base_path=BASE,
         list_key=None,
@@ -101,12 +102,22 @@ class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
         """Every webhook the monitors name or the user lists, and the custom variables they (or the secrets file,
         or the user) name: one GET per name, the names found nowhere reported."""
         referenced: dict[str, list[str]] = {}
+        monitors_read = True
         if self.monitors is not None:
-            for handle, monitors in (await self.monitors.read(client)).items():
+            try:
+                found = await self.monitors.read(client)
+            except HTTPError as err:
+                if err.status != 403:  # only a key without monitors_read; anything else is no Datadog answer
+                    raise
+                self._monitors_refused(client, err)
+                found, monitors_read = {}, False
+            for handle, monitors in found.items():
                 if handle.lower().startswith(HANDLE_PREFIX):
                     referenced.setdefault(handle[len(HANDLE_PREFIX) :], []).extend(monitors)
         listed = self.listed_names()
-        known = self._known(client)  # reset: what destination state says this tool made there
+        # reset: what destination state says this tool made there; without the monitors, also what the org's
+        # state holds already, so what was discovered before is refreshed, not dropped.
+        known = self._known(client, with_own_state=not monitors_read)
         wanted_hooks = {**dict.fromkeys(referenced), **dict.fromkeys(listed), **dict.fromkeys(known[WEBHOOK])}
         wanted_vars = {n: "listed" for n in listed if model.VARIABLE_NAME.match(n)}
         wanted_vars.update({n: "secrets" for n in self.secrets.secrets if n not in wanted_vars})
@@ -128,15 +139,32 @@ class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
                 self._not_found(VARIABLE, name, None, why == "listed")
         return [*variables.values(), *hooks.values()]
 
-    def _known(self, client: Client) -> dict[str, list[str]]:
-        """The names destination state holds, when ``client`` is the destination's (``reset`` lists it)."""
+    def _known(self, client: Client, with_own_state: bool = False) -> dict[str, list[str]]:
+        """The names destination state holds, when ``client`` is the destination's (``reset`` lists it), and, with
+        ``with_own_state``, those the state of ``client``'s org holds (source state for an import)."""
+        org = getattr(client, "org", None)
+        states = [self.ctx.state.destination] if org == "destination" else []
+        if with_own_state and org == "source":
+            states.append(self.ctx.state.source)
         out: dict[str, list[str]] = {WEBHOOK: [], VARIABLE: []}
-        if getattr(client, "org", None) == "destination":
-            for key in self.ctx.state.destination.get(self.resource_type, {}):
+        for state in states:
+            for key in state.get(self.resource_type, {}):
                 kind, name = model.split_key(key)
-                if kind:
+                if kind and name not in out[kind]:
                     out[kind].append(name)
         return out
+
+    def _monitors_refused(self, client: Client, err: HTTPError) -> None:
+        org = getattr(client, "org", "source")
+        self.log.warning(
+            "webhook discovery through the %s's monitors was skipped: its key lacks `%s`, so only the webhooks and "
+            "variables listed with --integrations-webhooks, named in the secrets file or already in %s state are "
+            "read: %s",
+            org,
+            MONITORS_READ,
+            org,
+            HintedText(error_message("monitors", err), err),
+        )
 
     def _not_found(self, kind: str, name: str, monitors: list[str] | None, listed: bool) -> None:
         where = []
@@ -154,7 +182,8 @@ class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
         )
 
     async def _read_all(self, api: WebhooksApi, kind: str, names: list[str]) -> dict[str, dict]:
-        slots = asyncio.Semaphore(READS)
+        # One GET per name (there is no listing), as many in flight as the subtype's cap, like every per-object read.
+        slots = asyncio.Semaphore(type_cap(self.ctx.config, self))
 
         async def one(name: str) -> dict | None:
             async with slots:  # an HTTPError names the path; a 403 leaves the subtype out of a listing
@@ -204,7 +233,7 @@ class WebhooksSubtype(KeyedSecretsSubtype, UsesMonitors):
         return None
 
     def diff(self, current: dict, desired: dict) -> list[Difference]:
-        return model.differences(current, desired)
+        return model.differences(current, desired) + self.secret_differences(current, desired)
 
     def redacted(self, obj: dict) -> dict:
         if not model.is_secret(obj):
