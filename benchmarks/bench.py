@@ -318,6 +318,9 @@ class Bench:
         counters = emu.counters()
         counted = sum(c["requests"] for c in counters["by_org"].values())
         log = emu.requests()
+        if args.workdir:  # kept for a closer look (e.g. each write's arrival and answer times)
+            with open(self.workdir / f"requests-{phase}.jsonl", "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(entry) + "\n" for entry in log)
         stats = harness.request_stats(log, counted)
         times = harness.timeline(log, run)
         turnaround = harness.write_turnaround(log, args.latency_ms)
@@ -771,7 +774,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json-out", type=Path, help="write the full report as JSON (e.g. benchmarks/results/x.json)")
     p.add_argument("--profile", type=Path, help="run each phase under cProfile, writing <dir>/<phase>.prof")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds before a phase is killed (default 3600)")
-    p.add_argument("--workdir", type=Path, help="keep state files and logs here (default: a temporary directory)")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep state files, logs and each phase's emulator request log (requests-<phase>.jsonl) here "
+        "(default: a temporary directory)",
+    )
     p.add_argument("--no-fixed-cost", action="store_true", help="skip measuring the fixed cost of an invocation")
     p.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     p.add_argument(

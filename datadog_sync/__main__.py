@@ -1,3 +1,3 @@
-from datadog_sync.cli import cli
+from datadog_sync.cli import main
 
-cli()
+main()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from datadog_sync.checkpoints import Checkpoints
 from datadog_sync.context import RunContext
 from datadog_sync.log import HintedText
 from datadog_sync.ordering import type_order
@@ -64,11 +65,16 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
     done = {(c.resource_type, c.key): asyncio.Event() for c in runnable}
     progress = Progress("sync", total=len(runnable), enabled=ctx.config.show_progress_bar and not ctx.config.emit_json)
     checkpointed = {c.resource_type for c in runnable}
-    checkpoint = asyncio.create_task(_checkpoint(ctx, checkpointed))
+    checkpoints = Checkpoints(ctx, checkpointed)
+    checkpoint = asyncio.create_task(_checkpoint(ctx, checkpoints))
     since_checkpoint = [0]
+    unapplied = [len(runnable)]
 
     def checkpoint_due() -> bool:
         since_checkpoint[0] += 1
+        unapplied[0] -= 1
+        if not unapplied[0]:
+            return False  # the last change: the run's final save follows at once
         entries = sum(len(ctx.state.destination.get(rtype) or {}) for rtype in checkpointed)
         if since_checkpoint[0] < max(CHECKPOINT_EVERY, entries // CHECKPOINT_SHARE):
             return False
@@ -84,7 +90,7 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
                 results.append(await _apply_one(ctx, resources[change.resource_type], change))
                 if checkpoint_due():
                     with contextlib.suppress(StateFileError):  # the final save reports it, as it always did
-                        ctx.state.dump("destination", checkpointed)
+                        await checkpoints.save()
         finally:
             done[(change.resource_type, change.key)].set()
             progress.update()
@@ -98,6 +104,7 @@ async def apply_plan(ctx: RunContext, plan: Plan, resources: Mapping[str, BaseRe
         checkpoint.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoint
+        await checkpoints.close()
         progress.close()
         for rtype in order:  # also when interrupted: the external-ID hand-off lists what was created
             touched = [c for c in plan.changes if c.resource_type == rtype]
@@ -247,13 +254,13 @@ def _fail(ctx: RunContext, change: Change, reason: str, exc: BaseException | Non
     return Result(change, "failure", reason)
 
 
-async def _checkpoint(ctx: RunContext, types: set[str]) -> None:
+async def _checkpoint(ctx: RunContext, checkpoints: Checkpoints) -> None:
     """Save destination state every few seconds while applying (a SIGKILL then loses only seconds of work)."""
     while True:
         await asyncio.sleep(CHECKPOINT_INTERVAL)
         started = time.monotonic()
         try:
-            ctx.state.dump("destination", types)
+            await checkpoints.save()
         except StateFileError as exc:  # e.g. a bucket briefly unreachable: the next checkpoint or final save retries
             ctx.logger.warning("could not checkpoint destination state (retried): %s", exc)
             continue

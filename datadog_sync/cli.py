@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,15 @@ def cli() -> None:
     Keys come from flags or DD_SOURCE_* / DD_DESTINATION_* environment variables. Exit codes: 0 success,
     1 a failure, 2 a usage error (and `diffs --exit-code` when there are differences).
     """
+
+
+def main() -> None:
+    """The ``datadog-sync`` program: :func:`cli`, then an exit without a last walk of the collector over the run's
+    objects (CPython collects them all at exit: 50-100 ms after a sync of 1,000 AWS accounts)."""
+    try:
+        cli()
+    finally:
+        gc.freeze()
 
 
 class _Command(click.Command):

@@ -243,19 +243,28 @@ class StateStore:
 
     # ------------------------------------------------------------------ dump
 
-    def dump(self, origin: Origin, types: Iterable[str], *, prune: bool = True) -> None:
+    def dump(
+        self,
+        origin: Origin,
+        types: Iterable[str],
+        *,
+        prune: bool = True,
+        snapshot: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         """Write the given types of ``origin`` so their files match memory (a missing type means empty).
 
         Combined mode rewrites ``<type>.json``; per-file mode writes the entries that changed and, unless
         ``prune`` is False, removes files of ids no longer present. Files of the other layout for a dumped
         type are removed after the new ones are written (unless ``prune`` is False).
+        ``snapshot`` (type -> entries) is written instead of memory: a copy taken by a caller that dumps in a
+        worker thread while its event loop goes on changing memory (the applier's checkpoints).
         """
         wanted = self._types_arg(types, "dump") or []
         if not wanted:
             return
         self.prepare_root(origin, wanted)
         io = self._io(origin)
-        state = self.state(origin)
+        state = self.state(origin) if snapshot is None else snapshot
         existing = io.scan(origin)
         problems: list[StateFileError] = []
         try:

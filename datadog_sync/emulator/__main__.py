@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import signal
 import ssl
@@ -85,8 +86,16 @@ async def serve(args: argparse.Namespace) -> None:
         await stop.wait()
 
 
+#: The served process's garbage-collector thresholds (CPython's default: 700, 10, 10). A full collection walks every
+#: account of every org and the request log (66 ms at two orgs of 1,000 AWS accounts) and stalls whichever request
+#: it lands in, beyond its latency; at these thresholds it comes a hundred times less often. Cycles die young and
+#: are still collected by the young collections.
+SERVER_GC_THRESHOLDS = (10_000, 10, 100)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    gc.set_threshold(*SERVER_GC_THRESHOLDS)
     try:
         asyncio.run(serve(args))
     except (ValueError, KeyError, OSError) as exc:

@@ -1,8 +1,11 @@
 """The aiohttp application: routing plus the middleware that plays the part of Datadog's front end.
 
 For each API request, in this order: authentication (403), rate limit (429 + X-RateLimit-* headers), permission
-check (403), injected fault (5xx, not applied), the org's AWS write slot (409 on overlapping writes), latency,
-the handler, then an optional lost response (applied, but the client gets 504). Every API request is logged.
+check (403), injected fault (5xx, not applied), the org's AWS write slot (409 on overlapping writes), the handler,
+latency, then an optional lost response (applied, but the client gets 504). Every API request is logged.
+
+Latency L is a real server's: the answer leaves L after the request arrived, or when its processing ends if that
+takes longer (what a recorded interaction's duration measures), not L on top of the emulator's own processing.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ FORBIDDEN = ("Forbidden",)
 PERMISSION_DENIED = ("Forbidden", "Failed permission authorization checks")
 WRITE_CONFLICT = "Could not update AWS Integration due to conflicting updates"
 FAULT_BODIES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+_TIMER_GRAIN = 0.001  # seconds: epoll's resolution (asyncio's selector rounds its timeouts up to it)
 
 
 def build_app(core: EmulatorCore) -> web.Application:
@@ -76,10 +80,11 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
     core = request.app[CORE]
     started, t0 = time.time(), time.perf_counter()
     raw = await request.read()
+    logged_body = _logged_body(raw)  # before the answer's latency elapses: the emulator's work is inside it
     request[ORG] = None
     try:
         with _serial_writes(core, request, handler):
-            response, injected = await _serve(core, request, handler)
+            response, injected = await _serve(core, request, handler, t0)
     except Exception:  # an emulator bug: answer like a server error, keep serving, and say so in the log
         log.exception("emulator error on %s %s", request.method, request.path)
         response, injected = json_error(500, "Internal Server Error"), "emulator_error"
@@ -89,7 +94,7 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
             "method": request.method,
             "path": request.path,
             "query": _query(request),
-            "body": _logged_body(raw),
+            "body": logged_body,
             "status": response.status,
             "start": started,
             "duration_ms": round((time.perf_counter() - t0) * 1000, 3),
@@ -110,8 +115,11 @@ async def _admin(request: web.Request, handler: Handler) -> web.StreamResponse:
         return json_error(400, str(exc))
 
 
-async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> tuple[web.StreamResponse, str | None]:
-    """Returns the response and what was injected (None, "rate_limited", "fault", "write_conflict", "lost")."""
+async def _serve(
+    core: EmulatorCore, request: web.Request, handler: Handler, arrived: float
+) -> tuple[web.StreamResponse, str | None]:
+    """Returns the response and what was injected (None, "rate_limited", "fault", "write_conflict", "lost").
+    ``arrived`` is the request's arrival (``time.perf_counter``), from which its latency is counted."""
     spec: Endpoint | None = getattr(handler, "endpoint", None)
     if spec is None:  # no route matched: aiohttp's handler raises 404/405
         return await _call(handler, request), None
@@ -173,11 +181,11 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
 
     if fault:
         status = core.rng.choice(sorted(FAULT_BODIES))
-        await _sleep(knobs.latency_ms)
+        await _answer_after(arrived, knobs.latency_ms)
         core.counters.add("faults_injected", org.name)
         return json_error(status, FAULT_BODIES[status], headers=headers), "fault"
     if spec.aws_write and (knobs.v2_write_slot or not spec.aws_v2):
-        # One write at a time per org, held while the write's latency elapses (terraform-provider-datadog GH#132,
+        # One write at a time per org, held until the write is answered (terraform-provider-datadog GH#132,
         # GH#2066). Whether v2 writes share it is not recorded: the knob v2_write_slot (default on) decides.
         if org.aws_write_busy:
             core.counters.add("write_conflicts", org.name)
@@ -188,13 +196,13 @@ async def _serve(core: EmulatorCore, request: web.Request, handler: Handler) -> 
                 core.counters.add("slot_held", org.name)
                 while core.knobs.hold_write_slot:
                     await asyncio.sleep(0.01)  # until a test clears the knob: a write window of any length
-            await _sleep(knobs.write_latency())
             response = await _call(handler, request)
+            await _answer_after(arrived, knobs.write_latency())
         finally:
             org.aws_write_busy = False
     else:
-        await _sleep(knobs.latency_ms)
         response = await _call(handler, request)
+        await _answer_after(arrived, knobs.latency_ms)
     if lost:
         core.counters.add("lost_responses", org.name)
         return json_error(504, "Gateway Timeout", headers=headers), "lost"
@@ -268,9 +276,20 @@ def _authenticate(core: EmulatorCore, request: web.Request, spec: Endpoint) -> t
     return org, json_error(403, *FORBIDDEN)
 
 
-async def _sleep(ms: float) -> None:
-    if ms > 0:
-        await asyncio.sleep(ms / 1000)
+async def _answer_after(arrived: float, ms: float) -> None:
+    """Wait until ``ms`` after the request's arrival; at once if its processing (or a hold) took longer.
+
+    asyncio's timers wait in epoll, which wakes on whole milliseconds: a plain sleep ends up to 1 ms late (0.5 ms
+    on average, 2.5% of a 20 ms latency). The last millisecond is waited by yielding to the loop instead, so the
+    answer leaves on time, never early, and other requests are served meanwhile."""
+    if ms <= 0:
+        return
+    deadline = arrived + ms / 1000
+    coarse = deadline - time.perf_counter() - _TIMER_GRAIN
+    if coarse > 0:
+        await asyncio.sleep(coarse)
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0)
 
 
 def _query(request: web.Request) -> dict[str, Any]:

@@ -47,6 +47,11 @@ USER_AGENT = (
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _DEBUG = logging.DEBUG
+#: Turns of the event loop a serialized write gives the next one before its answer is handled: one for the next
+#: request to be issued, one for its bytes to be written (before Python 3.12, aiohttp writes a request with a
+#: body from a task of its own, scheduled behind whatever is ready; with one turn, that was this answer's
+#: handling, 0.25 ms more per serialized write at 1,000 AWS accounts).
+_TURNS_TO_THE_WIRE = 2
 
 
 class Client:
@@ -272,7 +277,8 @@ class Client:
             # handled (parsed, stored, journaled, logged), so serialized writes follow each other by the send's
             # cost, not by the handling of the previous answer. An error or an exhausted rate limit is handled
             # first: it may open the breaker or pause the org for the requests queued behind it.
-            await asyncio.sleep(0)
+            for _ in range(_TURNS_TO_THE_WIRE):
+                await asyncio.sleep(0)
         return resp
 
     def _classify_transport_error(self, call: Call, err: TransportError) -> float:

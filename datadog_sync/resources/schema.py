@@ -53,7 +53,7 @@ def _got(value: Any) -> str:
 def schema_problems(obj: Any, schema: Mapping[str, Any], prefix: str = "") -> list[str]:
     """``"<field>: expected <type>, got <type>"`` for each field of ``obj`` whose value does not fit ``schema``.
     Fields the schema does not name are not checked; ``null`` means "not set" and is accepted everywhere."""
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, (dict, Mapping)):  # dict first: an ABC check costs more, and state holds dicts
         return [f"{prefix.rstrip('.') or 'the entry'}: expected an object, got {_got(obj)}"]
     problems: list[str] = []
     for name, expected in schema.items():
@@ -72,6 +72,8 @@ def _check(value: Any, expected: Any, where: str) -> list[str]:
     if isinstance(expected, ListOf):
         if not isinstance(value, list):
             return _bad(where, expected, value)
+        if type(expected.item) is type and all(type(item) is expected.item for item in value):
+            return []  # the usual list of strings, checked without a path per item
         return [p for i, item in enumerate(value) for p in _check(item, expected.item, f"{where}[{i}]")]
     if isinstance(expected, MapOf):
         if not isinstance(value, dict):

@@ -70,6 +70,29 @@ def test_sync_checkpoints_destination_state_while_it_applies(workdir, monkeypatc
     assert len(read_state(workdir, "destination", "integrations")) == ACCOUNTS
 
 
+def test_the_last_change_is_saved_by_the_final_save_alone(workdir, monkeypatch):
+    import datadog_sync.state as state_module
+
+    saved: list[str] = []
+    real = state_module.atomic_write
+
+    def spy(path, data):
+        if path.parent.name == "destination" and path.name == "integrations.json":
+            saved.append(path.name)
+        real(path, data)
+
+    monkeypatch.setattr(applier, "CHECKPOINT_EVERY", 1)
+    monkeypatch.setattr(applier, "CHECKPOINT_INTERVAL", 3600.0)
+    monkeypatch.setattr(state_module, "atomic_write", spy)
+    with emulated_orgs(source_state=role_accounts(3, seed=6)) as emu:
+        assert invoke_emulated(emu, "import").exit_code == 0
+        result = invoke_emulated(emu, "sync", "--max-workers-per-type=integrations=1")
+    assert result.exit_code == 0, result.output
+    # A checkpoint after the 1st and the 2nd change; the 3rd is written by the final save, not twice.
+    assert len(saved) == 3
+    assert len(read_state(workdir, "destination", "integrations")) == 3
+
+
 def test_reset_drops_the_destination_state_of_what_it_deleted(workdir):
     source = role_accounts(3, seed=5)
     ids = sorted(a["account_id"] for a in source["aws"]["accounts"])

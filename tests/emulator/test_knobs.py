@@ -8,7 +8,7 @@ import time
 import aiohttp
 import pytest
 
-from datadog_sync.emulator import Emulator
+from datadog_sync.emulator import Emulator, app
 from datadog_sync.emulator.knobs import FixedWindowRateLimiter
 from tests.emulator.conftest import MAIN, OTHER, ROLE_ACCOUNT, Api
 
@@ -33,6 +33,24 @@ async def test_latency_applies_to_reads_and_writes(api: Api, emu: Emulator) -> N
     assert t1 - t0 >= 0.08 and t2 - t1 >= 0.15
     read, write = emu.requests("main")
     assert read["duration_ms"] >= 80 and write["duration_ms"] >= 150
+
+
+async def test_latency_counts_from_arrival_and_is_never_cut_short(monkeypatch) -> None:
+    # The answer leaves L after the request arrived (its handling is inside L), never before ...
+    arrived = time.perf_counter()
+    await app._answer_after(arrived, 30)
+    assert time.perf_counter() - arrived >= 0.030
+    # ... and at once when the handling (or a hold) took longer than L: nothing is added on top.
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float, *args: object) -> None:
+        slept.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    await app._answer_after(time.perf_counter() - 1.0, 30)
+    assert slept == []
 
 
 async def test_rate_limit_headers_429_and_calendar_reset(api: Api, emu: Emulator) -> None:

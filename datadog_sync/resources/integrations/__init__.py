@@ -10,6 +10,7 @@ generic composite (``datadog_sync.resources.composite``); a subtype (gcp, azure)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -69,9 +70,17 @@ class IntegrationsResource(CompositeResource):
     async def current_destination(
         self, client: Client | None, source: Mapping[str, dict], destination_state: Mapping[str, dict]
     ) -> dict[str, dict]:
-        if self.ctx.config.command in ("sync", "migrate"):
-            await self.report.read_monitors()
-        return await super().current_destination(client, source, destination_state)
+        if self.ctx.config.command not in ("sync", "migrate"):
+            return await super().current_destination(client, source, destination_state)
+        # The source's monitors (for the end-of-run report) are read while the destination is listed.
+        reading = asyncio.ensure_future(self.report.read_monitors())
+        try:
+            current = await super().current_destination(client, source, destination_state)
+        except BaseException:
+            reading.cancel()
+            raise
+        await reading
+        return current
 
     def after_sync(self, changes: list[Change]) -> None:
         self.report.emit(changes)
