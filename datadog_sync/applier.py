@@ -120,7 +120,7 @@ def _after_sync(plan: Plan, resources: Mapping[str, BaseResource]) -> None:
     for rtype, resource in resources.items():
         touched = [c for c in plan.changes if c.resource_type == rtype]
         if touched:
-            resource.after_sync(touched)
+            resource.after_sync(touched, frozenset(part for of, part in plan.unread_parts if of == rtype))
 
 
 async def _settle(ctx: RunContext, resources: Mapping[str, BaseResource], results: list[Result]) -> None:

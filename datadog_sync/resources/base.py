@@ -262,9 +262,10 @@ class BaseResource:
     def after_apply(self, changes: list[Change]) -> None:
         """Runs once after ``sync`` applied this type (reports, hand-off files)."""
 
-    def after_sync(self, changes: list[Change]) -> None:
+    def after_sync(self, changes: list[Change], unread: frozenset[str]) -> None:
         """Runs once at the end of ``sync`` for every planned type, after ``after_apply``, also when the plan
-        writes nothing (end-of-run reports about the plan as a whole)."""
+        writes nothing (end-of-run reports about the plan as a whole). ``unread``: the parts of this type (subtypes)
+        whose destination could not be read, so the plan left them out."""
 
     def share_state(self, source: Mapping[str, Any], destination: Mapping[str, Any]) -> None:
         """Before planning: let destination state entries share the sub-objects they have in common with their

@@ -10,9 +10,9 @@ one (AWS v2 accounts) can take over existing state by registering under the same
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from datadog_sync.diffing import Difference
 from datadog_sync.resources.base import (
@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from datadog_sync.context import RunContext
     from datadog_sync.http.client import Client
     from datadog_sync.planner import Change
+
+T = TypeVar("T")
 
 
 class SubtypeResource(BaseResource):
@@ -112,7 +114,6 @@ class CompositeResource(BaseResource):
         super().__init__(ctx)
         self._subtypes: dict[str, SubtypeResource] | None = None
         #: The subtypes whose destination the last plan could not read, and why (reports word their entries so).
-        self.unread_subtypes: dict[str, Exception] = {}
 
     def new_subtype(self, part: type[SubtypeResource]) -> SubtypeResource:
         """One subtype plugin for this run (a composite with a secrets file hands each its section)."""
@@ -156,19 +157,11 @@ class CompositeResource(BaseResource):
         the others still are: :class:`PartialListing` says which were not, so their state is kept, never forgotten.
         When none can, the first failure in registration order is raised, whichever answered first."""
         selected = self.selected
-        lists = await asyncio.gather(*(sub.list_resources(client) for sub in selected.values()), return_exceptions=True)
-        items: list[dict] = []
-        unlisted: dict[str, Exception] = {}
-        for name, listed in zip(selected, lists, strict=True):
-            if isinstance(listed, BaseException):
-                if not isinstance(listed, Exception):
-                    raise listed  # Ctrl-C, SIGTERM
-                unlisted[name] = listed
-            else:
-                items.extend(listed)
+        lists, unlisted = await _per_subtype({name: sub.list_resources(client) for name, sub in selected.items()})
+        items = [item for listed in lists.values() for item in listed]
         if not unlisted:
             return items
-        if len(unlisted) == len(lists):
+        if len(unlisted) == len(selected):
             raise next(iter(unlisted.values()))
         return self._partial(items, unlisted)
 
@@ -204,20 +197,10 @@ class CompositeResource(BaseResource):
         # A subtype with nothing to plan is not read: no source entry passes the filters, and every destination
         # state entry has a source entry (filtered out: no cleanup candidate), so its plan is empty whatever it reads.
         names = [name for name in self.subtypes if sources[name] or any(k not in everything for k in states[name])]
-        results = await asyncio.gather(
-            *(self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names),
-            return_exceptions=True,
+        results, unread = await _per_subtype(
+            {name: self.subtypes[name].current_destination(client, sources[name], states[name]) for name in names}
         )
-        current: dict[str, dict] = {}
-        unread: dict[str, Exception] = {}
-        for name, result in zip(names, results, strict=True):
-            if isinstance(result, BaseException):
-                if not isinstance(result, Exception):
-                    raise result  # Ctrl-C, SIGTERM
-                unread[name] = result
-            else:
-                current.update(result)
-        self.unread_subtypes = unread
+        current = {key: obj for result in results.values() for key, obj in result.items()}
         if unread:  # one subtype failing (an unreadable listing, a key refused one integration) stops no other
             raise PartialDestination(current, unread, self._of_subtypes(unread))
         return current
@@ -319,3 +302,19 @@ class CompositeResource(BaseResource):
             if change.action != "skip" or self.invalid_reason(change.key, change.desired) is None:
                 out.setdefault(self.subtype_of(change.key).subtype, []).append(change)
         return out
+
+
+async def _per_subtype(calls: Mapping[str, Awaitable[T]]) -> tuple[dict[str, T], dict[str, Exception]]:
+    """Run one call per subtype at once: what each answered, and apart what each failed with (one subtype failing
+    stops no other). Ctrl-C and SIGTERM are raised, not collected."""
+    results = await asyncio.gather(*calls.values(), return_exceptions=True)
+    answered: dict[str, T] = {}
+    failed: dict[str, Exception] = {}
+    for name, result in zip(calls, results, strict=True):
+        if isinstance(result, Exception):
+            failed[name] = result
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            answered[name] = result
+    return answered, failed

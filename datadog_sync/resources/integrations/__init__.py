@@ -82,8 +82,8 @@ class IntegrationsResource(CompositeResource):
         await reading
         return current
 
-    def after_sync(self, changes: list[Change]) -> None:
-        self.report.emit(changes)
+    def after_sync(self, changes: list[Change], unread: frozenset[str]) -> None:
+        self.report.emit(changes, unread)
 
 
 def secrets_parsers(config: Any = None) -> dict[str, Callable[[Any, Path | None], Any]]:

@@ -75,8 +75,9 @@ class UnroutedReport:
             return None
         return {sub.handle_kind for sub in selected.values() if sub.handle_kind}
 
-    def unrouted(self, changes: list[Change]) -> list[Unrouted]:
-        """The referenced handles of service kinds that no destination state object provides, with why."""
+    def unrouted(self, changes: list[Change], unread: frozenset[str]) -> list[Unrouted]:
+        """The referenced handles of service kinds that no destination state object provides, with why (``unread``:
+        the subtypes whose destination could not be read)."""
         if self.referenced is None:
             return []
         resource = self.resource
@@ -86,8 +87,8 @@ class UnroutedReport:
         reasons: dict[str, str] = {}
         for key, obj in resource.ctx.state.source.get(rtype, {}).items():
             for handle in self._handles(key, obj):
-                unread = resource.subtype_of(key, obj).subtype in resource.unread_subtypes
-                why = "its subtype could not be read in the destination" if unread else "filtered out of this run"
+                not_read = resource.subtype_of(key, obj).subtype in unread
+                why = "its subtype could not be read in the destination" if not_read else "filtered out of this run"
                 reasons.setdefault(handle.lower(), why)
         for change in changes:
             for handle in self._handles(change.key, change.desired):
@@ -106,8 +107,8 @@ class UnroutedReport:
         except ResourceError:  # an entry of no known subtype provides nothing
             return []
 
-    def emit(self, changes: list[Change]) -> None:
-        found = self.unrouted(changes)
+    def emit(self, changes: list[Change], unread: frozenset[str]) -> None:
+        found = self.unrouted(changes, unread)
         ctx = self.resource.ctx
         if ctx.config.emit_json and self.referenced is not None:
             ctx.reporter.emit(
